@@ -1,0 +1,1 @@
+"""gan_jax: GAN training in JAX, one jitted step per iteration."""
