@@ -1,0 +1,78 @@
+"""Shared pieces of the experiment configs: defaults and dataset presets.
+
+`entry(registry, name, **overrides)` spells out every field a registry entry
+accepts, so each field can be overridden from the command line.
+"""
+import inspect
+
+import ml_collections
+
+from gan_jax.config import registry_fields
+from gan_jax.data import DATASETS
+from gan_jax.models import MODELS
+from gan_jax.optimizers import OPTIMIZERS
+from gan_jax.regularizers import PENALTIES
+
+
+def entry(registry, name, **overrides):
+  params = inspect.signature(registry[name]).parameters
+  fields = {n: params[n].default for n in registry_fields(registry[name])}
+  unknown = set(overrides) - set(fields)
+  if unknown:
+    raise ValueError(f'{name}: unknown fields {sorted(unknown)}; allowed: {sorted(fields)}')
+  return ml_collections.ConfigDict({'name': name, **fields, **overrides})
+
+
+def base(loss: str) -> ml_collections.ConfigDict:
+  """Defaults: 5,000 real MNIST digits (offline), the MLP pair, Adam, 1 D step."""
+  c = ml_collections.ConfigDict()
+  c.seed = 0
+  c.data = entry(DATASETS, 'mnist5k')
+  c.model = entry(MODELS, 'mlp', z_dim=64, g_hidden=(256, 512), d_hidden=(512, 256),
+                  d_activation='leaky_relu')
+  c.loss = ml_collections.ConfigDict({'name': loss})
+  c.reg = ml_collections.ConfigDict(
+      {**{n: 0.0 for n in PENALTIES}, 'clip': 0.0, 'instance_noise': 0.0})
+  c.optim = ml_collections.ConfigDict({
+      'g': entry(OPTIMIZERS, 'adam', lr=2e-4, b1=0.5, b2=0.999),
+      'd': entry(OPTIMIZERS, 'adam', lr=2e-4, b1=0.5, b2=0.999)})
+  c.train = ml_collections.ConfigDict(dict(
+      num_steps=5000, batch_size=64, d_steps=1, ema_decay=0.999,
+      log_every=100, sample_every=1000, num_samples=64))
+  c.checkpoint = ml_collections.ConfigDict(dict(every_steps=1000, keep=3))
+  return c
+
+
+def _cnn(c, **data):
+  c.data = entry(DATASETS, **data)
+  c.model = entry(MODELS, 'sngan_cnn')
+  c.train.num_steps = 100_000
+  c.train.sample_every = 5000
+  c.checkpoint.every_steps = 5000
+
+
+def _images(name, **fields):
+  def preset(c):
+    c.data = entry(DATASETS, name, **fields)
+  return preset
+
+
+# arg string -> an edit of the config that picks the data (and a model that fits it).
+DATA_PRESETS = {
+    'mnist5k': _images('mnist5k'),
+    'mnist': _images('mnist'),
+    'fashion_mnist': _images('fashion_mnist'),
+    'fashion_mnist_idx': _images('idx', data_dir='/usr/share/datasets/fashion-mnist'),
+    'cifar10': lambda c: _cnn(c, name='cifar10'),
+    'celeb_a': lambda c: _cnn(c, name='celeb_a'),
+}
+
+
+def with_preset(config, arg, presets=None):
+  """Applies the preset named by `arg` (None or '' keeps the defaults)."""
+  presets = {**DATA_PRESETS, **(presets or {})}
+  if arg:
+    if arg not in presets:
+      raise ValueError(f'config arg {arg!r}: allowed: {", ".join(sorted(presets))}')
+    presets[arg](config)
+  return config

@@ -1,0 +1,100 @@
+"""Validation of a whole experiment config before anything compiles or writes.
+
+`validate(config, num_devices)` raises `ConfigError` with one line that names
+the field, its value and what is allowed. Names are checked against the
+registries; a registry entry's keyword parameters are the fields it accepts.
+"""
+import inspect
+
+from gan_jax.data import DATASETS
+from gan_jax.losses import LOSSES
+from gan_jax.models import MODELS
+from gan_jax.optimizers import OPTIMIZERS
+from gan_jax.regularizers import PENALTIES
+
+REG_FIELDS = (*PENALTIES, 'clip', 'instance_noise')
+TRAIN_FIELDS = ('num_steps', 'batch_size', 'd_steps', 'ema_decay', 'log_every',
+                'sample_every', 'num_samples')
+CHECKPOINT_FIELDS = ('every_steps', 'keep')
+SECTIONS = ('seed', 'data', 'model', 'loss', 'reg', 'optim', 'train', 'checkpoint')
+
+
+class ConfigError(ValueError):
+  """A config field holds a value the suite cannot run with."""
+
+
+def _fail(field, value, allowed):
+  raise ConfigError(f'config.{field}={value!r}: {allowed}')
+
+
+def registry_fields(builder):
+  """The keyword fields a registry entry accepts (its parameters with defaults)."""
+  return tuple(n for n, p in inspect.signature(builder).parameters.items()
+               if p.default is not inspect.Parameter.empty)
+
+
+def entry_fields(section):
+  """A `{name, field...}` section -> its fields without `name`, as plain values."""
+  return {k: v for k, v in section.items() if k != 'name'}
+
+
+def _check_keys(prefix, section, allowed):
+  for key in section.keys():
+    if key not in allowed:
+      _fail(f'{prefix}.{key}' if prefix else key, section[key],
+            f'unknown field; allowed: {", ".join(allowed)}')
+
+
+def _check_entry(prefix, section, registry):
+  name = section.get('name')
+  if name not in registry:
+    _fail(f'{prefix}.name', name, f'allowed: {", ".join(sorted(registry))}')
+  _check_keys(prefix, section, ('name', *registry_fields(registry[name])))
+
+
+def _check_number(field, value, *, integer=False, low=None, low_open=False, high_open=None):
+  kind = int if integer else (int, float)
+  if isinstance(value, bool) or not isinstance(value, kind):
+    _fail(field, value, 'must be an integer' if integer else 'must be a number')
+  if low is not None and (value <= low if low_open else value < low):
+    _fail(field, value, f'must be {">" if low_open else ">="} {low}')
+  if high_open is not None and value >= high_open:
+    _fail(field, value, f'must be < {high_open}')
+
+
+def validate(config, num_devices: int) -> None:
+  """Raise ConfigError for the first field that is not runnable as it stands."""
+  _check_keys('', config, SECTIONS)
+  for section in SECTIONS[1:]:
+    if section not in config:
+      _fail(section, None, 'missing section')
+  _check_number('seed', config.seed, integer=True, low=0)
+  _check_entry('data', config.data, DATASETS)
+  _check_entry('model', config.model, MODELS)
+  if config.loss.get('name') not in LOSSES:
+    _fail('loss.name', config.loss.get('name'), f'allowed: {", ".join(LOSSES)}')
+  _check_keys('loss', config.loss, ('name',))
+
+  _check_keys('reg', config.reg, REG_FIELDS)
+  for name in REG_FIELDS:
+    _check_number(f'reg.{name}', config.reg.get(name, 0.0), low=0)
+
+  _check_keys('optim', config.optim, ('g', 'd'))
+  for net in ('g', 'd'):
+    _check_entry(f'optim.{net}', config.optim[net], OPTIMIZERS)
+    if 'lr' in config.optim[net]:
+      _check_number(f'optim.{net}.lr', config.optim[net].lr, low=0, low_open=True)
+
+  train = config.train
+  _check_keys('train', train, TRAIN_FIELDS)
+  for name in ('num_steps', 'batch_size', 'd_steps', 'log_every', 'num_samples'):
+    _check_number(f'train.{name}', train[name], integer=True, low=1)
+  _check_number('train.sample_every', train.sample_every, integer=True, low=0)
+  _check_number('train.ema_decay', train.ema_decay, low=0, high_open=1)
+  if train.batch_size % num_devices:
+    _fail('train.batch_size', train.batch_size,
+          f'must be divisible by the number of devices ({num_devices})')
+
+  _check_keys('checkpoint', config.checkpoint, CHECKPOINT_FIELDS)
+  _check_number('checkpoint.every_steps', config.checkpoint.every_steps, integer=True, low=1)
+  _check_number('checkpoint.keep', config.checkpoint.keep, integer=True, low=1)

@@ -1,0 +1,47 @@
+"""Dataset registry: ``DATASETS[name](**fields) -> Source`` and ``get_dataset``.
+
+Every builder's parameters are keyword parameters with defaults (the config
+validator reads ``inspect.signature(builder)`` to know the accepted ``data.*``
+fields).  Shared names: ``split='train'``, ``data_dir=None``, ``download=True``
+(tfds), ``image_size=None`` (tfds).  See ``source.Source`` for the batch
+contract and ``order.example_indices`` for the deterministic example order.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Callable
+
+from gan_jax.data.idx import idx
+from gan_jax.data.mixtures import MixtureSource, grid25, ring8
+from gan_jax.data.mnist5k import mnist5k
+from gan_jax.data.order import example_indices
+from gan_jax.data.source import ArraySource, Source
+from gan_jax.data.tfds_source import DatasetUnavailableError, celeb_a, cifar10, fashion_mnist, mnist
+
+DATASETS: dict[str, Callable[..., Source]] = {
+    "ring8": ring8,
+    "grid25": grid25,
+    "mnist5k": mnist5k,
+    "idx": idx,
+    "mnist": mnist,
+    "fashion_mnist": fashion_mnist,
+    "cifar10": cifar10,
+    "celeb_a": celeb_a,
+}
+
+
+def get_dataset(name: str, **fields) -> Source:
+    """Build dataset ``name`` with its ``data.*`` fields (unknown ones -> ValueError)."""
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
+    builder = DATASETS[name]
+    accepted = inspect.signature(builder).parameters
+    unknown = sorted(set(fields) - set(accepted))
+    if unknown:
+        raise ValueError(f"dataset {name!r} does not accept data fields {unknown}; "
+                         f"it accepts {sorted(accepted)}")
+    return builder(**fields)
+
+
+__all__ = ["DATASETS", "get_dataset", "Source", "ArraySource", "MixtureSource",
+           "DatasetUnavailableError", "example_indices"]

@@ -1,0 +1,24 @@
+"""Drawing samples from a generator: pure generation plus batching at the edge."""
+from functools import partial
+
+import jax
+import numpy as np
+
+
+@partial(jax.jit, static_argnums=0)
+def generate(generator, params, g_state, z):
+  """G(z) in inference mode (BatchNorm running statistics)."""
+  return generator.apply({'params': params, **g_state}, z, train=False)
+
+
+def sample_noise(seed: int, num: int, z_dim: int):
+  return jax.random.normal(jax.random.key(seed), (num, z_dim))
+
+
+def draw(generator, state, num: int, seed: int, use_ema: bool = True, chunk: int = 1000):
+  """`num` samples as a numpy array (EMA weights unless `use_ema` is False)."""
+  params = state.ema_params if use_ema else state.g_params
+  z = np.asarray(sample_noise(seed, num, generator.z_dim))
+  parts = [generate(generator, params, state.g_state, z[i:i + chunk])
+           for i in range(0, num, chunk)]
+  return np.concatenate([np.asarray(p) for p in parts])

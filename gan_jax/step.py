@@ -1,0 +1,106 @@
+"""The train step: k discriminator updates, one generator update, the EMA.
+
+`build_train_step(...)` returns one jitted pure function
+  train_step(state, batch, rng) -> (state, metrics)
+with `batch` of shape (d_steps, B, ...) (a fresh real batch per D update) split
+over the devices along B, and the state replicated. The static D loop is
+unrolled in the trace: XLA:CPU compiles convolutions inside loop bodies to slow
+naive code (jax-ml/jax#12868).
+"""
+import jax
+import jax.numpy as jnp
+import optax
+
+from gan_jax import regularizers
+from gan_jax.losses import LOSSES
+from gan_jax.regularizers import PENALTIES
+from gan_jax.sharding import batch_sharding, replicated
+
+
+def _apply(module, params, state, x, **kwargs):
+  """module.apply in train mode -> (output, updated non-param variables)."""
+  if not state:
+    return module.apply({'params': params}, x, train=True, **kwargs), state
+  out, updates = module.apply({'params': params, **state}, x, train=True,
+                              mutable=list(state), **kwargs)
+  return out, {**state, **updates}
+
+
+def _tree_mean(trees):
+  return jax.tree_util.tree_map(lambda *xs: sum(xs) / len(xs), *trees)
+
+
+def build_train_step(config, generator, discriminator, g_tx, d_tx, mesh):
+  loss = LOSSES[config.loss.name]
+  penalties = {n: config.reg[n] for n in PENALTIES if config.reg[n] > 0}
+  clip, noise0 = config.reg.clip, config.reg.instance_noise
+  d_steps, num_steps = config.train.d_steps, config.train.num_steps
+  ema_decay = config.train.ema_decay
+  rows = batch_sharding(mesh)
+
+  def noisy(rng, x, step):
+    if noise0 <= 0:
+      return x
+    std = regularizers.instance_noise_std(step, noise0, num_steps)
+    return regularizers.add_instance_noise(rng, x, std)
+
+  def sample_fake(state, rng, n):
+    z = jax.lax.with_sharding_constraint(
+        jax.random.normal(rng, (n, generator.z_dim)), rows)
+    return lambda g_params: _apply(generator, g_params, state.g_state, z)
+
+  def d_update(state, real, rng):
+    k_z, k_noise, k_drop, k_pen = jax.random.split(rng, 4)
+    fake, _ = sample_fake(state, k_z, real.shape[0])(state.g_params)  # G's BN stats move only in its own step
+    fake = jax.lax.stop_gradient(fake)
+
+    def objective(d_params):
+      x = noisy(k_noise, jnp.concatenate([real, fake]), state.step)
+      logits, d_state = _apply(discriminator, d_params, state.d_state, x, rngs={'dropout': k_drop})
+      real_logits, fake_logits = jnp.split(logits, 2)
+      d_fn = lambda x: discriminator.apply({'params': d_params, **d_state}, x, train=False)
+      pens = {n: PENALTIES[n](d_fn, d_params, real, fake, jax.random.fold_in(k_pen, i))
+              for i, n in enumerate(penalties)}
+      d_loss = loss.d(real_logits, fake_logits)
+      total = d_loss + sum(penalties[n] * p for n, p in pens.items())
+      metrics = {'d_loss': d_loss, 'd_total': total, 'd_real': jnp.mean(real_logits),
+                 'd_fake': jnp.mean(fake_logits), **{f'reg_{n}': p for n, p in pens.items()}}
+      return total, (d_state, metrics)
+
+    grads, (d_state, metrics) = jax.grad(objective, has_aux=True)(state.d_params)
+    updates, d_opt = d_tx.update(grads, state.d_opt, state.d_params)
+    d_params = optax.apply_updates(state.d_params, updates)
+    if clip > 0:
+      d_params = regularizers.clip_weights(d_params, clip)
+    return state.replace(d_params=d_params, d_state=d_state, d_opt=d_opt), metrics
+
+  def g_update(state, rng, batch_size):
+    k_z, k_noise, k_drop = jax.random.split(rng, 3)
+    generate = sample_fake(state, k_z, batch_size)
+
+    def objective(g_params):
+      fake, g_state = generate(g_params)
+      logits, _ = _apply(discriminator, state.d_params, state.d_state,
+                         noisy(k_noise, fake, state.step), rngs={'dropout': k_drop})
+      return loss.g(logits), g_state
+
+    (g_loss, g_state), grads = jax.value_and_grad(objective, has_aux=True)(state.g_params)
+    updates, g_opt = g_tx.update(grads, state.g_opt, state.g_params)
+    g_params = optax.apply_updates(state.g_params, updates)
+    ema = jax.tree_util.tree_map(lambda e, p: ema_decay * e + (1 - ema_decay) * p,
+                                 state.ema_params, g_params)
+    state = state.replace(g_params=g_params, g_state=g_state, g_opt=g_opt, ema_params=ema)
+    return state, {'g_loss': g_loss}
+
+  def train_step(state, batch, rng):
+    keys = jax.random.split(jax.random.fold_in(rng, state.step), d_steps + 1)
+    d_metrics = []
+    for i in range(d_steps):  # unrolled on purpose, see the module docstring
+      state, m = d_update(state, batch[i], keys[i])
+      d_metrics.append(m)
+    state, g_metrics = g_update(state, keys[-1], batch.shape[1])
+    return state.replace(step=state.step + 1), {**_tree_mean(d_metrics), **g_metrics}
+
+  rep = replicated(mesh)
+  return jax.jit(train_step, in_shardings=(rep, batch_sharding(mesh, 1), rep),
+                 out_shardings=(rep, rep), donate_argnums=0)

@@ -1,0 +1,96 @@
+"""The training loop: `train_and_evaluate(config, workdir)`.
+
+Resumes from the workdir's newest checkpoint, runs the jitted step until
+`train.num_steps`, logs scalars to TensorBoard and a progress line with
+steps/s and ETA, writes sample images from a fixed noise batch, and saves
+checkpoints every `checkpoint.every_steps`, at the end and when asked to stop.
+"""
+import os
+import time
+
+import jax
+import numpy as np
+from tensorboardX import SummaryWriter
+
+from gan_jax import checkpoint, sampling
+from gan_jax.experiment import build_experiment
+from gan_jax.images import save_samples
+from gan_jax.sharding import batch_sharding, global_batch
+from gan_jax.step import build_train_step
+
+SAMPLE_SEED = 12345  # the fixed noise of the periodic sample images
+
+
+def _format_eta(seconds):
+  seconds = int(max(seconds, 0))
+  return f'{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
+
+
+def _load_batch(exp, step):
+  """The real examples of iteration `step`: (d_steps, B / processes, ...), sharded."""
+  t = exp.config.train
+  local = exp.source.batch(exp.config.seed, step, t.d_steps * t.batch_size,
+                           jax.process_index(), jax.process_count())
+  local = local.reshape(t.d_steps, -1, *local.shape[1:])
+  return global_batch(local, batch_sharding(exp.mesh, 1), 1)
+
+
+def write_samples(exp, state, workdir, step):
+  images = sampling.draw(exp.generator, state, exp.config.train.num_samples, SAMPLE_SEED)
+  path = os.path.join(workdir, 'samples', f'step_{step:08d}.png')
+  save_samples(images, path, modes=getattr(exp.source, 'modes', None))
+  return path
+
+
+def train_and_evaluate(config, workdir, should_stop=lambda: False):
+  """Trains to `config.train.num_steps`; returns (final state, stopped_early)."""
+  exp = build_experiment(config)  # raises UserError before anything is written
+  os.makedirs(workdir, exist_ok=True)
+  checkpoint.save_config(workdir, config)
+  ckpts = checkpoint.Checkpoints(workdir, keep=config.checkpoint.keep)
+  k_init, k_train = jax.random.split(jax.random.key(config.seed))
+  if ckpts.latest_step() is not None:
+    state = ckpts.restore(exp.abstract_state)
+    print(f'Resumed from {workdir} at step {int(state.step)}.', flush=True)
+  else:
+    state = exp.init_state(k_init)
+  train_step = build_train_step(config, exp.generator, exp.discriminator,
+                                exp.g_tx, exp.d_tx, exp.mesh)
+  writer = SummaryWriter(workdir) if jax.process_index() == 0 else None
+  t = config.train
+  start = step = int(state.step)
+  tick, tick_step, stopped = time.time(), step, False
+  while step < t.num_steps:
+    state, metrics = train_step(state, _load_batch(exp, step), k_train)
+    step += 1
+    if step == start + 1:  # the first call compiles: time the rest
+      jax.block_until_ready(state)
+      print(f'Compiled and ran step {step} in {time.time() - tick:.1f}s.', flush=True)
+      tick, tick_step = time.time(), step
+    if step % t.log_every == 0 or step == t.num_steps:
+      metrics = jax.device_get(metrics)
+      now = time.time()
+      rate = (step - tick_step) / max(now - tick, 1e-9)
+      tick, tick_step = now, step
+      if writer:
+        for name, value in metrics.items():
+          writer.add_scalar(name, float(value), step)
+        writer.add_scalar('steps_per_sec', rate, step)
+      shown = ' '.join(f'{k}={float(v):.4f}' for k, v in sorted(metrics.items()))
+      print(f'step {step}/{t.num_steps} {shown} | {rate:.1f} steps/s | '
+            f'ETA {_format_eta((t.num_steps - step) / rate)}', flush=True)
+    if t.sample_every and (step % t.sample_every == 0 or step == t.num_steps):
+      if jax.process_index() == 0:
+        write_samples(exp, state, workdir, step)
+    stopped = should_stop()
+    if step % config.checkpoint.every_steps == 0 or step == t.num_steps or stopped:
+      ckpts.save(state, step)
+    if stopped:
+      print(f'Stopped at step {step}; checkpoint saved in {workdir}.', flush=True)
+      break
+  ckpts.close()
+  if writer:
+    writer.close()
+  if step == start and not stopped:
+    print(f'Nothing to do: {workdir} is already at step {step} of {t.num_steps}.')
+  return state, stopped
