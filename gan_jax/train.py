@@ -70,15 +70,17 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False):
     if step % t.log_every == 0 or step == t.num_steps:
       metrics = jax.device_get(metrics)
       now = time.time()
-      rate = (step - tick_step) / max(now - tick, 1e-9)
+      rate = (step - tick_step) / max(now - tick, 1e-9) if step > tick_step else None
       tick, tick_step = now, step
       if writer:
         for name, value in metrics.items():
           writer.add_scalar(name, float(value), step)
-        writer.add_scalar('steps_per_sec', rate, step)
+        if rate:
+          writer.add_scalar('steps_per_sec', rate, step)
       shown = ' '.join(f'{k}={float(v):.4f}' for k, v in sorted(metrics.items()))
-      print(f'step {step}/{t.num_steps} {shown} | {rate:.1f} steps/s | '
-            f'ETA {_format_eta((t.num_steps - step) / rate)}', flush=True)
+      speed = (f'{rate:.1f} steps/s | ETA {_format_eta((t.num_steps - step) / rate)}'
+               if rate else 'compiling')
+      print(f'step {step}/{t.num_steps} {shown} | {speed}', flush=True)
     if t.sample_every and (step % t.sample_every == 0 or step == t.num_steps):
       if jax.process_index() == 0:
         write_samples(exp, state, workdir, step)

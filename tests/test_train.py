@@ -1,0 +1,158 @@
+"""End to end: training, bit-identical resume, sampling, logs, preemption."""
+import glob
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import jax
+import numpy as np
+import pytest
+
+from gan_jax.experiment import build_experiment
+from gan_jax.step import build_train_step
+from gan_jax.train import _load_batch, train_and_evaluate
+from tests.conftest import ROOT, run_module
+
+
+def leaves(state):
+  return [np.asarray(x) for x in jax.tree_util.tree_leaves(state)]
+
+
+def test_a_few_steps_lower_d_loss_on_separable_data(make_config):
+  config = make_config()
+  config.data = {'name': 'ring8'}  # fakes start near the origin, the data on a circle of radius 2
+  config.model.d_sn = False
+  config.model.d_dropout = 0.0
+  config.optim.g.lr = 1e-12  # a frozen generator: D separates it from the data
+  config.optim.d.lr = 1e-3
+  exp = build_experiment(config)
+  step = build_train_step(config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh)
+  state = exp.init_state(jax.random.key(0))
+  losses = []
+  for i in range(120):
+    state, metrics = step(state, _load_batch(exp, i), jax.random.key(1))
+    losses.append(float(metrics['d_loss']))
+  assert losses[-1] < 0.5 * losses[0], losses
+
+
+def test_resume_is_bit_identical(tmp_path, make_config):
+  straight, _ = train_and_evaluate(make_config(num_steps=10), str(tmp_path / 'a'))
+  half, _ = train_and_evaluate(make_config(num_steps=5), str(tmp_path / 'b'))
+  assert int(half.step) == 5
+  resumed, _ = train_and_evaluate(make_config(num_steps=10), str(tmp_path / 'b'))
+  assert int(resumed.step) == int(straight.step) == 10
+  for x, y in zip(leaves(straight), leaves(resumed), strict=True):
+    np.testing.assert_array_equal(x, y)
+
+
+def test_different_seeds_differ(tmp_path, make_config):
+  a, _ = train_and_evaluate(make_config(num_steps=2), str(tmp_path / 'a'))
+  config = make_config(num_steps=2)
+  config.seed = 1
+  b, _ = train_and_evaluate(config, str(tmp_path / 'b'))
+  assert not np.array_equal(leaves(a.g_params)[0], leaves(b.g_params)[0])
+
+
+def test_should_stop_saves_the_current_step(tmp_path, make_config):
+  calls = []
+  state, stopped = train_and_evaluate(make_config(num_steps=10), str(tmp_path),
+                                      should_stop=lambda: calls.append(1) or len(calls) >= 3)
+  assert stopped and int(state.step) == 3
+  assert sorted(os.listdir(tmp_path / 'checkpoints')) == ['3']
+
+
+DUMP = """
+import sys, jax, numpy as np
+from tests.conftest import tiny_config
+from gan_jax.train import train_and_evaluate
+assert jax.device_count() == int(sys.argv[2]), jax.devices()
+state, _ = train_and_evaluate(tiny_config(num_steps=6), sys.argv[1])
+np.savez(sys.argv[1] + '.npz', *[np.asarray(x) for x in jax.tree_util.tree_leaves(state)])
+"""
+
+
+def test_one_and_four_devices_agree(tmp_path):
+  results = []
+  for n in (1, 4):
+    out = str(tmp_path / f'dev{n}')
+    env = {**os.environ, 'PYTHONPATH': ROOT,
+           'XLA_FLAGS': f'--xla_force_host_platform_device_count={n}'}
+    proc = subprocess.run([sys.executable, '-c', DUMP, out, str(n)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results.append(np.load(out + '.npz'))
+  one, four = results
+  assert len(one.files) == len(four.files) > 10
+  for key in one.files:
+    np.testing.assert_allclose(one[key], four[key], rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+def test_main_writes_checkpoints_samples_and_logs_then_sample_restores(tmp_path):
+  workdir = tmp_path / 'run'
+  result = run_module(
+      'experiments.main', '--config=configs/mixture_2d.py:ring8', f'--workdir={workdir}',
+      '--config.train.num_steps=20', '--config.train.log_every=10', '--config.train.sample_every=10',
+      '--config.checkpoint.every_steps=10', '--config.model.g_hidden=(32,32)',
+      '--config.model.d_hidden=(32,32)')
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert 'steps/s' in result.stdout and 'ETA' in result.stdout
+  assert sorted(os.listdir(workdir / 'checkpoints')) == ['10', '20']
+  assert sorted(os.listdir(workdir / 'samples')) == ['step_00000010.png', 'step_00000020.png']
+  assert (workdir / 'config.json').exists()
+
+  from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+  events = EventAccumulator(str(workdir)).Reload()
+  assert {'d_loss', 'g_loss', 'steps_per_sec'} <= set(events.Tags()['scalars'])
+  assert [e.step for e in events.Scalars('g_loss')] == [10, 20]
+
+  npy = tmp_path / 'out' / 's.npy'
+  result = run_module('experiments.sample', f'--workdir={workdir}', '--num=50', f'--out={npy}',
+                      '--step=10')
+  assert result.returncode == 0, result.stderr[-3000:]
+  samples = np.load(npy)
+  assert samples.shape == (50, 2) and np.all(np.isfinite(samples))
+  png = tmp_path / 's.png'
+  assert run_module('experiments.sample', f'--workdir={workdir}', f'--out={png}').returncode == 0
+  assert png.stat().st_size > 0
+
+  bad = run_module('experiments.sample', f'--workdir={workdir}', '--step=7', f'--out={npy}')
+  assert bad.returncode == 2 and 'error: --step=7: no such checkpoint; available: 10, 20' in bad.stderr
+
+  again = run_module('experiments.main', '--config=configs/mixture_2d.py:ring8',
+                     f'--workdir={workdir}', '--config.train.num_steps=20',
+                     '--config.model.g_hidden=(32,32)', '--config.model.d_hidden=(32,32)')
+  assert again.returncode == 0 and 'already at step 20' in again.stdout
+
+
+def test_sigterm_saves_a_checkpoint_and_exits_143(tmp_path):
+  workdir = tmp_path / 'run'
+  proc = subprocess.Popen(
+      [sys.executable, '-m', 'experiments.main', '--config=configs/mixture_2d.py',
+       f'--workdir={workdir}', '--config.train.num_steps=1000000', '--config.train.log_every=50',
+       '--config.checkpoint.every_steps=1000000'],
+      cwd=ROOT, env={**os.environ, 'PYTHONPATH': ROOT}, stdout=subprocess.PIPE,
+      stderr=subprocess.STDOUT, text=True)
+  for line in proc.stdout:
+    if line.startswith('step 50/'):
+      break
+  proc.send_signal(signal.SIGTERM)
+  out, _ = proc.communicate(timeout=120)
+  assert proc.returncode == 143, out[-3000:]
+  steps = [int(s) for s in os.listdir(workdir / 'checkpoints')]
+  assert len(steps) == 1 and steps[0] >= 50
+  assert f'Stopped at step {steps[0]}' in out
+
+
+def test_tfds_images_train_end_to_end_on_mock_data(tmp_path):
+  import tensorflow_datasets as tfds
+  from configs import hinge
+  config = hinge.get_config('cifar10')
+  config.model.width = 4
+  config.train.update(dict(num_steps=2, batch_size=4, log_every=1, sample_every=2, num_samples=4))
+  with tfds.testing.mock_data(num_examples=8, policy=tfds.testing.MockPolicy.USE_CODE):
+    state, _ = train_and_evaluate(config, str(tmp_path))
+  assert int(state.step) == 2
+  assert os.path.exists(tmp_path / 'samples' / 'step_00000002.png')
+  assert all(np.all(np.isfinite(x)) for x in leaves(state))
