@@ -18,7 +18,8 @@ def get_config(arg=None):
   c = common.base('non_saturating')
   c.data = common.entry(DATASETS, arg)
   c.model = common.entry(MODELS, 'mlp', z_dim=2, g_hidden=(256, 256, 256),
-                         d_hidden=(256, 256, 256), d_activation='relu')
+                         d_hidden=(256, 256, 256), d_activation='relu',
+                         g_output='linear')
   c.optim.g = common.entry(OPTIMIZERS, 'adam', lr=1e-4, b1=0.5, b2=0.9)
   c.optim.d = common.entry(OPTIMIZERS, 'adam', lr=1e-4, b1=0.5, b2=0.9)
   c.train.batch_size = 256

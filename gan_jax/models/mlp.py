@@ -9,6 +9,7 @@ import math
 import flax.linen as nn
 import jax.numpy as jnp
 
+G_OUTPUTS = ("tanh", "linear")
 D_ACTIVATIONS = ("maxout", "relu", "leaky_relu")
 
 
@@ -27,6 +28,7 @@ class MLPGenerator(nn.Module):
     hidden: tuple[int, ...] = (1200, 1200)
     batchnorm: bool = False
     sn: bool = False
+    tanh: bool = True
 
     @nn.compact
     def __call__(self, z, train: bool):
@@ -38,7 +40,8 @@ class MLPGenerator(nn.Module):
                 x = nn.BatchNorm(use_running_average=not train, momentum=0.9)(x)
             x = nn.relu(x)
         x = apply_layer(nn.Dense(math.prod(self.data_shape)), x, self.sn, train)
-        return jnp.tanh(x).reshape((x.shape[0], *self.data_shape))
+        x = jnp.tanh(x) if self.tanh else x
+        return x.reshape((x.shape[0], *self.data_shape))
 
 
 class MLPDiscriminator(nn.Module):
@@ -67,12 +70,17 @@ class MLPDiscriminator(nn.Module):
 
 def mlp(data_shape, *, z_dim=100, g_hidden=(1200, 1200), d_hidden=(240, 240),
         d_activation="maxout", maxout_pieces=5, d_dropout=0.0, g_batchnorm=False,
-        g_sn=False, d_sn=False):
-    """Build (MLPGenerator, MLPDiscriminator) for data of shape `data_shape`."""
+        g_sn=False, d_sn=False, g_output="tanh"):
+    """Build (MLPGenerator, MLPDiscriminator) for data of shape `data_shape`.
+
+    `g_output`: 'tanh' for images in [-1, 1], 'linear' for unbounded data (2D mixtures).
+    """
     if d_activation not in D_ACTIVATIONS:
         raise ValueError(f"unknown d_activation {d_activation!r}; allowed: {D_ACTIVATIONS}")
+    if g_output not in G_OUTPUTS:
+        raise ValueError(f"unknown g_output {g_output!r}; allowed: {G_OUTPUTS}")
     g = MLPGenerator(tuple(data_shape), z_dim=z_dim, hidden=tuple(g_hidden),
-                     batchnorm=g_batchnorm, sn=g_sn)
+                     batchnorm=g_batchnorm, sn=g_sn, tanh=g_output == "tanh")
     d = MLPDiscriminator(hidden=tuple(d_hidden), activation=d_activation,
                          maxout_pieces=maxout_pieces, dropout=d_dropout, sn=d_sn)
     return g, d
