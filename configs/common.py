@@ -3,6 +3,7 @@
 `entry(registry, name, **overrides)` spells out every field a registry entry
 accepts, so each field can be overridden from the command line.
 """
+
 import inspect
 
 import ml_collections
@@ -28,17 +29,30 @@ def base(loss: str) -> ml_collections.ConfigDict:
   c = ml_collections.ConfigDict()
   c.seed = 0
   c.data = entry(DATASETS, 'mnist5k')
-  c.model = entry(MODELS, 'mlp', z_dim=64, g_hidden=(256, 512), d_hidden=(512, 256),
-                  d_activation='leaky_relu')
+  c.model = entry(
+      MODELS, 'mlp', z_dim=64, g_hidden=(256, 512), d_hidden=(512, 256), d_activation='leaky_relu'
+  )
   c.loss = ml_collections.ConfigDict({'name': loss})
   c.reg = ml_collections.ConfigDict(
-      {**{n: 0.0 for n in PENALTIES}, 'clip': 0.0, 'instance_noise': 0.0})
-  c.optim = ml_collections.ConfigDict({
-      'g': entry(OPTIMIZERS, 'adam', lr=2e-4, b1=0.5, b2=0.999),
-      'd': entry(OPTIMIZERS, 'adam', lr=2e-4, b1=0.5, b2=0.999)})
-  c.train = ml_collections.ConfigDict(dict(
-      num_steps=5000, batch_size=64, d_steps=1, ema_decay=0.999,
-      log_every=100, sample_every=1000, num_samples=64))
+      {**{n: 0.0 for n in PENALTIES}, 'clip': 0.0, 'instance_noise': 0.0}
+  )
+  c.optim = ml_collections.ConfigDict(
+      {
+          'g': entry(OPTIMIZERS, 'adam', lr=2e-4, b1=0.5, b2=0.999),
+          'd': entry(OPTIMIZERS, 'adam', lr=2e-4, b1=0.5, b2=0.999),
+      }
+  )
+  c.train = ml_collections.ConfigDict(
+      dict(
+          num_steps=5000,
+          batch_size=64,
+          d_steps=1,
+          ema_decay=0.999,
+          log_every=100,
+          sample_every=1000,
+          num_samples=64,
+      )
+  )
   c.checkpoint = ml_collections.ConfigDict(dict(every_steps=1000, keep=3))
   return c
 
@@ -54,6 +68,7 @@ def _cnn(c, **data):
 def _images(name, **fields):
   def preset(c):
     c.data = entry(DATASETS, name, **fields)
+
   return preset
 
 

@@ -5,6 +5,7 @@ Goodfellow et al. 2014: ReLU generator, maxout discriminator with dropout.
 Presets (`configs/gan.py:<arg>`): mnist5k (default), mnist, fashion_mnist,
 fashion_mnist_idx, cifar10, celeb_a.
 """
+
 from configs import common
 
 

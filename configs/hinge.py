@@ -3,6 +3,7 @@
   python -m experiments.main --config=configs/hinge.py --workdir=runs/hinge
 Presets: mnist5k (default), mnist, fashion_mnist, fashion_mnist_idx, cifar10, celeb_a.
 """
+
 from configs import common
 from gan_jax.optimizers import OPTIMIZERS
 

@@ -3,6 +3,7 @@
   python -m experiments.main --config=configs/lsgan.py --workdir=runs/lsgan
 Presets: mnist5k (default), mnist, fashion_mnist, fashion_mnist_idx, cifar10, celeb_a.
 """
+
 from configs import common
 
 

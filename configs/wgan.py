@@ -3,6 +3,7 @@
   python -m experiments.main --config=configs/wgan.py --workdir=runs/wgan
 Presets: mnist5k (default), mnist, fashion_mnist, fashion_mnist_idx, cifar10, celeb_a.
 """
+
 from configs import common
 from gan_jax.optimizers import OPTIMIZERS
 

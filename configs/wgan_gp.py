@@ -4,6 +4,7 @@
 Presets: mnist5k (default), mnist, fashion_mnist, fashion_mnist_idx, celeb_a, and
 cifar10: the setting GAN suites benchmark (SNGAN's standard CNN, batch 64).
 """
+
 from configs import common
 from gan_jax.optimizers import OPTIMIZERS
 

@@ -6,6 +6,7 @@
 Rerunning the same command resumes from the workdir's newest checkpoint.
 SIGTERM / SIGINT save a checkpoint of the current step, then exit 143 / 130.
 """
+
 import signal
 import sys
 
@@ -33,8 +34,9 @@ def main(argv):
     raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
   for sig in (signal.SIGTERM, signal.SIGINT):
     signal.signal(sig, _on_signal)
-  _, stopped = train_and_evaluate(flags.FLAGS.config, flags.FLAGS.workdir,
-                                  should_stop=lambda: bool(_received))
+  _, stopped = train_and_evaluate(
+      flags.FLAGS.config, flags.FLAGS.workdir, should_stop=lambda: bool(_received)
+  )
   if stopped:
     sys.exit(128 + _received[0])
 

@@ -7,6 +7,7 @@
 (N, H, W, C) in [-1, 1] for images, (N, 2) for 2D points. The generator's EMA
 weights are used by default.
 """
+
 import os
 
 import numpy as np

@@ -2,6 +2,7 @@
 
 Layout of a workdir:  config.json, checkpoints/<step>/..., (logs, samples).
 """
+
 import json
 import os
 
@@ -18,9 +19,11 @@ class Checkpoints:
 
   def __init__(self, workdir: str, keep: int = 3, read_only: bool = False):
     options = ocp.CheckpointManagerOptions(
-        max_to_keep=keep, create=not read_only, read_only=read_only)
+        max_to_keep=keep, create=not read_only, read_only=read_only
+    )
     self._manager = ocp.CheckpointManager(
-        os.path.abspath(os.path.join(workdir, CHECKPOINT_DIR)), options=options)
+        os.path.abspath(os.path.join(workdir, CHECKPOINT_DIR)), options=options
+    )
 
   def latest_step(self):
     return self._manager.latest_step()
@@ -47,7 +50,8 @@ class Checkpoints:
 def abstract_like(tree, sharding):
   """ShapeDtypeStructs of `tree` (arrays or structs) placed with `sharding`."""
   return jax.tree_util.tree_map(
-      lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding), tree)
+      lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding), tree
+  )
 
 
 def save_config(workdir: str, config) -> None:
@@ -59,8 +63,10 @@ def load_config(workdir: str) -> ml_collections.ConfigDict:
   """The config a workdir was trained with; lists come back as tuples."""
   with open(os.path.join(workdir, CONFIG_FILE)) as f:
     raw = json.load(f)
+
   def tuples(x):
     if isinstance(x, dict):
       return {k: tuples(v) for k, v in x.items()}
     return tuple(tuples(v) for v in x) if isinstance(x, list) else x
+
   return ml_collections.ConfigDict(tuples(raw))

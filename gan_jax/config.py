@@ -4,6 +4,7 @@
 the field, its value and what is allowed. Names are checked against the
 registries; a registry entry's keyword parameters are the fields it accepts.
 """
+
 import inspect
 
 from gan_jax.data import DATASETS
@@ -13,8 +14,15 @@ from gan_jax.optimizers import OPTIMIZERS
 from gan_jax.regularizers import PENALTIES
 
 REG_FIELDS = (*PENALTIES, 'clip', 'instance_noise')
-TRAIN_FIELDS = ('num_steps', 'batch_size', 'd_steps', 'ema_decay', 'log_every',
-                'sample_every', 'num_samples')
+TRAIN_FIELDS = (
+    'num_steps',
+    'batch_size',
+    'd_steps',
+    'ema_decay',
+    'log_every',
+    'sample_every',
+    'num_samples',
+)
 CHECKPOINT_FIELDS = ('every_steps', 'keep')
 SECTIONS = ('seed', 'data', 'model', 'loss', 'reg', 'optim', 'train', 'checkpoint')
 
@@ -29,8 +37,11 @@ def _fail(field, value, allowed):
 
 def registry_fields(builder):
   """The keyword fields a registry entry accepts (its parameters with defaults)."""
-  return tuple(n for n, p in inspect.signature(builder).parameters.items()
-               if p.default is not inspect.Parameter.empty)
+  return tuple(
+      n
+      for n, p in inspect.signature(builder).parameters.items()
+      if p.default is not inspect.Parameter.empty
+  )
 
 
 def entry_fields(section):
@@ -41,8 +52,11 @@ def entry_fields(section):
 def _check_keys(prefix, section, allowed):
   for key in section.keys():
     if key not in allowed:
-      _fail(f'{prefix}.{key}' if prefix else key, section[key],
-            f'unknown field; allowed: {", ".join(allowed)}')
+      _fail(
+          f'{prefix}.{key}' if prefix else key,
+          section[key],
+          f'unknown field; allowed: {", ".join(allowed)}',
+      )
 
 
 def _check_entry(prefix, section, registry):
@@ -92,8 +106,11 @@ def validate(config, num_devices: int) -> None:
   _check_number('train.sample_every', train.sample_every, integer=True, low=0)
   _check_number('train.ema_decay', train.ema_decay, low=0, high_open=1)
   if train.batch_size % num_devices:
-    _fail('train.batch_size', train.batch_size,
-          f'must be divisible by the number of devices ({num_devices})')
+    _fail(
+        'train.batch_size',
+        train.batch_size,
+        f'must be divisible by the number of devices ({num_devices})',
+    )
 
   _check_keys('checkpoint', config.checkpoint, CHECKPOINT_FIELDS)
   _check_number('checkpoint.every_steps', config.checkpoint.every_steps, integer=True, low=1)

@@ -4,6 +4,7 @@
 models and optimizers and traces the state's shapes (no compilation); any
 problem surfaces here as a `UserError` with one line.
 """
+
 import dataclasses
 from functools import partial
 
@@ -46,16 +47,25 @@ def build_experiment(config) -> Experiment:
     raise UserError(f'config.data ({config.data.name}): {e}') from None
   try:
     generator, discriminator = build_models(
-        config.model.name, tuple(source.shape), **config_lib.entry_fields(config.model))
+        config.model.name, tuple(source.shape), **config_lib.entry_fields(config.model)
+    )
     g_tx = build_optimizer(config.optim.g.name, **config_lib.entry_fields(config.optim.g))
     d_tx = build_optimizer(config.optim.d.name, **config_lib.entry_fields(config.optim.d))
     mesh = make_mesh()
-    init = partial(create_state, generator=generator, discriminator=discriminator,
-                   g_tx=g_tx, d_tx=d_tx, data_shape=tuple(source.shape))
+    init = partial(
+        create_state,
+        generator=generator,
+        discriminator=discriminator,
+        g_tx=g_tx,
+        d_tx=d_tx,
+        data_shape=tuple(source.shape),
+    )
     abstract = abstract_like(jax.eval_shape(init, jax.random.key(0)), replicated(mesh))
   except (ValueError, TypeError) as e:
-    raise UserError(f'config.model ({config.model.name}) on data of shape '
-                    f'{tuple(source.shape)}: {e}') from None
+    raise UserError(
+        f'config.model ({config.model.name}) on data of shape ' f'{tuple(source.shape)}: {e}'
+    ) from None
   init_state = jax.jit(init, out_shardings=replicated(mesh))
-  return Experiment(config, source, generator, discriminator, g_tx, d_tx, mesh,
-                    init_state, abstract)
+  return Experiment(
+      config, source, generator, discriminator, g_tx, d_tx, mesh, init_state, abstract
+  )

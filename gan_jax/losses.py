@@ -8,6 +8,7 @@ every log-probability is written with softplus, using
   -log sigmoid(l) = softplus(-l),   -log(1 - sigmoid(l)) = softplus(l),
 so each loss is finite for logits as large as +-1e4 in float32.
 """
+
 from typing import Callable, NamedTuple
 
 import jax

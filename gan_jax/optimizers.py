@@ -3,6 +3,7 @@
 Every field is a keyword with a default, so `config.optim.g` / `config.optim.d`
 (name plus fields) are validated against the builder's signature.
 """
+
 import optax
 
 

@@ -5,6 +5,7 @@ times its weight `config.reg.<name>`; `d_fn(x) -> logits (B,)` is D at fixed
 parameters. Two more regularizers act outside the loss: `clip_weights` (WGAN's
 projection after each D update) and `add_instance_noise` (on D's inputs).
 """
+
 import jax
 import jax.numpy as jnp
 

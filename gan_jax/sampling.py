@@ -1,4 +1,5 @@
 """Drawing samples from a generator: pure generation plus batching at the edge."""
+
 from functools import partial
 
 import jax
@@ -19,6 +20,7 @@ def draw(generator, state, num: int, seed: int, use_ema: bool = True, chunk: int
   """`num` samples as a numpy array (EMA weights unless `use_ema` is False)."""
   params = state.ema_params if use_ema else state.g_params
   z = np.asarray(sample_noise(seed, num, generator.z_dim))
-  parts = [generate(generator, params, state.g_state, z[i:i + chunk])
-           for i in range(0, num, chunk)]
+  parts = [
+      generate(generator, params, state.g_state, z[i : i + chunk]) for i in range(0, num, chunk)
+  ]
   return np.concatenate([np.asarray(p) for p in parts])

@@ -2,6 +2,7 @@
 
 State is replicated; a batch of shape (d_steps, B, ...) is split along B.
 """
+
 import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P

@@ -1,4 +1,5 @@
 """The training state: one pytree that holds everything a step changes."""
+
 from typing import Any
 
 import flax
@@ -13,6 +14,7 @@ class TrainState:
   `g_state` / `d_state` hold the non-parameter variables (BatchNorm and
   spectral-norm statistics); they may be empty dicts.
   """
+
   step: jax.Array
   g_params: Any
   g_state: Any
@@ -36,10 +38,15 @@ def create_state(rng, generator, discriminator, g_tx, d_tx, data_shape):
   x = jnp.zeros((2, *data_shape), jnp.float32)
   g_params, g_state = _split_variables(generator.init({'params': k_g}, z, train=False))
   d_params, d_state = _split_variables(
-      discriminator.init({'params': k_d, 'dropout': k_drop}, x, train=False))
+      discriminator.init({'params': k_d, 'dropout': k_drop}, x, train=False)
+  )
   return TrainState(
       step=jnp.zeros((), jnp.int32),
-      g_params=g_params, g_state=g_state,
-      d_params=d_params, d_state=d_state,
-      g_opt=g_tx.init(g_params), d_opt=d_tx.init(d_params),
-      ema_params=g_params)
+      g_params=g_params,
+      g_state=g_state,
+      d_params=d_params,
+      d_state=d_state,
+      g_opt=g_tx.init(g_params),
+      d_opt=d_tx.init(d_params),
+      ema_params=g_params,
+  )

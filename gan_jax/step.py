@@ -7,6 +7,7 @@ over the devices along B, and the state replicated. The static D loop is
 unrolled in the trace: XLA:CPU compiles convolutions inside loop bodies to slow
 naive code (jax-ml/jax#12868).
 """
+
 import jax
 import jax.numpy as jnp
 import optax
@@ -21,8 +22,9 @@ def _apply(module, params, state, x, **kwargs):
   """module.apply in train mode -> (output, updated non-param variables)."""
   if not state:
     return module.apply({'params': params}, x, train=True, **kwargs), state
-  out, updates = module.apply({'params': params, **state}, x, train=True,
-                              mutable=list(state), **kwargs)
+  out, updates = module.apply(
+      {'params': params, **state}, x, train=True, mutable=list(state), **kwargs
+  )
   return out, {**state, **updates}
 
 
@@ -45,13 +47,13 @@ def build_train_step(config, generator, discriminator, g_tx, d_tx, mesh):
     return regularizers.add_instance_noise(rng, x, std)
 
   def sample_fake(state, rng, n):
-    z = jax.lax.with_sharding_constraint(
-        jax.random.normal(rng, (n, generator.z_dim)), rows)
+    z = jax.lax.with_sharding_constraint(jax.random.normal(rng, (n, generator.z_dim)), rows)
     return lambda g_params: _apply(generator, g_params, state.g_state, z)
 
   def d_update(state, real, rng):
     k_z, k_noise, k_drop, k_pen = jax.random.split(rng, 4)
-    fake, _ = sample_fake(state, k_z, real.shape[0])(state.g_params)  # G's BN stats move only in its own step
+    # G's BatchNorm statistics move only in G's own step.
+    fake, _ = sample_fake(state, k_z, real.shape[0])(state.g_params)
     fake = jax.lax.stop_gradient(fake)
 
     def objective(d_params):
@@ -59,12 +61,19 @@ def build_train_step(config, generator, discriminator, g_tx, d_tx, mesh):
       logits, d_state = _apply(discriminator, d_params, state.d_state, x, rngs={'dropout': k_drop})
       real_logits, fake_logits = jnp.split(logits, 2)
       d_fn = lambda x: discriminator.apply({'params': d_params, **d_state}, x, train=False)
-      pens = {n: PENALTIES[n](d_fn, d_params, real, fake, jax.random.fold_in(k_pen, i))
-              for i, n in enumerate(penalties)}
+      pens = {
+          n: PENALTIES[n](d_fn, d_params, real, fake, jax.random.fold_in(k_pen, i))
+          for i, n in enumerate(penalties)
+      }
       d_loss = loss.d(real_logits, fake_logits)
       total = d_loss + sum(penalties[n] * p for n, p in pens.items())
-      metrics = {'d_loss': d_loss, 'd_total': total, 'd_real': jnp.mean(real_logits),
-                 'd_fake': jnp.mean(fake_logits), **{f'reg_{n}': p for n, p in pens.items()}}
+      metrics = {
+          'd_loss': d_loss,
+          'd_total': total,
+          'd_real': jnp.mean(real_logits),
+          'd_fake': jnp.mean(fake_logits),
+          **{f'reg_{n}': p for n, p in pens.items()},
+      }
       return total, (d_state, metrics)
 
     grads, (d_state, metrics) = jax.grad(objective, has_aux=True)(state.d_params)
@@ -80,15 +89,21 @@ def build_train_step(config, generator, discriminator, g_tx, d_tx, mesh):
 
     def objective(g_params):
       fake, g_state = generate(g_params)
-      logits, _ = _apply(discriminator, state.d_params, state.d_state,
-                         noisy(k_noise, fake, state.step), rngs={'dropout': k_drop})
+      logits, _ = _apply(
+          discriminator,
+          state.d_params,
+          state.d_state,
+          noisy(k_noise, fake, state.step),
+          rngs={'dropout': k_drop},
+      )
       return loss.g(logits), g_state
 
     (g_loss, g_state), grads = jax.value_and_grad(objective, has_aux=True)(state.g_params)
     updates, g_opt = g_tx.update(grads, state.g_opt, state.g_params)
     g_params = optax.apply_updates(state.g_params, updates)
-    ema = jax.tree_util.tree_map(lambda e, p: ema_decay * e + (1 - ema_decay) * p,
-                                 state.ema_params, g_params)
+    ema = jax.tree_util.tree_map(
+        lambda e, p: ema_decay * e + (1 - ema_decay) * p, state.ema_params, g_params
+    )
     state = state.replace(g_params=g_params, g_state=g_state, g_opt=g_opt, ema_params=ema)
     return state, {'g_loss': g_loss}
 
@@ -102,5 +117,9 @@ def build_train_step(config, generator, discriminator, g_tx, d_tx, mesh):
     return state.replace(step=state.step + 1), {**_tree_mean(d_metrics), **g_metrics}
 
   rep = replicated(mesh)
-  return jax.jit(train_step, in_shardings=(rep, batch_sharding(mesh, 1), rep),
-                 out_shardings=(rep, rep), donate_argnums=0)
+  return jax.jit(
+      train_step,
+      in_shardings=(rep, batch_sharding(mesh, 1), rep),
+      out_shardings=(rep, rep),
+      donate_argnums=0,
+  )

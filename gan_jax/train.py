@@ -5,6 +5,7 @@ Resumes from the workdir's newest checkpoint, runs the jitted step until
 steps/s and ETA, writes sample images from a fixed noise batch, and saves
 checkpoints every `checkpoint.every_steps`, at the end and when asked to stop.
 """
+
 import os
 import time
 
@@ -29,8 +30,9 @@ def _format_eta(seconds):
 def _load_batch(exp, step):
   """The real examples of iteration `step`: (d_steps, B / processes, ...), sharded."""
   t = exp.config.train
-  local = exp.source.batch(exp.config.seed, step, t.d_steps * t.batch_size,
-                           jax.process_index(), jax.process_count())
+  local = exp.source.batch(
+      exp.config.seed, step, t.d_steps * t.batch_size, jax.process_index(), jax.process_count()
+  )
   local = local.reshape(t.d_steps, -1, *local.shape[1:])
   return global_batch(local, batch_sharding(exp.mesh, 1), 1)
 
@@ -54,8 +56,9 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False):
     print(f'Resumed from {workdir} at step {int(state.step)}.', flush=True)
   else:
     state = exp.init_state(k_init)
-  train_step = build_train_step(config, exp.generator, exp.discriminator,
-                                exp.g_tx, exp.d_tx, exp.mesh)
+  train_step = build_train_step(
+      config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh
+  )
   writer = SummaryWriter(workdir) if jax.process_index() == 0 else None
   t = config.train
   start = step = int(state.step)
@@ -78,8 +81,11 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False):
         if rate:
           writer.add_scalar('steps_per_sec', rate, step)
       shown = ' '.join(f'{k}={float(v):.4f}' for k, v in sorted(metrics.items()))
-      speed = (f'{rate:.1f} steps/s | ETA {_format_eta((t.num_steps - step) / rate)}'
-               if rate else 'compiling')
+      speed = (
+          f'{rate:.1f} steps/s | ETA {_format_eta((t.num_steps - step) / rate)}'
+          if rate
+          else 'compiling'
+      )
       print(f'step {step}/{t.num_steps} {shown} | {speed}', flush=True)
     if t.sample_every and (step % t.sample_every == 0 or step == t.num_steps):
       if jax.process_index() == 0:

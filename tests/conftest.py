@@ -1,4 +1,5 @@
 """Shared fixtures: small configs that train in seconds on a CPU."""
+
 import os
 import subprocess
 import sys
@@ -19,8 +20,9 @@ def tiny_config(**train):
   c.model.g_batchnorm = True
   c.model.d_sn = True
   c.model.d_dropout = 0.1
-  c.train.update(dict(num_steps=10, batch_size=16, d_steps=2, log_every=5,
-                      sample_every=0, num_samples=16))
+  c.train.update(
+      dict(num_steps=10, batch_size=16, d_steps=2, log_every=5, sample_every=0, num_samples=16)
+  )
   c.train.update(train)
   c.checkpoint.every_steps = 5
   return c
@@ -34,5 +36,11 @@ def make_config():
 def run_module(module, *args, env=None, timeout=600):
   """`python -m module args...` from the repo root; returns CompletedProcess."""
   full_env = {**os.environ, 'PYTHONPATH': ROOT, **(env or {})}
-  return subprocess.run([sys.executable, '-m', module, *args], cwd=ROOT, env=full_env,
-                        capture_output=True, text=True, timeout=timeout)
+  return subprocess.run(
+      [sys.executable, '-m', module, *args],
+      cwd=ROOT,
+      env=full_env,
+      capture_output=True,
+      text=True,
+      timeout=timeout,
+  )

@@ -1,4 +1,5 @@
 """Every shipped config validates; bad fields fail with one line, nothing written."""
+
 import importlib
 import os
 
@@ -22,8 +23,15 @@ CONFIGS = {
 def test_shipped_configs_validate(name, arg):
   config = importlib.import_module(f'configs.{name}').get_config(arg)
   validate(config, num_devices=1)
-  for field in ('seed', 'data.name', 'loss.name', 'train.num_steps', 'train.batch_size',
-                'train.d_steps', 'checkpoint.every_steps'):
+  for field in (
+      'seed',
+      'data.name',
+      'loss.name',
+      'train.num_steps',
+      'train.batch_size',
+      'train.d_steps',
+      'checkpoint.every_steps',
+  ):
     node = config
     for part in field.split('.'):
       node = node[part]  # the contract other tools rely on
@@ -42,22 +50,29 @@ def test_unknown_preset_names_the_allowed_ones():
     importlib.import_module('configs.wgan_gp').get_config('cifar100')
 
 
-@pytest.mark.parametrize('field,value,message', [
-    ('loss.name', 'wgan', r"config.loss.name='wgan': allowed: minimax, non_saturating, .*hinge"),
-    ('model.name', 'resnet9', r"config.model.name='resnet9': allowed: mlp, sngan_cnn"),
-    ('data.name', 'imagenet', r"config.data.name='imagenet': allowed: .*mnist5k"),
-    ('train.num_steps', 0, r'config.train.num_steps=0: must be >= 1'),
-    ('train.num_steps', 2.5, r'config.train.num_steps=2.5: must be an integer'),
-    ('train.batch_size', -4, r'config.train.batch_size=-4: must be >= 1'),
-    ('train.d_steps', 0, r'config.train.d_steps=0: must be >= 1'),
-    ('optim.d.lr', 0.0, r'config.optim.d.lr=0.0: must be > 0'),
-    ('optim.g.lr', -1e-4, r'config.optim.g.lr=-0.0001: must be > 0'),
-    ('optim.g.name', 'adamw', r"config.optim.g.name='adamw': allowed: adam, rmsprop, sgd"),
-    ('reg.gp', -1.0, r'config.reg.gp=-1.0: must be >= 0'),
-    ('train.ema_decay', 1.0, r'config.train.ema_decay=1.0: must be < 1'),
-    ('checkpoint.every_steps', 0, r'config.checkpoint.every_steps=0: must be >= 1'),
-    ('seed', 'zero', r"config.seed='zero': must be an integer"),
-])
+@pytest.mark.parametrize(
+    'field,value,message',
+    [
+        (
+            'loss.name',
+            'wgan',
+            r"config.loss.name='wgan': allowed: minimax, non_saturating, .*hinge",
+        ),
+        ('model.name', 'resnet9', r"config.model.name='resnet9': allowed: mlp, sngan_cnn"),
+        ('data.name', 'imagenet', r"config.data.name='imagenet': allowed: .*mnist5k"),
+        ('train.num_steps', 0, r'config.train.num_steps=0: must be >= 1'),
+        ('train.num_steps', 2.5, r'config.train.num_steps=2.5: must be an integer'),
+        ('train.batch_size', -4, r'config.train.batch_size=-4: must be >= 1'),
+        ('train.d_steps', 0, r'config.train.d_steps=0: must be >= 1'),
+        ('optim.d.lr', 0.0, r'config.optim.d.lr=0.0: must be > 0'),
+        ('optim.g.lr', -1e-4, r'config.optim.g.lr=-0.0001: must be > 0'),
+        ('optim.g.name', 'adamw', r"config.optim.g.name='adamw': allowed: adam, rmsprop, sgd"),
+        ('reg.gp', -1.0, r'config.reg.gp=-1.0: must be >= 0'),
+        ('train.ema_decay', 1.0, r'config.train.ema_decay=1.0: must be < 1'),
+        ('checkpoint.every_steps', 0, r'config.checkpoint.every_steps=0: must be >= 1'),
+        ('seed', 'zero', r"config.seed='zero': must be an integer"),
+    ],
+)
 def test_bad_fields_name_the_field_and_allowed_values(make_config, field, value, message):
   config = make_config()
   section, _, key = field.rpartition('.')
@@ -73,28 +88,39 @@ def test_bad_fields_name_the_field_and_allowed_values(make_config, field, value,
 def test_unknown_model_field_lists_the_allowed_ones(make_config):
   config = make_config()
   config.model.width = 64  # a sngan_cnn field, not an mlp one
-  with pytest.raises(ConfigError, match=r'config.model.width=64: unknown field; allowed: .*g_hidden'):
+  with pytest.raises(
+      ConfigError, match=r'config.model.width=64: unknown field; allowed: .*g_hidden'
+  ):
     validate(config, num_devices=1)
 
 
 def test_batch_size_must_divide_over_devices(make_config):
-  with pytest.raises(ConfigError, match=r'batch_size=16: must be divisible by the number of devices \(3\)'):
+  with pytest.raises(
+      ConfigError, match=r'batch_size=16: must be divisible by the number of devices \(3\)'
+  ):
     validate(make_config(), num_devices=3)
   validate(make_config(), num_devices=4)
 
 
 def test_cli_rejects_a_bad_field_in_one_line_and_writes_nothing(tmp_path):
   workdir = tmp_path / 'run'
-  result = run_module('experiments.main', '--config=configs/wgan_gp.py',
-                      f'--workdir={workdir}', '--config.loss.name=wgan')
+  result = run_module(
+      'experiments.main',
+      '--config=configs/wgan_gp.py',
+      f'--workdir={workdir}',
+      '--config.loss.name=wgan',
+  )
   assert result.returncode == 2
-  assert result.stderr.strip().splitlines()[-1].startswith("error: config.loss.name='wgan': allowed:")
+  assert (
+      result.stderr.strip().splitlines()[-1].startswith("error: config.loss.name='wgan': allowed:")
+  )
   assert 'Traceback' not in result.stderr
   assert not workdir.exists()
 
 
 def test_model_that_does_not_fit_the_data_is_a_user_error(make_config):
   from gan_jax.experiment import UserError, build_experiment
+
   config = make_config()
   config.model = {'name': 'sngan_cnn', 'width': 4}  # a CNN on 2D points
   with pytest.raises(UserError, match=r'config.model \(sngan_cnn\) on data of shape \(2,\)'):

@@ -1,4 +1,5 @@
 """Each loss against hand-computed values, and finite at extreme logits."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -25,10 +26,11 @@ EXPECTED = {
     'non_saturating': (D_CE, -np.mean(np.log(sigmoid(FAKE)))),
     'maximum_likelihood': (D_CE, -0.5 * np.mean(sigmoid(FAKE) / (1 - sigmoid(FAKE)))),
     'wasserstein': (np.mean(FAKE) - np.mean(REAL), -np.mean(FAKE)),
-    'least_squares': (0.5 * np.mean((REAL - 1) ** 2) + 0.5 * np.mean(FAKE ** 2),
-                      0.5 * np.mean((FAKE - 1) ** 2)),
-    'hinge': (np.mean(np.maximum(0, 1 - REAL)) + np.mean(np.maximum(0, 1 + FAKE)),
-              -np.mean(FAKE)),
+    'least_squares': (
+        0.5 * np.mean((REAL - 1) ** 2) + 0.5 * np.mean(FAKE**2),
+        0.5 * np.mean((FAKE - 1) ** 2),
+    ),
+    'hinge': (np.mean(np.maximum(0, 1 - REAL)) + np.mean(np.maximum(0, 1 + FAKE)), -np.mean(FAKE)),
 }
 
 
@@ -49,7 +51,12 @@ def test_finite_values_and_gradients_at_extreme_logits(name, logit):
   real = jnp.full((4,), logit, jnp.float32)
   fake = jnp.full((4,), -logit, jnp.float32)
   loss = LOSSES[name]
-  for fn, args in ((loss.d, (real, fake)), (loss.d, (fake, real)), (loss.g, (fake,)), (loss.g, (real,))):
+  for fn, args in (
+      (loss.d, (real, fake)),
+      (loss.d, (fake, real)),
+      (loss.g, (fake,)),
+      (loss.g, (real,)),
+  ):
     value, grads = jax.value_and_grad(lambda *a: fn(*a), argnums=tuple(range(len(args))))(*args)
     assert np.isfinite(value), (name, logit)
     assert all(np.all(np.isfinite(g)) for g in grads), (name, logit)
@@ -57,7 +64,9 @@ def test_finite_values_and_gradients_at_extreme_logits(name, logit):
 
 def test_cross_entropy_is_exact_where_naive_form_overflows():
   # -log(1 - sigmoid(100)) = 100 + log(1 + e^-100) ~ 100; the naive form gives inf.
-  np.testing.assert_allclose(LOSSES['minimax'].d(jnp.array([100.0]), jnp.array([100.0])), 100.0, rtol=1e-6)
+  np.testing.assert_allclose(
+      LOSSES['minimax'].d(jnp.array([100.0]), jnp.array([100.0])), 100.0, rtol=1e-6
+  )
 
 
 def test_minimax_generator_saturates_where_non_saturating_does_not():

@@ -1,4 +1,5 @@
 """Mode coverage on cases with known answers."""
+
 import numpy as np
 
 from gan_jax.data import get_dataset

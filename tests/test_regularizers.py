@@ -1,4 +1,5 @@
 """Penalties on functions whose input gradients are known in closed form."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -52,15 +53,21 @@ def test_gradient_penalty_is_zero_for_a_1_lipschitz_linear_critic(batch):
 
 def test_r1_is_half_squared_gradient_norm_on_real_data(batch):
   real, fake = batch
-  np.testing.assert_allclose(PENALTIES['r1'](linear_d, None, real, fake, None), 0.5 * 25.0, rtol=1e-5)
+  np.testing.assert_allclose(
+      PENALTIES['r1'](linear_d, None, real, fake, None), 0.5 * 25.0, rtol=1e-5
+  )
   expected = 0.5 * jnp.mean(jnp.sum(jnp.square(real.reshape(8, -1)), axis=1))
-  np.testing.assert_allclose(PENALTIES['r1'](quadratic_d, None, real, fake, None), expected, rtol=1e-5)
+  np.testing.assert_allclose(
+      PENALTIES['r1'](quadratic_d, None, real, fake, None), expected, rtol=1e-5
+  )
 
 
 def test_penalty_gradient_flows_to_critic_parameters(batch):
   real, fake = batch
+
   def penalty(scale):
     return PENALTIES['gp'](lambda x: scale * linear_d(x), None, real, fake, jax.random.key(1))
+
   # (5s - 1)^2 -> derivative 10 (5s - 1) = 40 at s = 1
   np.testing.assert_allclose(jax.grad(penalty)(1.0), 40.0, rtol=1e-5)
 

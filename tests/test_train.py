@@ -1,4 +1,5 @@
 """End to end: training, bit-identical resume, sampling, logs, preemption."""
+
 import glob
 import os
 import signal
@@ -10,6 +11,7 @@ import jax
 import numpy as np
 import pytest
 
+from gan_jax import checkpoint
 from gan_jax.experiment import build_experiment
 from gan_jax.step import build_train_step
 from gan_jax.train import _load_batch, train_and_evaluate
@@ -45,6 +47,11 @@ def test_resume_is_bit_identical(tmp_path, make_config):
   assert int(resumed.step) == int(straight.step) == 10
   for x, y in zip(leaves(straight), leaves(resumed), strict=True):
     np.testing.assert_array_equal(x, y)
+  # The mid-run checkpoint of the straight run (saved while training went on) is intact.
+  exp = build_experiment(make_config())
+  mid = checkpoint.Checkpoints(str(tmp_path / 'a'), read_only=True).restore(exp.abstract_state, 5)
+  for x, y in zip(leaves(half), leaves(mid), strict=True):
+    np.testing.assert_array_equal(x, y)
 
 
 def test_different_seeds_differ(tmp_path, make_config):
@@ -57,8 +64,11 @@ def test_different_seeds_differ(tmp_path, make_config):
 
 def test_should_stop_saves_the_current_step(tmp_path, make_config):
   calls = []
-  state, stopped = train_and_evaluate(make_config(num_steps=10), str(tmp_path),
-                                      should_stop=lambda: calls.append(1) or len(calls) >= 3)
+  state, stopped = train_and_evaluate(
+      make_config(num_steps=10),
+      str(tmp_path),
+      should_stop=lambda: calls.append(1) or len(calls) >= 3,
+  )
   assert stopped and int(state.step) == 3
   assert sorted(os.listdir(tmp_path / 'checkpoints')) == ['3']
 
@@ -77,10 +87,19 @@ def test_one_and_four_devices_agree(tmp_path):
   results = []
   for n in (1, 4):
     out = str(tmp_path / f'dev{n}')
-    env = {**os.environ, 'PYTHONPATH': ROOT,
-           'XLA_FLAGS': f'--xla_force_host_platform_device_count={n}'}
-    proc = subprocess.run([sys.executable, '-c', DUMP, out, str(n)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+    env = {
+        **os.environ,
+        'PYTHONPATH': ROOT,
+        'XLA_FLAGS': f'--xla_force_host_platform_device_count={n}',
+    }
+    proc = subprocess.run(
+        [sys.executable, '-c', DUMP, out, str(n)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     results.append(np.load(out + '.npz'))
   one, four = results
@@ -92,10 +111,16 @@ def test_one_and_four_devices_agree(tmp_path):
 def test_main_writes_checkpoints_samples_and_logs_then_sample_restores(tmp_path):
   workdir = tmp_path / 'run'
   result = run_module(
-      'experiments.main', '--config=configs/mixture_2d.py:ring8', f'--workdir={workdir}',
-      '--config.train.num_steps=20', '--config.train.log_every=10', '--config.train.sample_every=10',
-      '--config.checkpoint.every_steps=10', '--config.model.g_hidden=(32,32)',
-      '--config.model.d_hidden=(32,32)')
+      'experiments.main',
+      '--config=configs/mixture_2d.py:ring8',
+      f'--workdir={workdir}',
+      '--config.train.num_steps=20',
+      '--config.train.log_every=10',
+      '--config.train.sample_every=10',
+      '--config.checkpoint.every_steps=10',
+      '--config.model.g_hidden=(32,32)',
+      '--config.model.d_hidden=(32,32)',
+  )
   assert result.returncode == 0, result.stderr[-3000:]
   assert 'steps/s' in result.stdout and 'ETA' in result.stdout
   assert sorted(os.listdir(workdir / 'checkpoints')) == ['10', '20']
@@ -103,13 +128,15 @@ def test_main_writes_checkpoints_samples_and_logs_then_sample_restores(tmp_path)
   assert (workdir / 'config.json').exists()
 
   from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
   events = EventAccumulator(str(workdir)).Reload()
   assert {'d_loss', 'g_loss', 'steps_per_sec'} <= set(events.Tags()['scalars'])
   assert [e.step for e in events.Scalars('g_loss')] == [10, 20]
 
   npy = tmp_path / 'out' / 's.npy'
-  result = run_module('experiments.sample', f'--workdir={workdir}', '--num=50', f'--out={npy}',
-                      '--step=10')
+  result = run_module(
+      'experiments.sample', f'--workdir={workdir}', '--num=50', f'--out={npy}', '--step=10'
+  )
   assert result.returncode == 0, result.stderr[-3000:]
   samples = np.load(npy)
   assert samples.shape == (50, 2) and np.all(np.isfinite(samples))
@@ -118,22 +145,40 @@ def test_main_writes_checkpoints_samples_and_logs_then_sample_restores(tmp_path)
   assert png.stat().st_size > 0
 
   bad = run_module('experiments.sample', f'--workdir={workdir}', '--step=7', f'--out={npy}')
-  assert bad.returncode == 2 and 'error: --step=7: no such checkpoint; available: 10, 20' in bad.stderr
+  assert (
+      bad.returncode == 2 and 'error: --step=7: no such checkpoint; available: 10, 20' in bad.stderr
+  )
 
-  again = run_module('experiments.main', '--config=configs/mixture_2d.py:ring8',
-                     f'--workdir={workdir}', '--config.train.num_steps=20',
-                     '--config.model.g_hidden=(32,32)', '--config.model.d_hidden=(32,32)')
+  again = run_module(
+      'experiments.main',
+      '--config=configs/mixture_2d.py:ring8',
+      f'--workdir={workdir}',
+      '--config.train.num_steps=20',
+      '--config.model.g_hidden=(32,32)',
+      '--config.model.d_hidden=(32,32)',
+  )
   assert again.returncode == 0 and 'already at step 20' in again.stdout
 
 
 def test_sigterm_saves_a_checkpoint_and_exits_143(tmp_path):
   workdir = tmp_path / 'run'
   proc = subprocess.Popen(
-      [sys.executable, '-m', 'experiments.main', '--config=configs/mixture_2d.py',
-       f'--workdir={workdir}', '--config.train.num_steps=1000000', '--config.train.log_every=50',
-       '--config.checkpoint.every_steps=1000000'],
-      cwd=ROOT, env={**os.environ, 'PYTHONPATH': ROOT}, stdout=subprocess.PIPE,
-      stderr=subprocess.STDOUT, text=True)
+      [
+          sys.executable,
+          '-m',
+          'experiments.main',
+          '--config=configs/mixture_2d.py',
+          f'--workdir={workdir}',
+          '--config.train.num_steps=1000000',
+          '--config.train.log_every=50',
+          '--config.checkpoint.every_steps=1000000',
+      ],
+      cwd=ROOT,
+      env={**os.environ, 'PYTHONPATH': ROOT},
+      stdout=subprocess.PIPE,
+      stderr=subprocess.STDOUT,
+      text=True,
+  )
   for line in proc.stdout:
     if line.startswith('step 50/'):
       break
@@ -148,6 +193,7 @@ def test_sigterm_saves_a_checkpoint_and_exits_143(tmp_path):
 def test_tfds_images_train_end_to_end_on_mock_data(tmp_path):
   import tensorflow_datasets as tfds
   from configs import hinge
+
   config = hinge.get_config('cifar10')
   config.model.width = 4
   config.train.update(dict(num_steps=2, batch_size=4, log_every=1, sample_every=2, num_samples=4))

@@ -6,6 +6,7 @@ fields).  Shared names: ``split='train'``, ``data_dir=None``, ``download=True``
 (tfds), ``image_size=None`` (tfds).  See ``source.Source`` for the batch
 contract and ``order.example_indices`` for the deterministic example order.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -31,17 +32,25 @@ DATASETS: dict[str, Callable[..., Source]] = {
 
 
 def get_dataset(name: str, **fields) -> Source:
-    """Build dataset ``name`` with its ``data.*`` fields (unknown ones -> ValueError)."""
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
-    builder = DATASETS[name]
-    accepted = inspect.signature(builder).parameters
-    unknown = sorted(set(fields) - set(accepted))
-    if unknown:
-        raise ValueError(f"dataset {name!r} does not accept data fields {unknown}; "
-                         f"it accepts {sorted(accepted)}")
-    return builder(**fields)
+  """Build dataset ``name`` with its ``data.*`` fields (unknown ones -> ValueError)."""
+  if name not in DATASETS:
+    raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
+  builder = DATASETS[name]
+  accepted = inspect.signature(builder).parameters
+  unknown = sorted(set(fields) - set(accepted))
+  if unknown:
+    raise ValueError(
+        f"dataset {name!r} does not accept data fields {unknown}; " f"it accepts {sorted(accepted)}"
+    )
+  return builder(**fields)
 
 
-__all__ = ["DATASETS", "get_dataset", "Source", "ArraySource", "MixtureSource",
-           "DatasetUnavailableError", "example_indices"]
+__all__ = [
+    "DATASETS",
+    "get_dataset",
+    "Source",
+    "ArraySource",
+    "MixtureSource",
+    "DatasetUnavailableError",
+    "example_indices",
+]

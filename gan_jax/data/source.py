@@ -8,6 +8,7 @@
   ``step``; a pure function of (seed, step, batch_size).  Images are in [-1, 1]
   (x / 127.5 - 1).  Finite sources follow ``order.example_indices``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,48 +17,51 @@ from gan_jax.data.order import example_indices, local_slice
 
 
 def to_unit_range(images: np.ndarray) -> np.ndarray:
-    """uint8 [0, 255] -> float32 [-1, 1]."""
-    return np.asarray(images, dtype=np.float32) / np.float32(127.5) - np.float32(1.0)
+  """uint8 [0, 255] -> float32 [-1, 1]."""
+  return np.asarray(images, dtype=np.float32) / np.float32(127.5) - np.float32(1.0)
 
 
 class Source:
-    """Base class: finite sources implement ``get(indices)``; infinite ones override ``batch``."""
+  """Base class: finite sources implement ``get(indices)``; infinite ones override ``batch``."""
 
-    shape: tuple[int, ...] = ()
-    num_examples: int | None = None
-    is_image: bool = False
-    labels: np.ndarray | None = None
+  shape: tuple[int, ...] = ()
+  num_examples: int | None = None
+  is_image: bool = False
+  labels: np.ndarray | None = None
 
-    def get(self, indices: np.ndarray) -> np.ndarray:
-        """float32 examples at ``indices`` (already scaled)."""
-        raise NotImplementedError
+  def get(self, indices: np.ndarray) -> np.ndarray:
+    """float32 examples at ``indices`` (already scaled)."""
+    raise NotImplementedError
 
-    def batch(self, seed: int, step: int, batch_size: int,
-              process_index: int = 0, process_count: int = 1) -> np.ndarray:
-        rows = local_slice(batch_size, process_index, process_count)
-        idx = example_indices(seed, step, batch_size, self.num_examples)[rows]
-        return self.get(idx)
+  def batch(
+      self, seed: int, step: int, batch_size: int, process_index: int = 0, process_count: int = 1
+  ) -> np.ndarray:
+    rows = local_slice(batch_size, process_index, process_count)
+    idx = example_indices(seed, step, batch_size, self.num_examples)[rows]
+    return self.get(idx)
 
-    def __repr__(self) -> str:
-        return (f"{type(self).__name__}(shape={self.shape}, "
-                f"num_examples={self.num_examples}, is_image={self.is_image})")
+  def __repr__(self) -> str:
+    return (
+        f"{type(self).__name__}(shape={self.shape}, "
+        f"num_examples={self.num_examples}, is_image={self.is_image})"
+    )
 
 
 class ArraySource(Source):
-    """In-memory uint8 images (N, H, W, C) with optional labels."""
+  """In-memory uint8 images (N, H, W, C) with optional labels."""
 
-    is_image = True
+  is_image = True
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray | None = None):
-        images = np.asarray(images)
-        if images.dtype != np.uint8 or images.ndim != 4:
-            raise ValueError(f"expected uint8 (N, H, W, C) images, got {images.dtype} {images.shape}")
-        if labels is not None and len(labels) != len(images):
-            raise ValueError(f"{len(labels)} labels for {len(images)} images")
-        self.images = images
-        self.labels = None if labels is None else np.asarray(labels, dtype=np.int64)
-        self.shape = tuple(images.shape[1:])
-        self.num_examples = int(images.shape[0])
+  def __init__(self, images: np.ndarray, labels: np.ndarray | None = None):
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4:
+      raise ValueError(f"expected uint8 (N, H, W, C) images, got {images.dtype} {images.shape}")
+    if labels is not None and len(labels) != len(images):
+      raise ValueError(f"{len(labels)} labels for {len(images)} images")
+    self.images = images
+    self.labels = None if labels is None else np.asarray(labels, dtype=np.int64)
+    self.shape = tuple(images.shape[1:])
+    self.num_examples = int(images.shape[0])
 
-    def get(self, indices: np.ndarray) -> np.ndarray:
-        return to_unit_range(self.images[indices])
+  def get(self, indices: np.ndarray) -> np.ndarray:
+    return to_unit_range(self.images[indices])

@@ -4,6 +4,7 @@ A sample is high quality (HQ) when it lies within 3 std of its nearest mode; a
 mode is captured when at least `min_count` HQ samples fall on it (PacGAN: 20 of
 2,500 samples); reverse KL is KL(q || uniform) of the HQ samples' mode histogram q.
 """
+
 import numpy as np
 
 
@@ -16,5 +17,9 @@ def mode_coverage(samples, modes, std, min_count=20):
   q = counts / max(counts.sum(), 1)
   nz = q > 0
   reverse_kl = float(np.sum(q[nz] * np.log(q[nz] * len(modes)))) if nz.any() else float('inf')
-  return {'modes': int(np.sum(counts >= min_count)), 'high_quality': float(hq.mean()),
-          'reverse_kl': reverse_kl, 'counts': counts}
+  return {
+      'modes': int(np.sum(counts >= min_count)),
+      'high_quality': float(hq.mean()),
+      'reverse_kl': reverse_kl,
+      'counts': counts,
+  }

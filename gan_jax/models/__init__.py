@@ -3,6 +3,7 @@
 Every builder takes the data shape positionally and only keyword-only fields with
 defaults; the config validator reads `inspect.signature(builder)` to learn them.
 """
+
 from typing import Callable
 
 import flax.linen as nn
@@ -14,8 +15,8 @@ MODELS: dict[str, Callable] = {"mlp": mlp, "sngan_cnn": sngan_cnn}
 
 
 def build_models(name: str, data_shape: tuple[int, ...], **fields) -> tuple[nn.Module, nn.Module]:
-    """Return (generator, discriminator) of the registered model `name`."""
-    return MODELS[name](tuple(data_shape), **fields)
+  """Return (generator, discriminator) of the registered model `name`."""
+  return MODELS[name](tuple(data_shape), **fields)
 
 
 __all__ = ["MODELS", "build_models", "mlp", "sngan_cnn"]

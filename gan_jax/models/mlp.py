@@ -4,6 +4,7 @@ G: [Dense -> (BatchNorm) -> ReLU] per hidden width, then Dense(prod(data_shape))
 D: flatten, [Dense -> maxout / ReLU / LeakyReLU(0.2) -> Dropout] per hidden width, Dense(1).
 Optional spectral norm wraps every Dense (its u/sigma live in `batch_stats`).
 """
+
 import math
 
 import flax.linen as nn
@@ -14,73 +15,95 @@ D_ACTIVATIONS = ("maxout", "relu", "leaky_relu")
 
 
 def apply_layer(layer: nn.Module, x, sn: bool, train: bool):
-    """Apply `layer`, wrapped in SpectralNorm (stats updated when training) if `sn`."""
-    if sn:
-        return nn.SpectralNorm(layer)(x, update_stats=train)
-    return layer(x)
+  """Apply `layer`, wrapped in SpectralNorm (stats updated when training) if `sn`."""
+  if sn:
+    return nn.SpectralNorm(layer)(x, update_stats=train)
+  return layer(x)
 
 
 class MLPGenerator(nn.Module):
-    """z (B, z_dim) -> [Dense -> (BN) -> ReLU]* -> Dense -> tanh -> (B, *data_shape)."""
+  """z (B, z_dim) -> [Dense -> (BN) -> ReLU]* -> Dense -> tanh -> (B, *data_shape)."""
 
-    data_shape: tuple[int, ...]
-    z_dim: int = 100
-    hidden: tuple[int, ...] = (1200, 1200)
-    batchnorm: bool = False
-    sn: bool = False
-    tanh: bool = True
+  data_shape: tuple[int, ...]
+  z_dim: int = 100
+  hidden: tuple[int, ...] = (1200, 1200)
+  batchnorm: bool = False
+  sn: bool = False
+  tanh: bool = True
 
-    @nn.compact
-    def __call__(self, z, train: bool):
-        x = z.astype(jnp.float32)
-        for width in self.hidden:
-            # BatchNorm cancels a bias, whose true gradient is then 0: Adam would only amplify rounding noise.
-            x = apply_layer(nn.Dense(width, use_bias=not self.batchnorm), x, self.sn, train)
-            if self.batchnorm:
-                x = nn.BatchNorm(use_running_average=not train, momentum=0.9)(x)
-            x = nn.relu(x)
-        x = apply_layer(nn.Dense(math.prod(self.data_shape)), x, self.sn, train)
-        x = jnp.tanh(x) if self.tanh else x
-        return x.reshape((x.shape[0], *self.data_shape))
+  @nn.compact
+  def __call__(self, z, train: bool):
+    x = z.astype(jnp.float32)
+    for width in self.hidden:
+      # BatchNorm cancels a bias, whose true gradient is then 0: Adam would only amplify rounding noise.
+      x = apply_layer(nn.Dense(width, use_bias=not self.batchnorm), x, self.sn, train)
+      if self.batchnorm:
+        x = nn.BatchNorm(use_running_average=not train, momentum=0.9)(x)
+      x = nn.relu(x)
+    x = apply_layer(nn.Dense(math.prod(self.data_shape)), x, self.sn, train)
+    x = jnp.tanh(x) if self.tanh else x
+    return x.reshape((x.shape[0], *self.data_shape))
 
 
 class MLPDiscriminator(nn.Module):
-    """x (B, *data_shape) -> flatten -> [Dense -> activation -> Dropout]* -> Dense(1) -> (B,)."""
+  """x (B, *data_shape) -> flatten -> [Dense -> activation -> Dropout]* -> Dense(1) -> (B,)."""
 
-    hidden: tuple[int, ...] = (240, 240)
-    activation: str = "maxout"
-    maxout_pieces: int = 5
-    dropout: float = 0.0
-    sn: bool = False
+  hidden: tuple[int, ...] = (240, 240)
+  activation: str = "maxout"
+  maxout_pieces: int = 5
+  dropout: float = 0.0
+  sn: bool = False
 
-    @nn.compact
-    def __call__(self, x, train: bool):
-        x = x.astype(jnp.float32).reshape((x.shape[0], -1))
-        for width in self.hidden:
-            if self.activation == "maxout":
-                x = apply_layer(nn.Dense(width * self.maxout_pieces), x, self.sn, train)
-                x = x.reshape((x.shape[0], width, self.maxout_pieces)).max(axis=-1)
-            else:
-                x = apply_layer(nn.Dense(width), x, self.sn, train)
-                x = nn.relu(x) if self.activation == "relu" else nn.leaky_relu(x, 0.2)
-            if self.dropout > 0:
-                x = nn.Dropout(self.dropout, deterministic=not train)(x)
-        return apply_layer(nn.Dense(1), x, self.sn, train)[:, 0]
+  @nn.compact
+  def __call__(self, x, train: bool):
+    x = x.astype(jnp.float32).reshape((x.shape[0], -1))
+    for width in self.hidden:
+      if self.activation == "maxout":
+        x = apply_layer(nn.Dense(width * self.maxout_pieces), x, self.sn, train)
+        x = x.reshape((x.shape[0], width, self.maxout_pieces)).max(axis=-1)
+      else:
+        x = apply_layer(nn.Dense(width), x, self.sn, train)
+        x = nn.relu(x) if self.activation == "relu" else nn.leaky_relu(x, 0.2)
+      if self.dropout > 0:
+        x = nn.Dropout(self.dropout, deterministic=not train)(x)
+    return apply_layer(nn.Dense(1), x, self.sn, train)[:, 0]
 
 
-def mlp(data_shape, *, z_dim=100, g_hidden=(1200, 1200), d_hidden=(240, 240),
-        d_activation="maxout", maxout_pieces=5, d_dropout=0.0, g_batchnorm=False,
-        g_sn=False, d_sn=False, g_output="tanh"):
-    """Build (MLPGenerator, MLPDiscriminator) for data of shape `data_shape`.
+def mlp(
+    data_shape,
+    *,
+    z_dim=100,
+    g_hidden=(1200, 1200),
+    d_hidden=(240, 240),
+    d_activation="maxout",
+    maxout_pieces=5,
+    d_dropout=0.0,
+    g_batchnorm=False,
+    g_sn=False,
+    d_sn=False,
+    g_output="tanh",
+):
+  """Build (MLPGenerator, MLPDiscriminator) for data of shape `data_shape`.
 
-    `g_output`: 'tanh' for images in [-1, 1], 'linear' for unbounded data (2D mixtures).
-    """
-    if d_activation not in D_ACTIVATIONS:
-        raise ValueError(f"unknown d_activation {d_activation!r}; allowed: {D_ACTIVATIONS}")
-    if g_output not in G_OUTPUTS:
-        raise ValueError(f"unknown g_output {g_output!r}; allowed: {G_OUTPUTS}")
-    g = MLPGenerator(tuple(data_shape), z_dim=z_dim, hidden=tuple(g_hidden),
-                     batchnorm=g_batchnorm, sn=g_sn, tanh=g_output == "tanh")
-    d = MLPDiscriminator(hidden=tuple(d_hidden), activation=d_activation,
-                         maxout_pieces=maxout_pieces, dropout=d_dropout, sn=d_sn)
-    return g, d
+  `g_output`: 'tanh' for images in [-1, 1], 'linear' for unbounded data (2D mixtures).
+  """
+  if d_activation not in D_ACTIVATIONS:
+    raise ValueError(f"unknown d_activation {d_activation!r}; allowed: {D_ACTIVATIONS}")
+  if g_output not in G_OUTPUTS:
+    raise ValueError(f"unknown g_output {g_output!r}; allowed: {G_OUTPUTS}")
+  g = MLPGenerator(
+      tuple(data_shape),
+      z_dim=z_dim,
+      hidden=tuple(g_hidden),
+      batchnorm=g_batchnorm,
+      sn=g_sn,
+      tanh=g_output == "tanh",
+  )
+  d = MLPDiscriminator(
+      hidden=tuple(d_hidden),
+      activation=d_activation,
+      maxout_pieces=maxout_pieces,
+      dropout=d_dropout,
+      sn=d_sn,
+  )
+  return g, d

@@ -7,6 +7,7 @@ D: 7 convs (w,w,2w,2w,4w,4w,8w; kernels 3,4,3,4,3,4,3; strides 1,2,1,2,1,2,1; pa
    each -> LeakyReLU(0.1); flatten -> Dense(1). At 32x32x3, w=64: 2.94M params.
 Optional spectral norm wraps every Dense/Conv/ConvTranspose (u/sigma in `batch_stats`).
 """
+
 import flax.linen as nn
 import jax.numpy as jnp
 
@@ -14,59 +15,61 @@ from gan_jax.models.mlp import apply_layer
 
 
 def _n_upsamplings(height: int) -> int:
-    if height % 8 == 0:
-        return 3
-    if height % 4 == 0:
-        return 2
-    raise ValueError(f"sngan_cnn needs an image size divisible by 4, got {height}")
+  if height % 8 == 0:
+    return 3
+  if height % 4 == 0:
+    return 2
+  raise ValueError(f"sngan_cnn needs an image size divisible by 4, got {height}")
 
 
 class CNNGenerator(nn.Module):
-    """z -> Dense -> reshape (s, s, 2*c0) -> [deconv 4x4/2 -> BN -> ReLU]* -> conv 3x3 -> tanh."""
+  """z -> Dense -> reshape (s, s, 2*c0) -> [deconv 4x4/2 -> BN -> ReLU]* -> conv 3x3 -> tanh."""
 
-    data_shape: tuple[int, ...]
-    z_dim: int = 128
-    width: int = 64
-    sn: bool = False
+  data_shape: tuple[int, ...]
+  z_dim: int = 128
+  width: int = 64
+  sn: bool = False
 
-    @nn.compact
-    def __call__(self, z, train: bool):
-        h, _, c = self.data_shape
-        n = _n_upsamplings(h)
-        s = h // 2**n
-        chans = (4 * self.width, 2 * self.width, self.width)[-n:]
-        x = apply_layer(nn.Dense(s * s * 2 * chans[0]), z.astype(jnp.float32), self.sn, train)
-        x = x.reshape((x.shape[0], s, s, 2 * chans[0]))
-        for ch in chans:
-            x = apply_layer(nn.ConvTranspose(ch, (4, 4), strides=(2, 2), padding="SAME"),
-                            x, self.sn, train)
-            x = nn.relu(nn.BatchNorm(use_running_average=not train, momentum=0.9)(x))
-        x = apply_layer(nn.Conv(c, (3, 3), padding="SAME"), x, self.sn, train)
-        return jnp.tanh(x)
+  @nn.compact
+  def __call__(self, z, train: bool):
+    h, _, c = self.data_shape
+    n = _n_upsamplings(h)
+    s = h // 2**n
+    chans = (4 * self.width, 2 * self.width, self.width)[-n:]
+    x = apply_layer(nn.Dense(s * s * 2 * chans[0]), z.astype(jnp.float32), self.sn, train)
+    x = x.reshape((x.shape[0], s, s, 2 * chans[0]))
+    for ch in chans:
+      x = apply_layer(
+          nn.ConvTranspose(ch, (4, 4), strides=(2, 2), padding="SAME"), x, self.sn, train
+      )
+      x = nn.relu(nn.BatchNorm(use_running_average=not train, momentum=0.9)(x))
+    x = apply_layer(nn.Conv(c, (3, 3), padding="SAME"), x, self.sn, train)
+    return jnp.tanh(x)
 
 
 class CNNDiscriminator(nn.Module):
-    """x -> 7 x [conv (pad 1) -> LeakyReLU(0.1)] -> flatten -> Dense(1) -> (B,)."""
+  """x -> 7 x [conv (pad 1) -> LeakyReLU(0.1)] -> flatten -> Dense(1) -> (B,)."""
 
-    width: int = 64
-    sn: bool = False
+  width: int = 64
+  sn: bool = False
 
-    @nn.compact
-    def __call__(self, x, train: bool):
-        w = self.width
-        x = x.astype(jnp.float32)
-        for ch, k, st in zip((w, w, 2 * w, 2 * w, 4 * w, 4 * w, 8 * w),
-                             (3, 4, 3, 4, 3, 4, 3), (1, 2, 1, 2, 1, 2, 1)):
-            conv = nn.Conv(ch, (k, k), strides=(st, st), padding=((1, 1), (1, 1)))
-            x = nn.leaky_relu(apply_layer(conv, x, self.sn, train), 0.1)
-        x = x.reshape((x.shape[0], -1))
-        return apply_layer(nn.Dense(1), x, self.sn, train)[:, 0]
+  @nn.compact
+  def __call__(self, x, train: bool):
+    w = self.width
+    x = x.astype(jnp.float32)
+    for ch, k, st in zip(
+        (w, w, 2 * w, 2 * w, 4 * w, 4 * w, 8 * w), (3, 4, 3, 4, 3, 4, 3), (1, 2, 1, 2, 1, 2, 1)
+    ):
+      conv = nn.Conv(ch, (k, k), strides=(st, st), padding=((1, 1), (1, 1)))
+      x = nn.leaky_relu(apply_layer(conv, x, self.sn, train), 0.1)
+    x = x.reshape((x.shape[0], -1))
+    return apply_layer(nn.Dense(1), x, self.sn, train)[:, 0]
 
 
 def sngan_cnn(data_shape, *, z_dim=128, width=64, g_sn=False, d_sn=False):
-    """Build (CNNGenerator, CNNDiscriminator) for images of shape (H, H, C)."""
-    if len(data_shape) != 3 or data_shape[0] != data_shape[1]:
-        raise ValueError(f"sngan_cnn needs a square (H, H, C) image shape, got {tuple(data_shape)}")
-    _n_upsamplings(data_shape[0])
-    g = CNNGenerator(tuple(data_shape), z_dim=z_dim, width=width, sn=g_sn)
-    return g, CNNDiscriminator(width=width, sn=d_sn)
+  """Build (CNNGenerator, CNNDiscriminator) for images of shape (H, H, C)."""
+  if len(data_shape) != 3 or data_shape[0] != data_shape[1]:
+    raise ValueError(f"sngan_cnn needs a square (H, H, C) image shape, got {tuple(data_shape)}")
+  _n_upsamplings(data_shape[0])
+  g = CNNGenerator(tuple(data_shape), z_dim=z_dim, width=width, sn=g_sn)
+  return g, CNNDiscriminator(width=width, sn=d_sn)
