@@ -15,7 +15,7 @@ from tensorboardX import SummaryWriter
 
 from gan_jax import checkpoint, sampling
 from gan_jax.experiment import build_experiment
-from gan_jax.images import save_samples
+from gan_jax.images import image_grid, save_samples
 from gan_jax.sharding import batch_sharding, global_batch
 from gan_jax.step import build_train_step
 
@@ -37,10 +37,13 @@ def _load_batch(exp, step):
   return global_batch(local, batch_sharding(exp.mesh, 1), 1)
 
 
-def write_samples(exp, state, workdir, step):
-  images = sampling.draw(exp.generator, state, exp.config.train.num_samples, SAMPLE_SEED)
+def write_samples(exp, state, workdir, step, writer=None):
+  """samples/step_<step>.png from the fixed noise (EMA weights); images also to TensorBoard."""
+  samples = sampling.draw(exp.generator, state, exp.config.train.num_samples, SAMPLE_SEED)
   path = os.path.join(workdir, 'samples', f'step_{step:08d}.png')
-  save_samples(images, path, modes=getattr(exp.source, 'modes', None))
+  save_samples(samples, path, modes=getattr(exp.source, 'modes', None))
+  if writer and samples.ndim == 4:
+    writer.add_image('samples', image_grid(samples), step, dataformats='HWC')
   return path
 
 
@@ -89,7 +92,7 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False):
       print(f'step {step}/{t.num_steps} {shown} | {speed}', flush=True)
     if t.sample_every and (step % t.sample_every == 0 or step == t.num_steps):
       if jax.process_index() == 0:
-        write_samples(exp, state, workdir, step)
+        write_samples(exp, state, workdir, step, writer)
     stopped = should_stop()
     if step % config.checkpoint.every_steps == 0 or step == t.num_steps or stopped:
       ckpts.save(state, step)

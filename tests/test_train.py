@@ -201,4 +201,7 @@ def test_tfds_images_train_end_to_end_on_mock_data(tmp_path):
     state, _ = train_and_evaluate(config, str(tmp_path))
   assert int(state.step) == 2
   assert os.path.exists(tmp_path / 'samples' / 'step_00000002.png')
+  from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+  assert 'samples' in EventAccumulator(str(tmp_path)).Reload().Tags()['images']
   assert all(np.all(np.isfinite(x)) for x in leaves(state))
