@@ -7,8 +7,6 @@ checkpoints every `checkpoint.every_steps`, at the end and when asked to stop.
 """
 
 import os
-import time
-
 import jax
 import numpy as np
 from tensorboardX import SummaryWriter
@@ -16,15 +14,11 @@ from tensorboardX import SummaryWriter
 from gan_jax import checkpoint, sampling
 from gan_jax.experiment import build_experiment
 from gan_jax.images import image_grid, save_samples
+from gan_jax.progress import Progress
 from gan_jax.sharding import batch_sharding, global_batch
 from gan_jax.step import build_train_step
 
 SAMPLE_SEED = 12345  # the fixed noise of the periodic sample images
-
-
-def _format_eta(seconds):
-  seconds = int(max(seconds, 0))
-  return f'{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
 
 
 def _load_batch(exp, step):
@@ -65,31 +59,20 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False):
   writer = SummaryWriter(workdir) if jax.process_index() == 0 else None
   t = config.train
   start = step = int(state.step)
-  tick, tick_step, stopped = time.time(), step, False
+  progress, stopped = Progress(t.num_steps, step), False
   while step < t.num_steps:
     state, metrics = train_step(state, _load_batch(exp, step), k_train)
     step += 1
     if step == start + 1:  # the first call compiles: time the rest
       jax.block_until_ready(state)
-      print(f'Compiled and ran step {step} in {time.time() - tick:.1f}s.', flush=True)
-      tick, tick_step = time.time(), step
+      print(f'Compiled and ran step {step} in {progress.restart(step):.1f}s.', flush=True)
     if step % t.log_every == 0 or step == t.num_steps:
       metrics = jax.device_get(metrics)
-      now = time.time()
-      rate = (step - tick_step) / max(now - tick, 1e-9) if step > tick_step else None
-      tick, tick_step = now, step
+      rate = progress.tick(step)
       if writer:
-        for name, value in metrics.items():
+        for name, value in {**metrics, **({'steps_per_sec': rate} if rate else {})}.items():
           writer.add_scalar(name, float(value), step)
-        if rate:
-          writer.add_scalar('steps_per_sec', rate, step)
-      shown = ' '.join(f'{k}={float(v):.4f}' for k, v in sorted(metrics.items()))
-      speed = (
-          f'{rate:.1f} steps/s | ETA {_format_eta((t.num_steps - step) / rate)}'
-          if rate
-          else 'compiling'
-      )
-      print(f'step {step}/{t.num_steps} {shown} | {speed}', flush=True)
+      print(progress.line(step, rate, metrics), flush=True)
     if t.sample_every and (step % t.sample_every == 0 or step == t.num_steps):
       if jax.process_index() == 0:
         write_samples(exp, state, workdir, step, writer)
