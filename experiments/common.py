@@ -2,7 +2,35 @@
 
 import sys
 
+from absl import flags
+
 from gan_jax.experiment import UserError
+
+
+def _fail(message):
+  """Prints `error: <message>` on one line (first and last lines of a long one); exits 2."""
+  lines = [l.strip() for l in str(message).splitlines() if l.strip()]
+  text = lines[0] if len(lines) < 2 else f'{lines[0]} {lines[-1]}'
+  print(f'error: {text}', file=sys.stderr)
+  sys.exit(2)
+
+
+def parse_flags(argv):
+  """absl flag parsing where a bad flag or config override is one line, exit 2."""
+  try:
+    args = flags.FLAGS(argv)
+    if 'config' in flags.FLAGS and flags.FLAGS.config is not None:
+      flags.FLAGS.config.keys()  # config_flags reports a failed load only on first use
+    return args
+  except flags.Error as e:
+    _fail(e)
+  except (AttributeError, KeyError) as e:  # ml_collections: an override of an unknown field
+    overrides = ' '.join(a for a in argv if a.startswith('--config.'))
+    while isinstance(e, BaseException) and e.args:
+      e = e.args[0]
+    _fail(f'unknown config field {str(e).splitlines()[0]} in {overrides}')
+  except OSError as e:  # the config file is missing
+    _fail(f'--config: {str(e).strip().splitlines()[-1].strip()}')
 
 
 def run_cli(main_fn):
@@ -12,7 +40,6 @@ def run_cli(main_fn):
     try:
       return main_fn(argv)
     except UserError as e:
-      print(f'error: {e}', file=sys.stderr)
-      sys.exit(2)
+      _fail(e)
 
   return wrapped

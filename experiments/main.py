@@ -13,7 +13,7 @@ import sys
 from absl import app, flags
 from ml_collections import config_flags
 
-from experiments.common import run_cli
+from experiments.common import parse_flags, run_cli
 from gan_jax.train import train_and_evaluate
 
 config_flags.DEFINE_config_file('config', None, 'Experiment config file[:arg].')
@@ -42,4 +42,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)

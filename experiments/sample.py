@@ -13,7 +13,7 @@ import os
 import numpy as np
 from absl import app, flags
 
-from experiments.common import run_cli
+from experiments.common import parse_flags, run_cli
 from gan_jax import checkpoint, sampling
 from gan_jax.experiment import UserError, build_experiment
 from gan_jax.images import save_samples
@@ -61,4 +61,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)

@@ -125,3 +125,30 @@ def test_model_that_does_not_fit_the_data_is_a_user_error(make_config):
   config.model = {'name': 'sngan_cnn', 'width': 4}  # a CNN on 2D points
   with pytest.raises(UserError, match=r'config.model \(sngan_cnn\) on data of shape \(2,\)'):
     build_experiment(config)
+
+
+@pytest.mark.parametrize(
+    'args,message',
+    [
+        (
+            ['--config.train.num_steps=abc'],
+            'error: flag --config.train.num_steps=abc: invalid literal',
+        ),
+        (['--config.train.foo=1'], "error: unknown config field 'foo' in --config.train.foo=1"),
+        (['--config=configs/nope.py'], 'error: --config: [Errno 2] No such file or directory'),
+        (
+            ['--config=configs/nsgan.py:cifar100'],
+            "ValueError: config arg 'cifar100': allowed: celeb_a",
+        ),
+    ],
+)
+def test_cli_bad_flags_are_one_line(tmp_path, args, message):
+  workdir = tmp_path / 'run'
+  result = run_module(
+      'experiments.main', '--config=configs/nsgan.py', f'--workdir={workdir}', *args
+  )
+  assert result.returncode == 2
+  lines = [l for l in result.stderr.splitlines() if l.startswith('error: ')]
+  assert len(lines) == 1 and message in lines[0], result.stderr[-2000:]
+  assert 'Traceback' not in result.stderr
+  assert not workdir.exists()
