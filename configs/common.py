@@ -51,6 +51,7 @@ def base(loss: str) -> ml_collections.ConfigDict:
           log_every=100,
           sample_every=1000,
           num_samples=64,
+          steps_per_call=1,
       )
   )
   c.checkpoint = ml_collections.ConfigDict(dict(every_steps=1000, keep=3))

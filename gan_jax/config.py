@@ -22,6 +22,7 @@ TRAIN_FIELDS = (
     'log_every',
     'sample_every',
     'num_samples',
+    'steps_per_call',
 )
 CHECKPOINT_FIELDS = ('every_steps', 'keep')
 SECTIONS = ('seed', 'data', 'model', 'loss', 'reg', 'optim', 'train', 'checkpoint')
@@ -101,7 +102,7 @@ def validate(config, num_devices: int) -> None:
 
   train = config.train
   _check_keys('train', train, TRAIN_FIELDS)
-  for name in ('num_steps', 'batch_size', 'd_steps', 'log_every', 'num_samples'):
+  for name in ('num_steps', 'batch_size', 'd_steps', 'log_every', 'num_samples', 'steps_per_call'):
     _check_number(f'train.{name}', train[name], integer=True, low=1)
   _check_number('train.sample_every', train.sample_every, integer=True, low=0)
   _check_number('train.ema_decay', train.ema_decay, low=0, high_open=1)
@@ -115,3 +116,13 @@ def validate(config, num_devices: int) -> None:
   _check_keys('checkpoint', config.checkpoint, CHECKPOINT_FIELDS)
   _check_number('checkpoint.every_steps', config.checkpoint.every_steps, integer=True, low=1)
   _check_number('checkpoint.keep', config.checkpoint.keep, integer=True, low=1)
+
+  # Logging, samples and checkpoints happen between calls of the compiled step.
+  for field, value in (
+      ('train.num_steps', train.num_steps),
+      ('train.log_every', train.log_every),
+      ('train.sample_every', train.sample_every),
+      ('checkpoint.every_steps', config.checkpoint.every_steps),
+  ):
+    if value % train.steps_per_call:
+      _fail(field, value, f'must be a multiple of train.steps_per_call ({train.steps_per_call})')

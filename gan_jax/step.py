@@ -1,9 +1,11 @@
 """The train step: k discriminator updates, one generator update, the EMA.
 
 `build_train_step(...)` returns one jitted pure function
-  train_step(state, batch, rng) -> (state, metrics)
-with `batch` of shape (d_steps, B, ...) (a fresh real batch per D update) split
-over the devices along B, and the state replicated. The static D loop is
+  train_steps(state, batches, rng) -> (state, metrics)
+that runs `train.steps_per_call` iterations (a scan; small models are otherwise
+bound by dispatch) on `batches` of shape (steps_per_call, d_steps, B, ...): a
+fresh real batch per D update, split over the devices along B. The state is
+replicated; metrics are averaged over the iterations. The static D loop is
 unrolled in the trace: XLA:CPU compiles convolutions inside loop bodies to slow
 naive code (jax-ml/jax#12868).
 """
@@ -116,10 +118,17 @@ def build_train_step(config, generator, discriminator, g_tx, d_tx, mesh):
     state, g_metrics = g_update(state, keys[-1], batch.shape[1])
     return state.replace(step=state.step + 1), {**_tree_mean(d_metrics), **g_metrics}
 
+  def train_steps(state, batches, rng):
+    """`steps_per_call` iterations; batches (steps_per_call, d_steps, B, ...)."""
+    if batches.shape[0] == 1:  # no loop body: keeps convolutions off XLA:CPU's slow path
+      return train_step(state, batches[0], rng)
+    state, metrics = jax.lax.scan(lambda s, b: train_step(s, b, rng), state, batches)
+    return state, jax.tree_util.tree_map(lambda m: jnp.mean(m, axis=0), metrics)
+
   rep = replicated(mesh)
   return jax.jit(
-      train_step,
-      in_shardings=(rep, batch_sharding(mesh, 1), rep),
+      train_steps,
+      in_shardings=(rep, batch_sharding(mesh, 2), rep),
       out_shardings=(rep, rep),
       donate_argnums=0,
   )

@@ -21,14 +21,19 @@ from gan_jax.step import build_train_step
 SAMPLE_SEED = 12345  # the fixed noise of the periodic sample images
 
 
-def _load_batch(exp, step):
-  """The real examples of iteration `step`: (d_steps, B / processes, ...), sharded."""
+def _load_batches(exp, step):
+  """Real examples of iterations step.. (steps_per_call, d_steps, B / processes, ...), sharded."""
   t = exp.config.train
-  local = exp.source.batch(
-      exp.config.seed, step, t.d_steps * t.batch_size, jax.process_index(), jax.process_count()
+  local = np.stack(
+      [
+          exp.source.batch(
+              exp.config.seed, s, t.d_steps * t.batch_size, jax.process_index(), jax.process_count()
+          )
+          for s in range(step, step + t.steps_per_call)
+      ]
   )
-  local = local.reshape(t.d_steps, -1, *local.shape[1:])
-  return global_batch(local, batch_sharding(exp.mesh, 1), 1)
+  local = local.reshape(t.steps_per_call, t.d_steps, -1, *local.shape[2:])
+  return global_batch(local, batch_sharding(exp.mesh, 2), 2)
 
 
 def write_samples(exp, state, workdir, step, writer=None):
@@ -61,9 +66,9 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False):
   start = step = int(state.step)
   progress, stopped = Progress(t.num_steps, step), False
   while step < t.num_steps:
-    state, metrics = train_step(state, _load_batch(exp, step), k_train)
-    step += 1
-    if step == start + 1:  # the first call compiles: time the rest
+    state, metrics = train_step(state, _load_batches(exp, step), k_train)
+    step += t.steps_per_call
+    if step == start + t.steps_per_call:  # the first call compiles: time the rest
       jax.block_until_ready(state)
       print(f'Compiled and ran step {step} in {progress.restart(step):.1f}s.', flush=True)
     if step % t.log_every == 0 or step == t.num_steps:

@@ -21,7 +21,15 @@ def tiny_config(**train):
   c.model.d_sn = True
   c.model.d_dropout = 0.1
   c.train.update(
-      dict(num_steps=10, batch_size=16, d_steps=2, log_every=5, sample_every=0, num_samples=16)
+      dict(
+          num_steps=10,
+          batch_size=16,
+          d_steps=2,
+          log_every=5,
+          sample_every=0,
+          steps_per_call=1,
+          num_samples=16,
+      )
   )
   c.train.update(train)
   c.checkpoint.every_steps = 5

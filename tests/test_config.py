@@ -94,6 +94,16 @@ def test_unknown_model_field_lists_the_allowed_ones(make_config):
     validate(config, num_devices=1)
 
 
+def test_step_counts_must_be_multiples_of_steps_per_call(make_config):
+  config = make_config(steps_per_call=5)  # num_steps=10, log_every=5, every_steps=5: fine
+  validate(config, num_devices=1)
+  config.train.log_every = 7
+  with pytest.raises(
+      ConfigError, match=r'log_every=7: must be a multiple of train.steps_per_call \(5\)'
+  ):
+    validate(config, num_devices=1)
+
+
 def test_batch_size_must_divide_over_devices(make_config):
   with pytest.raises(
       ConfigError, match=r'batch_size=16: must be divisible by the number of devices \(3\)'

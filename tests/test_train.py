@@ -14,7 +14,7 @@ import pytest
 from gan_jax import checkpoint
 from gan_jax.experiment import build_experiment
 from gan_jax.step import build_train_step
-from gan_jax.train import _load_batch, train_and_evaluate
+from gan_jax.train import _load_batches, train_and_evaluate
 from tests.conftest import ROOT, run_module
 
 
@@ -29,12 +29,13 @@ def test_a_few_steps_lower_d_loss_on_separable_data(make_config):
   config.model.d_dropout = 0.0
   config.optim.g.lr = 1e-12  # a frozen generator: D separates it from the data
   config.optim.d.lr = 1e-3
+  config.reg.r1 = 0.0
   exp = build_experiment(config)
   step = build_train_step(config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh)
   state = exp.init_state(jax.random.key(0))
   losses = []
   for i in range(120):
-    state, metrics = step(state, _load_batch(exp, i), jax.random.key(1))
+    state, metrics = step(state, _load_batches(exp, i), jax.random.key(1))
     losses.append(float(metrics['d_loss']))
   assert losses[-1] < 0.5 * losses[0], losses
 
@@ -120,6 +121,7 @@ def test_main_writes_checkpoints_samples_and_logs_then_sample_restores(tmp_path)
       '--config.checkpoint.every_steps=10',
       '--config.model.g_hidden=(32,32)',
       '--config.model.d_hidden=(32,32)',
+      '--config.train.steps_per_call=1',
   )
   assert result.returncode == 0, result.stderr[-3000:]
   assert 'steps/s' in result.stdout and 'ETA' in result.stdout
@@ -156,6 +158,7 @@ def test_main_writes_checkpoints_samples_and_logs_then_sample_restores(tmp_path)
       '--config.train.num_steps=20',
       '--config.model.g_hidden=(32,32)',
       '--config.model.d_hidden=(32,32)',
+      '--config.train.steps_per_call=1',
   )
   assert again.returncode == 0 and 'already at step 20' in again.stdout
 
@@ -170,7 +173,7 @@ def test_sigterm_saves_a_checkpoint_and_exits_143(tmp_path):
           '--config=configs/mixture_2d.py',
           f'--workdir={workdir}',
           '--config.train.num_steps=1000000',
-          '--config.train.log_every=50',
+          '--config.train.log_every=100',
           '--config.checkpoint.every_steps=1000000',
       ],
       cwd=ROOT,
@@ -180,13 +183,13 @@ def test_sigterm_saves_a_checkpoint_and_exits_143(tmp_path):
       text=True,
   )
   for line in proc.stdout:
-    if line.startswith('step 50/'):
+    if line.startswith('step 100/'):
       break
   proc.send_signal(signal.SIGTERM)
   out, _ = proc.communicate(timeout=120)
   assert proc.returncode == 143, out[-3000:]
   steps = [int(s) for s in os.listdir(workdir / 'checkpoints')]
-  assert len(steps) == 1 and steps[0] >= 50
+  assert len(steps) == 1 and steps[0] >= 100
   assert f'Stopped at step {steps[0]}' in out
 
 
@@ -205,3 +208,13 @@ def test_tfds_images_train_end_to_end_on_mock_data(tmp_path):
 
   assert 'samples' in EventAccumulator(str(tmp_path)).Reload().Tags()['images']
   assert all(np.all(np.isfinite(x)) for x in leaves(state))
+
+
+def test_several_steps_per_call_match_one_step_per_call(tmp_path, make_config):
+  one, _ = train_and_evaluate(make_config(num_steps=4), str(tmp_path / 'a'))
+  config = make_config(num_steps=4, steps_per_call=2, log_every=2)
+  config.checkpoint.every_steps = 2
+  scanned, _ = train_and_evaluate(config, str(tmp_path / 'b'))
+  assert int(scanned.step) == 4
+  for x, y in zip(leaves(one), leaves(scanned), strict=True):
+    np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-5)
