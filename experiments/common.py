@@ -2,7 +2,7 @@
 
 import sys
 
-from absl import flags
+from absl import flags, logging
 
 from gan_jax.experiment import UserError
 
@@ -19,6 +19,8 @@ def parse_flags(argv):
   """absl flag parsing where a bad flag or config override is one line, exit 2."""
   try:
     args = flags.FLAGS(argv)
+    if not flags.FLAGS['verbosity'].present:  # libraries' INFO logs drown the progress lines
+      logging.set_verbosity(logging.WARNING)
     if 'config' in flags.FLAGS and flags.FLAGS.config is not None:
       flags.FLAGS.config.keys()  # config_flags reports a failed load only on first use
     return args

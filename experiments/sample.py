@@ -14,8 +14,8 @@ import numpy as np
 from absl import app, flags
 
 from experiments.common import parse_flags, run_cli
-from gan_jax import checkpoint, sampling
-from gan_jax.experiment import UserError, build_experiment
+from gan_jax import sampling
+from gan_jax.experiment import UserError, restore
 from gan_jax.images import save_samples
 
 flags.DEFINE_string('workdir', None, 'A workdir written by experiments.main.')
@@ -26,20 +26,6 @@ flags.DEFINE_integer('seed', 0, 'Seed of the noise.')
 flags.DEFINE_bool('ema', True, 'Use the EMA of the generator weights.')
 flags.mark_flags_as_required(['workdir', 'out'])
 FLAGS = flags.FLAGS
-
-
-def restore(workdir, step=None):
-  """(experiment, state) of the checkpoint at `step` (latest if None) of `workdir`."""
-  if not os.path.isfile(os.path.join(workdir, checkpoint.CONFIG_FILE)):
-    raise UserError(f'--workdir={workdir}: no {checkpoint.CONFIG_FILE}; not a training workdir')
-  exp = build_experiment(checkpoint.load_config(workdir))
-  ckpts = checkpoint.Checkpoints(workdir, read_only=True)
-  steps = ckpts.all_steps()
-  if not steps:
-    raise UserError(f'--workdir={workdir}: has no checkpoint yet')
-  if step is not None and step not in steps:
-    raise UserError(f'--step={step}: no such checkpoint; available: {", ".join(map(str, steps))}')
-  return exp, ckpts.restore(exp.abstract_state, step)
 
 
 @run_cli

@@ -18,9 +18,10 @@ class Checkpoints:
   """Save / restore the state of one run; keeps the newest `keep` steps."""
 
   def __init__(self, workdir: str, keep: int = 3, read_only: bool = False):
-    options = ocp.CheckpointManagerOptions(
-        max_to_keep=keep, create=not read_only, read_only=read_only
-    )
+    if read_only:  # the options a read-only manager would otherwise override, with a warning
+      options = ocp.CheckpointManagerOptions(read_only=True, create=False, save_interval_steps=0)
+    else:
+      options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True)
     self._manager = ocp.CheckpointManager(
         os.path.abspath(os.path.join(workdir, CHECKPOINT_DIR)), options=options
     )

@@ -50,7 +50,7 @@ def entry_fields(section):
   return {k: v for k, v in section.items() if k != 'name'}
 
 
-def _check_keys(prefix, section, allowed):
+def _check_keys(prefix, section, allowed, required=()):
   for key in section.keys():
     if key not in allowed:
       _fail(
@@ -58,6 +58,9 @@ def _check_keys(prefix, section, allowed):
           section[key],
           f'unknown field; allowed: {", ".join(allowed)}',
       )
+  for key in required:
+    if key not in section:
+      raise ConfigError(f'config.{prefix}.{key}: missing; required: {", ".join(required)}')
 
 
 def _check_entry(prefix, section, registry):
@@ -101,7 +104,7 @@ def validate(config, num_devices: int) -> None:
       _check_number(f'optim.{net}.lr', config.optim[net].lr, low=0, low_open=True)
 
   train = config.train
-  _check_keys('train', train, TRAIN_FIELDS)
+  _check_keys('train', train, TRAIN_FIELDS, required=TRAIN_FIELDS)
   for name in ('num_steps', 'batch_size', 'd_steps', 'log_every', 'num_samples', 'steps_per_call'):
     _check_number(f'train.{name}', train[name], integer=True, low=1)
   _check_number('train.sample_every', train.sample_every, integer=True, low=0)
@@ -113,7 +116,7 @@ def validate(config, num_devices: int) -> None:
         f'must be divisible by the number of devices ({num_devices})',
     )
 
-  _check_keys('checkpoint', config.checkpoint, CHECKPOINT_FIELDS)
+  _check_keys('checkpoint', config.checkpoint, CHECKPOINT_FIELDS, required=CHECKPOINT_FIELDS)
   _check_number('checkpoint.every_steps', config.checkpoint.every_steps, integer=True, low=1)
   _check_number('checkpoint.keep', config.checkpoint.keep, integer=True, low=1)
 

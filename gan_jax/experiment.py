@@ -2,14 +2,17 @@
 
 `build_experiment(config)` validates the config, opens the dataset, builds the
 models and optimizers and traces the state's shapes (no compilation); any
-problem surfaces here as a `UserError` with one line.
+problem surfaces here as a `UserError` with one line. `restore(workdir, step)`
+rebuilds a trained run from its saved config and checkpoint.
 """
 
 import dataclasses
+import os
 from functools import partial
 
 import jax
 
+from gan_jax import checkpoint
 from gan_jax import config as config_lib
 from gan_jax.checkpoint import abstract_like
 from gan_jax.data import get_dataset
@@ -63,9 +66,23 @@ def build_experiment(config) -> Experiment:
     abstract = abstract_like(jax.eval_shape(init, jax.random.key(0)), replicated(mesh))
   except (ValueError, TypeError) as e:
     raise UserError(
-        f'config.model ({config.model.name}) on data of shape ' f'{tuple(source.shape)}: {e}'
+        f'config.model ({config.model.name}) on data of shape {tuple(source.shape)}: {e}'
     ) from None
   init_state = jax.jit(init, out_shardings=replicated(mesh))
   return Experiment(
       config, source, generator, discriminator, g_tx, d_tx, mesh, init_state, abstract
   )
+
+
+def restore(workdir, step=None):
+  """(experiment, state) of the checkpoint at `step` (latest if None) of `workdir`."""
+  if not os.path.isfile(os.path.join(workdir, checkpoint.CONFIG_FILE)):
+    raise UserError(f'--workdir={workdir}: no {checkpoint.CONFIG_FILE}; not a training workdir')
+  exp = build_experiment(checkpoint.load_config(workdir))
+  ckpts = checkpoint.Checkpoints(workdir, read_only=True)
+  steps = ckpts.all_steps()
+  if not steps:
+    raise UserError(f'--workdir={workdir}: has no checkpoint yet')
+  if step is not None and step not in steps:
+    raise UserError(f'--step={step}: no such checkpoint; available: {", ".join(map(str, steps))}')
+  return exp, ckpts.restore(exp.abstract_state, step)

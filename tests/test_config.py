@@ -162,3 +162,10 @@ def test_cli_bad_flags_are_one_line(tmp_path, args, message):
   assert len(lines) == 1 and message in lines[0], result.stderr[-2000:]
   assert 'Traceback' not in result.stderr
   assert not workdir.exists()
+
+
+def test_a_missing_field_is_named(make_config):
+  config = make_config()
+  del config.train['steps_per_call']
+  with pytest.raises(ConfigError, match=r'config.train.steps_per_call: missing'):
+    validate(config, num_devices=1)

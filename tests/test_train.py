@@ -1,6 +1,6 @@
 """End to end: training, bit-identical resume, sampling, logs, preemption."""
 
-import glob
+import json
 import os
 import signal
 import subprocess
@@ -145,6 +145,15 @@ def test_main_writes_checkpoints_samples_and_logs_then_sample_restores(tmp_path)
   png = tmp_path / 's.png'
   assert run_module('experiments.sample', f'--workdir={workdir}', f'--out={png}').returncode == 0
   assert png.stat().st_size > 0
+
+  result = run_module('experiments.evaluate', f'--workdir={workdir}', '--num_samples=500')
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert 'step 20 modes: modes=' in result.stdout
+  report = json.loads((workdir / 'eval' / '20.json').read_text())
+  assert report['modes']['num_samples'] == 500 and sum(report['modes']['counts']) <= 500
+  assert 0 <= report['modes']['modes'] <= 8 and 0 <= report['modes']['high_quality'] <= 1
+  bad = run_module('experiments.evaluate', f'--workdir={workdir}', '--metrics=fid')
+  assert bad.returncode == 2 and 'error: --metrics=fid: allowed: modes' in bad.stderr
 
   bad = run_module('experiments.sample', f'--workdir={workdir}', '--step=7', f'--out={npy}')
   assert (
