@@ -6,7 +6,9 @@ steps/s and ETA, writes sample images from a fixed noise batch, and saves
 checkpoints every `checkpoint.every_steps`, at the end and when asked to stop.
 """
 
+import collections
 import os
+from concurrent.futures import ThreadPoolExecutor
 import jax
 import numpy as np
 from tensorboardX import SummaryWriter
@@ -21,19 +23,31 @@ from gan_jax.step import build_train_step
 SAMPLE_SEED = 12345  # the fixed noise of the periodic sample images
 
 
-def _load_batches(exp, step):
-  """Real examples of iterations step.. (steps_per_call, d_steps, B / processes, ...), sharded."""
+def _host_batches(exp, step):
+  """This process's real examples of iterations step, step+1, ...:
+  (steps_per_call, d_steps, B / processes, ...) numpy."""
   t = exp.config.train
+  rows = t.d_steps * t.batch_size
   local = np.stack(
       [
-          exp.source.batch(
-              exp.config.seed, s, t.d_steps * t.batch_size, jax.process_index(), jax.process_count()
-          )
+          exp.source.batch(exp.config.seed, s, rows, jax.process_index(), jax.process_count())
           for s in range(step, step + t.steps_per_call)
       ]
   )
-  local = local.reshape(t.steps_per_call, t.d_steps, -1, *local.shape[2:])
-  return global_batch(local, batch_sharding(exp.mesh, 2), 2)
+  return local.reshape(t.steps_per_call, t.d_steps, -1, *local.shape[2:])
+
+
+def batches(exp, start, stop, depth=2):
+  """Yields (step, sharded batches) for each call from `start` to `stop`; a thread
+  loads the host data `depth` calls ahead (the order is a function of the step)."""
+  steps = range(start, stop, exp.config.train.steps_per_call)
+  sharding = batch_sharding(exp.mesh, 2)
+  with ThreadPoolExecutor(1) as pool:
+    pending = collections.deque(pool.submit(_host_batches, exp, s) for s in steps[:depth])
+    for i, step in enumerate(steps):
+      if i + depth < len(steps):
+        pending.append(pool.submit(_host_batches, exp, steps[i + depth]))
+      yield step, global_batch(pending.popleft().result(), sharding, 2)
 
 
 def write_samples(exp, state, workdir, step, writer=None):
@@ -65,9 +79,9 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False):
   t = config.train
   start = step = int(state.step)
   progress, stopped = Progress(t.num_steps, step), False
-  while step < t.num_steps:
-    state, metrics = train_step(state, _load_batches(exp, step), k_train)
-    step += t.steps_per_call
+  for first, real in batches(exp, step, t.num_steps):
+    state, metrics = train_step(state, real, k_train)
+    step = first + t.steps_per_call
     if step == start + t.steps_per_call:  # the first call compiles: time the rest
       jax.block_until_ready(state)
       print(f'Compiled and ran step {step} in {progress.restart(step):.1f}s.', flush=True)
