@@ -34,7 +34,7 @@ def base(loss: str) -> ml_collections.ConfigDict:
   )
   c.loss = ml_collections.ConfigDict({'name': loss})
   c.reg = ml_collections.ConfigDict(
-      {**{n: 0.0 for n in PENALTIES}, 'clip': 0.0, 'instance_noise': 0.0}
+      {**{n: 0.0 for n in PENALTIES}, 'clip': 0.0, 'instance_noise': 0.0, 'instance_noise_steps': 0}
   )
   c.optim = ml_collections.ConfigDict(
       {

@@ -26,9 +26,11 @@ def parse_flags(argv):
     return args
   except flags.Error as e:
     _fail(e)
-  except (AttributeError, KeyError) as e:  # ml_collections: an override of an unknown field
+  except (AttributeError, KeyError) as e:
     overrides = ' '.join(a for a in argv if a.startswith('--config.'))
-    while isinstance(e, BaseException) and e.args:
+    if not overrides:  # raised inside the config file's get_config
+      _fail(f'--config: the config file raised {type(e).__name__}: {e}')
+    while isinstance(e, BaseException) and e.args:  # ml_collections wraps the KeyError
       e = e.args[0]
     _fail(f'unknown config field {str(e).splitlines()[0]} in {overrides}')
   except OSError as e:  # the config file is missing
@@ -39,6 +41,8 @@ def run_cli(main_fn):
   """absl app main wrapper: a UserError prints `error: ...` and exits 2."""
 
   def wrapped(argv):
+    if len(argv) > 1:
+      _fail(f'unexpected arguments: {" ".join(argv[1:])}')
     try:
       return main_fn(argv)
     except UserError as e:

@@ -7,13 +7,14 @@ registries; a registry entry's keyword parameters are the fields it accepts.
 
 import inspect
 
+from gan_jax.checks import FieldError, check_number
 from gan_jax.data import DATASETS
 from gan_jax.losses import LOSSES
 from gan_jax.models import MODELS
 from gan_jax.optimizers import OPTIMIZERS
 from gan_jax.regularizers import PENALTIES
 
-REG_FIELDS = (*PENALTIES, 'clip', 'instance_noise')
+REG_FIELDS = (*PENALTIES, 'clip', 'instance_noise', 'instance_noise_steps')
 TRAIN_FIELDS = (
     'num_steps',
     'batch_size',
@@ -28,8 +29,7 @@ CHECKPOINT_FIELDS = ('every_steps', 'keep')
 SECTIONS = ('seed', 'data', 'model', 'loss', 'reg', 'optim', 'train', 'checkpoint')
 
 
-class ConfigError(ValueError):
-  """A config field holds a value the suite cannot run with."""
+ConfigError = FieldError  # what `validate` raises: 'config.<field>=<value>: <rule>'
 
 
 def _fail(field, value, allowed):
@@ -70,14 +70,8 @@ def _check_entry(prefix, section, registry):
   _check_keys(prefix, section, ('name', *registry_fields(registry[name])))
 
 
-def _check_number(field, value, *, integer=False, low=None, low_open=False, high_open=None):
-  kind = int if integer else (int, float)
-  if isinstance(value, bool) or not isinstance(value, kind):
-    _fail(field, value, 'must be an integer' if integer else 'must be a number')
-  if low is not None and (value <= low if low_open else value < low):
-    _fail(field, value, f'must be {">" if low_open else ">="} {low}')
-  if high_open is not None and value >= high_open:
-    _fail(field, value, f'must be < {high_open}')
+def _check_number(field, value, **bounds):
+  check_number(f'config.{field}', value, **bounds)
 
 
 def validate(config, num_devices: int) -> None:
@@ -93,9 +87,10 @@ def validate(config, num_devices: int) -> None:
     _fail('loss.name', config.loss.get('name'), f'allowed: {", ".join(LOSSES)}')
   _check_keys('loss', config.loss, ('name',))
 
-  _check_keys('reg', config.reg, REG_FIELDS)
+  _check_keys('reg', config.reg, REG_FIELDS, required=REG_FIELDS)
   for name in REG_FIELDS:
-    _check_number(f'reg.{name}', config.reg.get(name, 0.0), low=0)
+    _check_number(f'reg.{name}', config.reg[name], low=0)
+  _check_number('reg.instance_noise_steps', config.reg.instance_noise_steps, integer=True, low=0)
 
   _check_keys('optim', config.optim, ('g', 'd'))
   for net in ('g', 'd'):
@@ -129,3 +124,36 @@ def validate(config, num_devices: int) -> None:
   ):
     if value % train.steps_per_call:
       _fail(field, value, f'must be a multiple of train.steps_per_call ({train.steps_per_call})')
+
+
+# Fields a resumed run may change: how long it runs and how it reports, not what it computes.
+RESUMABLE_FIELDS = (
+    'train.num_steps',
+    'train.log_every',
+    'train.sample_every',
+    'train.num_samples',
+    'train.steps_per_call',
+    'checkpoint.every_steps',
+    'checkpoint.keep',
+    'data.data_dir',
+    'data.download',
+)
+
+
+def _flatten(tree, prefix=''):
+  if hasattr(tree, 'items'):
+    out = {}
+    for key, value in tree.items():
+      out.update(_flatten(value, f'{prefix}{key}.'))
+    return out
+  return {prefix[:-1]: tuple(tree) if isinstance(tree, list) else tree}
+
+
+def config_diff(old, new, ignore=RESUMABLE_FIELDS):
+  """['field: old -> new', ...] for the fields that differ, except those in `ignore`."""
+  a, b = _flatten(old), _flatten(new)
+  return [
+      f'{k}: {a.get(k, "<unset>")!r} -> {b.get(k, "<unset>")!r}'
+      for k in sorted(set(a) | set(b))
+      if k not in ignore and a.get(k, '<unset>') != b.get(k, '<unset>')
+  ]

@@ -15,6 +15,7 @@ import jax
 from gan_jax import checkpoint
 from gan_jax import config as config_lib
 from gan_jax.checkpoint import abstract_like
+from gan_jax.checks import FieldError
 from gan_jax.data import get_dataset
 from gan_jax.models import build_models
 from gan_jax.optimizers import build_optimizer
@@ -39,35 +40,52 @@ class Experiment:
   abstract_state: object  # its ShapeDtypeStructs with shardings
 
 
-def build_experiment(config) -> Experiment:
+def _built(section, name, build):
+  """build() with its errors turned into one-line UserErrors naming config.<section>."""
   try:
-    config_lib.validate(config, jax.device_count())
+    return build()
+  except FieldError as e:
+    raise UserError(f'config.{section}.{e}') from None
+  except (ValueError, TypeError, ZeroDivisionError, OSError, RuntimeError, ImportError) as e:
+    raise UserError(f'config.{section} ({name}): {e}') from None
+
+
+def build_experiment(config, num_devices=None) -> Experiment:
+  """Checks and builds everything; `num_devices` (default: all) must divide the batch."""
+  try:
+    config_lib.validate(config, num_devices or jax.device_count())
   except config_lib.ConfigError as e:
     raise UserError(str(e)) from None
-  try:
-    source = get_dataset(config.data.name, **config_lib.entry_fields(config.data))
-  except (ValueError, OSError, RuntimeError, ImportError) as e:
-    raise UserError(f'config.data ({config.data.name}): {e}') from None
-  try:
-    generator, discriminator = build_models(
-        config.model.name, tuple(source.shape), **config_lib.entry_fields(config.model)
-    )
-    g_tx = build_optimizer(config.optim.g.name, **config_lib.entry_fields(config.optim.g))
-    d_tx = build_optimizer(config.optim.d.name, **config_lib.entry_fields(config.optim.d))
-    mesh = make_mesh()
-    init = partial(
-        create_state,
-        generator=generator,
-        discriminator=discriminator,
-        g_tx=g_tx,
-        d_tx=d_tx,
-        data_shape=tuple(source.shape),
-    )
-    abstract = abstract_like(jax.eval_shape(init, jax.random.key(0)), replicated(mesh))
-  except (ValueError, TypeError) as e:
+  fields = config_lib.entry_fields
+  source = _built(
+      'data', config.data.name, lambda: get_dataset(config.data.name, **fields(config.data))
+  )
+  shape = tuple(source.shape)
+  if config.model.get('g_output') == 'tanh' and not source.is_image:
     raise UserError(
-        f'config.model ({config.model.name}) on data of shape {tuple(source.shape)}: {e}'
-    ) from None
+        f"config.model.g_output='tanh': {config.data.name} is not in [-1, 1]; use 'linear'"
+    )
+  generator, discriminator = _built(
+      'model',
+      config.model.name,
+      lambda: build_models(config.model.name, shape, **fields(config.model)),
+  )
+  g_tx = _built('optim.g', config.optim.g.name, lambda: build_optimizer(**config.optim.g))
+  d_tx = _built('optim.d', config.optim.d.name, lambda: build_optimizer(**config.optim.d))
+  mesh = make_mesh()
+  init = partial(
+      create_state,
+      generator=generator,
+      discriminator=discriminator,
+      g_tx=g_tx,
+      d_tx=d_tx,
+      data_shape=shape,
+  )
+  abstract = _built(
+      'model',
+      f'{config.model.name} on data of shape {shape}',
+      lambda: abstract_like(jax.eval_shape(init, jax.random.key(0)), replicated(mesh)),
+  )
   init_state = jax.jit(init, out_shardings=replicated(mesh))
   return Experiment(
       config, source, generator, discriminator, g_tx, d_tx, mesh, init_state, abstract
@@ -78,7 +96,10 @@ def restore(workdir, step=None):
   """(experiment, state) of the checkpoint at `step` (latest if None) of `workdir`."""
   if not os.path.isfile(os.path.join(workdir, checkpoint.CONFIG_FILE)):
     raise UserError(f'--workdir={workdir}: no {checkpoint.CONFIG_FILE}; not a training workdir')
-  exp = build_experiment(checkpoint.load_config(workdir))
+  config = checkpoint.load_config(workdir)
+  if 'download' in config.data:
+    config.data.download = False  # drawing samples never starts a dataset download
+  exp = build_experiment(config, num_devices=1)  # the training batch size does not matter here
   ckpts = checkpoint.Checkpoints(workdir, read_only=True)
   steps = ckpts.all_steps()
   if not steps:

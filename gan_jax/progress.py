@@ -31,8 +31,8 @@ class Progress:
 
   def line(self, step: int, rate, fields: dict) -> str:
     shown = ' '.join(f'{k}={float(v):.4f}' for k, v in sorted(fields.items()))
-    speed = 'compiling'
+    speed = ''
     if rate:
       per = f'{rate:.1f} steps/s' if rate >= 1 else f'{1 / rate:.1f} s/step'
       speed = f'{per} | ETA {format_eta((self.total - step) / rate)}'
-    return f'step {step}/{self.total} {shown} | {speed}'
+    return f'step {step}/{self.total} {shown}' + (f' | {speed}' if speed else '')

@@ -67,9 +67,15 @@ def clip_weights(params, c):
   return jax.tree_util.tree_map(lambda p: jnp.clip(p, -c, c), params)
 
 
-def instance_noise_std(step, sigma0, num_steps):
-  """Instance-noise std, annealed linearly from sigma0 at step 0 to 0 at num_steps."""
-  return sigma0 * jnp.maximum(0.0, 1.0 - step / num_steps)
+def instance_noise_std(step, sigma0, anneal_steps):
+  """Instance-noise std: sigma0, annealed linearly to 0 at `anneal_steps` (0: constant).
+
+  The schedule is fixed by the config, not by `train.num_steps`, so that
+  extending a run does not change the noise it already saw.
+  """
+  if anneal_steps == 0:
+    return sigma0
+  return sigma0 * jnp.maximum(0.0, 1.0 - step / anneal_steps)
 
 
 def add_instance_noise(rng, x, std):

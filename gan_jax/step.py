@@ -38,14 +38,14 @@ def build_train_step(config, generator, discriminator, g_tx, d_tx, mesh):
   loss = LOSSES[config.loss.name]
   penalties = {n: config.reg[n] for n in PENALTIES if config.reg[n] > 0}
   clip, noise0 = config.reg.clip, config.reg.instance_noise
-  d_steps, num_steps = config.train.d_steps, config.train.num_steps
+  d_steps, noise_steps = config.train.d_steps, config.reg.instance_noise_steps
   ema_decay = config.train.ema_decay
   rows = batch_sharding(mesh)
 
   def noisy(rng, x, step):
     if noise0 <= 0:
       return x
-    std = regularizers.instance_noise_std(step, noise0, num_steps)
+    std = regularizers.instance_noise_std(step, noise0, noise_steps)
     return regularizers.add_instance_noise(rng, x, std)
 
   def sample_fake(state, rng, n):

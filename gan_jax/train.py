@@ -14,7 +14,8 @@ import numpy as np
 from tensorboardX import SummaryWriter
 
 from gan_jax import checkpoint, sampling
-from gan_jax.experiment import build_experiment
+from gan_jax.config import config_diff
+from gan_jax.experiment import UserError, build_experiment
 from gan_jax.images import image_grid, save_samples
 from gan_jax.progress import Progress
 from gan_jax.sharding import batch_sharding, global_batch
@@ -51,8 +52,13 @@ def batches(exp, start, stop, depth=2):
 
 
 def write_samples(exp, state, workdir, step, writer=None):
-  """samples/step_<step>.png from the fixed noise (EMA weights); images also to TensorBoard."""
+  """samples/step_<step>.png from the fixed noise (EMA weights); images also to TensorBoard.
+
+  Every process draws (the arrays span all of them); process 0 writes.
+  """
   samples = sampling.draw(exp.generator, state, exp.config.train.num_samples, SAMPLE_SEED)
+  if jax.process_index() != 0:
+    return None
   path = os.path.join(workdir, 'samples', f'step_{step:08d}.png')
   save_samples(samples, path, modes=getattr(exp.source, 'modes', None))
   if writer and samples.ndim == 4:
@@ -60,18 +66,44 @@ def write_samples(exp, state, workdir, step, writer=None):
   return path
 
 
-def train_and_evaluate(config, workdir, should_stop=lambda: False):
+def _check_resume(config, workdir, allow_config_change):
+  """UserError unless `config` may continue the run saved in `workdir`."""
+  if not os.path.isfile(os.path.join(workdir, checkpoint.CONFIG_FILE)):
+    return
+  diff = config_diff(checkpoint.load_config(workdir), config)
+  if diff and not allow_config_change:
+    raise UserError(
+        f'--workdir={workdir} was trained with another config ({"; ".join(diff)}); '
+        'use a new workdir, or --allow_config_change to continue anyway'
+    )
+
+
+def _restore(ckpts, exp, workdir):
+  step = ckpts.latest_step()
+  try:
+    state = ckpts.restore(exp.abstract_state, step)
+  except (ValueError, KeyError, OSError) as e:
+    raise UserError(f'--workdir={workdir}: cannot restore step {step}: {e}') from None
+  spc = exp.config.train.steps_per_call
+  if step % spc:
+    raise UserError(
+        f'config.train.steps_per_call={spc}: the run is at step {step}, not a multiple of it'
+    )
+  print(f'Resumed from {workdir} at step {step}.', flush=True)
+  return state
+
+
+def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_change=False):
   """Trains to `config.train.num_steps`; returns (final state, stopped_early)."""
   exp = build_experiment(config)  # raises UserError before anything is written
-  os.makedirs(workdir, exist_ok=True)
-  checkpoint.save_config(workdir, config)
+  _check_resume(config, workdir, allow_config_change)
   ckpts = checkpoint.Checkpoints(workdir, keep=config.checkpoint.keep)
   k_init, k_train = jax.random.split(jax.random.key(config.seed))
   if ckpts.latest_step() is not None:
-    state = ckpts.restore(exp.abstract_state)
-    print(f'Resumed from {workdir} at step {int(state.step)}.', flush=True)
+    state = _restore(ckpts, exp, workdir)
   else:
     state = exp.init_state(k_init)
+  checkpoint.save_config(workdir, config)
   train_step = build_train_step(
       config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh
   )
@@ -93,8 +125,7 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False):
           writer.add_scalar(name, float(value), step)
       print(progress.line(step, rate, metrics), flush=True)
     if t.sample_every and (step % t.sample_every == 0 or step == t.num_steps):
-      if jax.process_index() == 0:
-        write_samples(exp, state, workdir, step, writer)
+      write_samples(exp, state, workdir, step, writer)
     stopped = should_stop()
     if step % config.checkpoint.every_steps == 0 or step == t.num_steps or stopped:
       ckpts.save(state, step)

@@ -133,7 +133,9 @@ def test_model_that_does_not_fit_the_data_is_a_user_error(make_config):
 
   config = make_config()
   config.model = {'name': 'sngan_cnn', 'width': 4}  # a CNN on 2D points
-  with pytest.raises(UserError, match=r'config.model \(sngan_cnn\) on data of shape \(2,\)'):
+  with pytest.raises(
+      UserError, match=r'config.model \(sngan_cnn\): sngan_cnn needs a square .* got \(2,\)'
+  ):
     build_experiment(config)
 
 
@@ -169,3 +171,33 @@ def test_a_missing_field_is_named(make_config):
   del config.train['steps_per_call']
   with pytest.raises(ConfigError, match=r'config.train.steps_per_call: missing'):
     validate(config, num_devices=1)
+
+
+@pytest.mark.parametrize(
+    'section,field,value,message',
+    [
+        ('model', 'd_dropout', 1.5, r'config.model.d_dropout=1.5: must be < 1'),
+        ('model', 'z_dim', 0, r'config.model.z_dim=0: must be >= 1'),
+        ('model', 'g_hidden', (32, 0), r'config.model.g_hidden\[1\]=0: must be >= 1'),
+        ('model', 'g_output', 'tanh', r"config.model.g_output='tanh': grid25 is not in \[-1, 1\]"),
+        ('data', 'std', -1.0, r'config.data.std=-1.0: must be > 0'),
+    ],
+)
+def test_registry_fields_are_checked_before_anything_runs(
+    make_config, section, field, value, message
+):
+  from gan_jax.experiment import UserError, build_experiment
+
+  config = make_config()
+  config[section][field] = value
+  with pytest.raises(UserError, match=message):
+    build_experiment(config)
+
+
+def test_optimizer_fields_are_checked(make_config):
+  from gan_jax.experiment import UserError, build_experiment
+
+  config = make_config()
+  config.optim.d.b1 = 1.5
+  with pytest.raises(UserError, match=r'config.optim.d.b1=1.5: must be < 1'):
+    build_experiment(config)

@@ -51,6 +51,18 @@ def test_gradient_penalty_is_zero_for_a_1_lipschitz_linear_critic(batch):
   assert value < 1e-10
 
 
+def test_dragan_perturbs_real_data_by_half_its_std(batch):
+  real, fake = batch
+  # grad of ||x||^2/2 is x: the penalty is E(||x^|| - 1)^2 at the points DRAGAN builds
+  k_u, k_mix = jax.random.split(jax.random.key(3))
+  perturbed = real + 0.5 * jnp.std(real) * jax.random.uniform(k_u, real.shape)
+  eps = jax.random.uniform(k_mix, (8, 1, 1))
+  x_hat = real + eps * (perturbed - real)
+  norms = jnp.sqrt(jnp.sum(jnp.square(x_hat.reshape(8, -1)), axis=1))
+  value = PENALTIES['dragan'](quadratic_d, None, real, fake, jax.random.key(3))
+  np.testing.assert_allclose(value, jnp.mean(jnp.square(norms - 1)), rtol=1e-5)
+
+
 def test_r1_is_half_squared_gradient_norm_on_real_data(batch):
   real, fake = batch
   np.testing.assert_allclose(
@@ -90,6 +102,7 @@ def test_instance_noise_anneals_to_zero():
   assert regularizers.instance_noise_std(0, 0.1, 100) == pytest.approx(0.1)
   assert regularizers.instance_noise_std(50, 0.1, 100) == pytest.approx(0.05)
   assert regularizers.instance_noise_std(150, 0.1, 100) == 0.0
+  assert regularizers.instance_noise_std(10**6, 0.1, 0) == 0.1  # 0: no annealing
   x = jnp.zeros((10000,))
   noisy = regularizers.add_instance_noise(jax.random.key(0), x, 0.5)
   assert float(jnp.std(noisy)) == pytest.approx(0.5, rel=0.05)

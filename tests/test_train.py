@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from gan_jax import checkpoint
-from gan_jax.experiment import build_experiment
+from gan_jax.experiment import UserError, build_experiment
 from gan_jax.step import build_train_step
 from gan_jax.train import batches, train_and_evaluate
-from tests.conftest import ROOT, run_module
+from tests.conftest import ROOT, run_module, tiny_config
 
 
 def leaves(state):
@@ -40,16 +40,24 @@ def test_a_few_steps_lower_d_loss_on_separable_data(make_config):
   assert losses[-1] < 0.5 * losses[0], losses
 
 
-def test_resume_is_bit_identical(tmp_path, make_config):
-  straight, _ = train_and_evaluate(make_config(num_steps=10), str(tmp_path / 'a'))
-  half, _ = train_and_evaluate(make_config(num_steps=5), str(tmp_path / 'b'))
+def noisy_config(**train):
+  """tiny_config with annealed instance noise: its schedule must not depend on num_steps."""
+  config = tiny_config(**train)
+  config.reg.instance_noise = 0.1
+  config.reg.instance_noise_steps = 8
+  return config
+
+
+def test_resume_is_bit_identical(tmp_path):
+  straight, _ = train_and_evaluate(noisy_config(num_steps=10), str(tmp_path / 'a'))
+  half, _ = train_and_evaluate(noisy_config(num_steps=5), str(tmp_path / 'b'))
   assert int(half.step) == 5
-  resumed, _ = train_and_evaluate(make_config(num_steps=10), str(tmp_path / 'b'))
+  resumed, _ = train_and_evaluate(noisy_config(num_steps=10), str(tmp_path / 'b'))
   assert int(resumed.step) == int(straight.step) == 10
   for x, y in zip(leaves(straight), leaves(resumed), strict=True):
     np.testing.assert_array_equal(x, y)
   # The mid-run checkpoint of the straight run (saved while training went on) is intact.
-  exp = build_experiment(make_config())
+  exp = build_experiment(noisy_config())
   mid = checkpoint.Checkpoints(str(tmp_path / 'a'), read_only=True).restore(exp.abstract_state, 5)
   for x, y in zip(leaves(half), leaves(mid), strict=True):
     np.testing.assert_array_equal(x, y)
@@ -77,8 +85,12 @@ def test_should_stop_saves_the_current_step(tmp_path, make_config):
 DUMP = """
 import sys, jax, numpy as np
 from tests.conftest import tiny_config
-from gan_jax.train import train_and_evaluate
-assert jax.device_count() == int(sys.argv[2]), jax.devices()
+from gan_jax.experiment import build_experiment
+from gan_jax.train import batches, train_and_evaluate
+n = int(sys.argv[2])
+assert jax.device_count() == n, jax.devices()
+(_, real), = batches(build_experiment(tiny_config()), 0, 1)
+assert real.shape[2] == 16 and {s.data.shape[2] for s in real.addressable_shards} == {16 // n}
 state, _ = train_and_evaluate(tiny_config(num_steps=6), sys.argv[1])
 np.savez(sys.argv[1] + '.npz', *[np.asarray(x) for x in jax.tree_util.tree_leaves(state)])
 """
@@ -227,3 +239,29 @@ def test_several_steps_per_call_match_one_step_per_call(tmp_path, make_config):
   assert int(scanned.step) == 4
   for x, y in zip(leaves(one), leaves(scanned), strict=True):
     np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-5)
+
+
+def test_resuming_with_another_config_is_refused_and_changes_nothing(tmp_path, make_config):
+  train_and_evaluate(make_config(num_steps=2), str(tmp_path))
+  saved = (tmp_path / 'config.json').read_text()
+  other = make_config(num_steps=4)
+  other.loss.name = 'hinge'
+  other.model.z_dim = 8
+  with pytest.raises(
+      UserError,
+      match=r"another config \(loss.name: 'non_saturating' -> 'hinge'; model.z_dim: 16 -> 8\)",
+  ):
+    train_and_evaluate(other, str(tmp_path))
+  assert (tmp_path / 'config.json').read_text() == saved
+  assert os.listdir(tmp_path / 'checkpoints') == ['2']
+  other.model.z_dim = 16  # the loss alone may change on purpose
+  state, _ = train_and_evaluate(other, str(tmp_path), allow_config_change=True)
+  assert int(state.step) == 4
+
+
+def test_resuming_off_the_steps_per_call_grid_is_refused(tmp_path, make_config):
+  train_and_evaluate(make_config(num_steps=3, log_every=1), str(tmp_path))
+  config = make_config(num_steps=10, steps_per_call=2, log_every=2)
+  config.checkpoint.every_steps = 2
+  with pytest.raises(UserError, match=r'steps_per_call=2: the run is at step 3'):
+    train_and_evaluate(config, str(tmp_path))

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from gan_jax.checks import check_number
+
 from gan_jax.data.order import local_slice
 from gan_jax.data.source import Source
 
@@ -41,12 +43,16 @@ class MixtureSource(Source):
 
 def ring8(radius: float = 2.0, std: float = 0.02) -> MixtureSource:
   """8 Gaussians evenly spaced on a circle of ``radius``."""
+  check_number("radius", radius, low=0, low_open=True)
+  check_number("std", std, low=0, low_open=True)
   angles = 2 * np.pi * np.arange(8) / 8
   return MixtureSource(radius * np.stack([np.cos(angles), np.sin(angles)], axis=1), std)
 
 
 def grid25(spacing: float = 2.0, std: float = 0.05) -> MixtureSource:
   """25 Gaussians on a 5x5 grid centred at the origin."""
+  check_number("spacing", spacing, low=0, low_open=True)
+  check_number("std", std, low=0, low_open=True)
   axis = spacing * np.arange(-2, 3)
   xx, yy = np.meshgrid(axis, axis, indexing="ij")
   return MixtureSource(np.stack([xx.ravel(), yy.ravel()], axis=1), std)

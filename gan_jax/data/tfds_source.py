@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from gan_jax.checks import check_number
 from gan_jax.data.source import Source, to_unit_range
 
 
@@ -62,6 +63,10 @@ class TFDSSource(Source):
       crop_size: int | None = None,
   ):
     self.name, self.split = name, split
+    if image_size is not None:
+      check_number("image_size", image_size, integer=True, low=1)
+    if crop_size is not None:
+      check_number("crop_size", crop_size, integer=True, low=1)
     self._ds = _open(name, split, data_dir, download)
     features = self._ds.dataset_info.features
     h, w, c = features["image"].shape

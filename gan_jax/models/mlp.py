@@ -10,6 +10,8 @@ import math
 import flax.linen as nn
 import jax.numpy as jnp
 
+from gan_jax.checks import check_number, check_widths
+
 G_OUTPUTS = ("tanh", "linear")
 D_ACTIVATIONS = ("maxout", "relu", "leaky_relu")
 
@@ -87,6 +89,10 @@ def mlp(
 
   `g_output`: 'tanh' for images in [-1, 1], 'linear' for unbounded data (2D mixtures).
   """
+  check_number("z_dim", z_dim, integer=True, low=1)
+  check_number("maxout_pieces", maxout_pieces, integer=True, low=1)
+  check_number("d_dropout", d_dropout, low=0, high_open=1)
+  g_hidden, d_hidden = check_widths("g_hidden", g_hidden), check_widths("d_hidden", d_hidden)
   if d_activation not in D_ACTIVATIONS:
     raise ValueError(f"unknown d_activation {d_activation!r}; allowed: {D_ACTIVATIONS}")
   if g_output not in G_OUTPUTS:

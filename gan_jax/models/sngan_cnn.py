@@ -11,6 +11,8 @@ Optional spectral norm wraps every Dense/Conv/ConvTranspose (u/sigma in `batch_s
 import flax.linen as nn
 import jax.numpy as jnp
 
+from gan_jax.checks import check_number
+
 from gan_jax.models.mlp import apply_layer
 
 
@@ -23,7 +25,9 @@ def _n_upsamplings(height: int) -> int:
 
 
 class CNNGenerator(nn.Module):
-  """z -> Dense -> reshape (s, s, 2*c0) -> [deconv 4x4/2 -> BN -> ReLU]* -> conv 3x3 -> tanh."""
+  """z -> Dense -> reshape (s, s, 2*c0) -> BN -> ReLU -> [deconv 4x4/2 -> BN -> ReLU]*
+  -> conv 3x3 -> tanh (the BN + ReLU after the dense layer as in chainer-gan-lib's
+  DCGANGenerator, which the SNGAN paper used)."""
 
   data_shape: tuple[int, ...]
   z_dim: int = 128
@@ -38,6 +42,7 @@ class CNNGenerator(nn.Module):
     chans = (4 * self.width, 2 * self.width, self.width)[-n:]
     x = apply_layer(nn.Dense(s * s * 2 * chans[0]), z.astype(jnp.float32), self.sn, train)
     x = x.reshape((x.shape[0], s, s, 2 * chans[0]))
+    x = nn.relu(nn.BatchNorm(use_running_average=not train, momentum=0.9)(x))
     for ch in chans:
       x = apply_layer(
           nn.ConvTranspose(ch, (4, 4), strides=(2, 2), padding="SAME"), x, self.sn, train
@@ -68,6 +73,8 @@ class CNNDiscriminator(nn.Module):
 
 def sngan_cnn(data_shape, *, z_dim=128, width=64, g_sn=False, d_sn=False):
   """Build (CNNGenerator, CNNDiscriminator) for images of shape (H, H, C)."""
+  check_number("z_dim", z_dim, integer=True, low=1)
+  check_number("width", width, integer=True, low=1)
   if len(data_shape) != 3 or data_shape[0] != data_shape[1]:
     raise ValueError(f"sngan_cnn needs a square (H, H, C) image shape, got {tuple(data_shape)}")
   _n_upsamplings(data_shape[0])
