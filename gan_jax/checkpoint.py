@@ -18,7 +18,7 @@ class Checkpoints:
   """Save / restore the state of one run; keeps the newest `keep` steps."""
 
   def __init__(self, workdir: str, keep: int = 3, read_only: bool = False):
-    if read_only:  # the options a read-only manager would otherwise override, with a warning
+    if read_only:  # the options a read-only manager would override anyway
       options = ocp.CheckpointManagerOptions(read_only=True, create=False, save_interval_steps=0)
     else:
       options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True)

@@ -57,6 +57,8 @@ def build_train_step(config, generator, discriminator, g_tx, d_tx, mesh):
     # G's BatchNorm statistics move only in G's own step.
     fake, _ = sample_fake(state, k_z, real.shape[0])(state.g_params)
     fake = jax.lax.stop_gradient(fake)
+    if clip > 0:  # WGAN clips before each critic step (the first one included) and after it
+      state = state.replace(d_params=regularizers.clip_weights(state.d_params, clip))
 
     def objective(d_params):
       x = noisy(k_noise, jnp.concatenate([real, fake]), state.step)

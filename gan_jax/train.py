@@ -26,16 +26,21 @@ SAMPLE_SEED = 12345  # the fixed noise of the periodic sample images
 
 def _host_batches(exp, step):
   """This process's real examples of iterations step, step+1, ...:
-  (steps_per_call, d_steps, B / processes, ...) numpy."""
+  (steps_per_call, d_steps, B / processes, ...) numpy.
+
+  D update i of iteration s reads batch number s * d_steps + i of size B, so the
+  examples of every D update are the same whatever the number of processes.
+  """
   t = exp.config.train
-  rows = t.d_steps * t.batch_size
   local = np.stack(
       [
-          exp.source.batch(exp.config.seed, s, rows, jax.process_index(), jax.process_count())
-          for s in range(step, step + t.steps_per_call)
+          exp.source.batch(
+              exp.config.seed, k, t.batch_size, jax.process_index(), jax.process_count()
+          )
+          for k in range(step * t.d_steps, (step + t.steps_per_call) * t.d_steps)
       ]
   )
-  return local.reshape(t.steps_per_call, t.d_steps, -1, *local.shape[2:])
+  return local.reshape(t.steps_per_call, t.d_steps, *local.shape[1:])
 
 
 def batches(exp, start, stop, depth=2):

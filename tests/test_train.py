@@ -265,3 +265,14 @@ def test_resuming_off_the_steps_per_call_grid_is_refused(tmp_path, make_config):
   config.checkpoint.every_steps = 2
   with pytest.raises(UserError, match=r'steps_per_call=2: the run is at step 3'):
     train_and_evaluate(config, str(tmp_path))
+
+
+def test_weight_clipping_holds_in_training(tmp_path, make_config):
+  config = make_config(num_steps=2)
+  config.loss.name = 'wasserstein'
+  config.reg.clip = 0.01
+  config.model.d_sn = False
+  state, _ = train_and_evaluate(config, str(tmp_path))
+  d_leaves = leaves(state.d_params)
+  assert all(np.all(np.abs(x) <= 0.01) for x in d_leaves)
+  assert any(np.any(np.abs(x) == np.float32(0.01)) for x in d_leaves)  # the bound is active
