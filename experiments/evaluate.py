@@ -42,11 +42,15 @@ def main(argv):
     raise UserError(f'--num_samples={FLAGS.num_samples}: must be >= 1')
   exp, state = restore(FLAGS.workdir, FLAGS.step)
   applicable = [n for n, m in METRICS.items() if m.applies(exp.source)]
+  if not applicable:
+    raise UserError(
+        f'no metric applies to data {exp.config.data.name} yet (metrics: {", ".join(METRICS)})'
+    )
   names = FLAGS.metrics or applicable
-  if not names or set(names) - set(applicable):
+  if set(names) - set(applicable):
     raise UserError(
         f'--metrics={",".join(names)}: for data {exp.config.data.name} the metrics are: '
-        f'{", ".join(applicable) or "none yet"}'
+        f'{", ".join(applicable)}'
     )
   step, results = int(state.step), {}
   for name in names:
