@@ -1,6 +1,7 @@
 """MLP generator/discriminator of the original GAN paper (Goodfellow et al. 2014).
 
-G: [Dense -> (BatchNorm) -> ReLU] per hidden width, then Dense(prod(data_shape)) -> tanh.
+G: [Dense -> (BatchNorm) -> ReLU] per hidden width, then Dense(prod(data_shape)) -> tanh
+   (images in [-1, 1]) or linear (`g_output='linear'`, for unbounded data such as 2D mixtures).
 D: flatten, [Dense -> maxout / ReLU / LeakyReLU(0.2) -> Dropout] per hidden width, Dense(1).
 Optional spectral norm wraps every Dense (its u/sigma live in `batch_stats`).
 """

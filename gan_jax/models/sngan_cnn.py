@@ -1,6 +1,6 @@
 """The "standard CNN" of Miyato et al. 2018 (SNGAN, table 3), for square images.
 
-G: z -> Dense(s*s*2c0) -> reshape -> n x [ConvTranspose 4x4/2 -> BN -> ReLU] with
+G: z -> Dense(s*s*2c0) -> reshape -> BN -> ReLU -> n x [ConvTranspose 4x4/2 -> BN -> ReLU] with
    channels c = last n of (4w, 2w, w) -> Conv 3x3 to C -> tanh; n = 3 if H % 8 == 0
    (s = H/8) else 2 (s = H/4). At 32x32x3, w=64, z_dim=128: 3.81M params.
 D: 7 convs (w,w,2w,2w,4w,4w,8w; kernels 3,4,3,4,3,4,3; strides 1,2,1,2,1,2,1; pad 1),
