@@ -1,6 +1,6 @@
 """Orbax checkpoints of the TrainState, and the config saved beside them.
 
-Layout of a workdir:  config.json, checkpoints/<step>/..., (logs, samples).
+Layout of a workdir:  config.json, data.json, checkpoints/<step>/..., (logs, samples).
 """
 
 import json
@@ -11,6 +11,7 @@ import ml_collections
 import orbax.checkpoint as ocp
 
 CONFIG_FILE = 'config.json'
+DATA_FILE = 'data.json'  # the data's shape: enough to rebuild the models without the data
 CHECKPOINT_DIR = 'checkpoints'
 
 
@@ -58,6 +59,20 @@ def abstract_like(tree, sharding):
 def save_config(workdir: str, config) -> None:
   with open(os.path.join(workdir, CONFIG_FILE), 'w') as f:
     f.write(config.to_json(indent=2, sort_keys=True))
+
+
+def save_data_info(workdir: str, source) -> None:
+  with open(os.path.join(workdir, DATA_FILE), 'w') as f:
+    json.dump({'shape': list(source.shape), 'is_image': bool(source.is_image)}, f)
+
+
+def load_data_info(workdir: str):
+  """{'shape': [...], 'is_image': bool} saved by training, or None."""
+  path = os.path.join(workdir, DATA_FILE)
+  if not os.path.isfile(path):
+    return None
+  with open(path) as f:
+    return json.load(f)
 
 
 def load_config(workdir: str) -> ml_collections.ConfigDict:

@@ -8,6 +8,7 @@ rebuilds a trained run from its saved config and checkpoint.
 
 import dataclasses
 import os
+import sys
 from functools import partial
 
 import jax
@@ -17,6 +18,7 @@ from gan_jax import config as config_lib
 from gan_jax.checkpoint import abstract_like
 from gan_jax.checks import FieldError
 from gan_jax.data import get_dataset
+from gan_jax.data.source import ShapeOnlySource
 from gan_jax.models import build_models
 from gan_jax.optimizers import build_optimizer
 from gan_jax.sharding import make_mesh, replicated
@@ -50,14 +52,17 @@ def _built(section, name, build):
     raise UserError(f'config.{section} ({name}): {e}') from None
 
 
-def build_experiment(config, num_devices=None) -> Experiment:
-  """Checks and builds everything; `num_devices` (default: all) must divide the batch."""
+def build_experiment(config, num_devices=None, source=None) -> Experiment:
+  """Checks and builds everything; `num_devices` (default: all) must divide the batch.
+
+  `source` replaces the dataset the config names (for restoring without the data).
+  """
   try:
     config_lib.validate(config, num_devices or jax.device_count())
   except config_lib.ConfigError as e:
     raise UserError(str(e)) from None
   fields = config_lib.entry_fields
-  source = _built(
+  source = source or _built(
       'data', config.data.name, lambda: get_dataset(config.data.name, **fields(config.data))
   )
   shape = tuple(source.shape)
@@ -99,7 +104,14 @@ def restore(workdir, step=None):
   config = checkpoint.load_config(workdir)
   if 'download' in config.data:
     config.data.download = False  # drawing samples never starts a dataset download
-  exp = build_experiment(config, num_devices=1)  # the training batch size does not matter here
+  try:
+    exp = build_experiment(config, num_devices=1)  # the training batch size does not matter here
+  except UserError as e:
+    info = checkpoint.load_data_info(workdir)
+    if not str(e).startswith('config.data') or info is None:
+      raise
+    print(f'warning: {e}; using the data shape saved in {workdir}', file=sys.stderr)
+    exp = build_experiment(config, num_devices=1, source=ShapeOnlySource(**info))
   ckpts = checkpoint.Checkpoints(workdir, read_only=True)
   steps = ckpts.all_steps()
   if not steps:

@@ -109,6 +109,7 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_
   else:
     state = exp.init_state(k_init)
   checkpoint.save_config(workdir, config)
+  checkpoint.save_data_info(workdir, exp.source)
   train_step = build_train_step(
       config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh
   )

@@ -224,6 +224,13 @@ def test_tfds_images_train_end_to_end_on_mock_data(tmp_path):
   with tfds.testing.mock_data(num_examples=8, policy=tfds.testing.MockPolicy.USE_CODE):
     state, _ = train_and_evaluate(config, str(tmp_path))
   assert int(state.step) == 2
+  # Outside the mock the dataset is not there: restoring falls back on the saved shape.
+  from gan_jax.experiment import restore
+  from gan_jax.sampling import draw
+
+  exp, restored = restore(str(tmp_path))
+  assert exp.source.shape == (32, 32, 3)
+  assert draw(exp.generator, restored, 3, seed=0).shape == (3, 32, 32, 3)
   assert os.path.exists(tmp_path / 'samples' / 'step_00000002.png')
   from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 

@@ -65,3 +65,14 @@ class ArraySource(Source):
 
   def get(self, indices: np.ndarray) -> np.ndarray:
     return to_unit_range(self.images[indices])
+
+
+class ShapeOnlySource(Source):
+  """Stands in for a dataset that is not available, where only its shape is needed
+  (rebuilding a trained generator to draw samples)."""
+
+  def __init__(self, shape, is_image):
+    self.shape, self.is_image = tuple(shape), bool(is_image)
+
+  def get(self, indices):
+    raise RuntimeError("the dataset is not available here; only its shape is known")
