@@ -1,7 +1,6 @@
 """Every shipped config validates; bad fields fail with one line, nothing written."""
 
 import importlib
-import os
 
 import pytest
 
