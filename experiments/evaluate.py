@@ -1,35 +1,36 @@
 """Evaluate a trained run: draw samples from a checkpoint and compute metrics.
 
-  python -m experiments.evaluate --workdir=runs/grid25 [--step=S] [--num_samples=N]
-      [--metrics=modes] [--seed=S]
+  python -m experiments.evaluate --workdir=runs/x [--step=S] [--num_samples=N]
+      [--metrics=fid,kid,pr,parzen,modes] [--seed=S] [--stats_dir=DIR]
+      [--num_reference=N] [--reference_split=SPLIT]
 
 Prints the metrics and writes them to DIR/eval/<step>.json. By default every
-metric that applies to the run's dataset is computed (now: `modes` for the 2D
-mixtures: modes captured, share of high-quality samples, reverse KL).
+metric that applies to the run's dataset is computed: `modes` on 2D mixtures;
+`fid`, `kid`, `pr` (precision/recall in Inception space) on images; `parzen` on
+MNIST-like data with held-out splits; `stacked_modes` on stacked MNIST. The
+features of the real reference images are cached in --stats_dir.
 """
 
-import json
-import os
-
-import numpy as np
 from absl import app, flags
 
 from experiments.common import parse_flags, run_cli
 from gan_jax import sampling
+from gan_jax.evaluator import checked_metrics, eval_data, format_results, write_results
 from gan_jax.experiment import UserError, restore
 from gan_jax.metrics import METRICS
+from gan_jax.metrics.eval_data import DEFAULT_STATS_DIR
+from gan_jax.metrics.evaluation import evaluate
 
 flags.DEFINE_string('workdir', None, 'A workdir written by experiments.main.')
 flags.DEFINE_integer('step', None, 'Checkpoint step (default: the latest).')
-flags.DEFINE_integer('num_samples', None, 'Samples to draw (default: the metric protocol).')
+flags.DEFINE_integer('num_samples', None, 'Samples per metric (default: each metric protocol).')
 flags.DEFINE_list('metrics', None, f'Metrics to compute (default: all that apply): {list(METRICS)}')
 flags.DEFINE_integer('seed', 0, 'Seed of the noise.')
+flags.DEFINE_string('stats_dir', None, f'Cache of reference features (default {DEFAULT_STATS_DIR}).')
+flags.DEFINE_integer('num_reference', 10000, 'Real reference examples (capped by the split size).')
+flags.DEFINE_string('reference_split', None, 'Split of the reference examples (default: training).')
 flags.mark_flags_as_required(['workdir'])
 FLAGS = flags.FLAGS
-
-
-def _plain(value):
-  return value.tolist() if isinstance(value, np.ndarray) else value
 
 
 @run_cli
@@ -38,33 +39,17 @@ def main(argv):
   unknown = [m for m in FLAGS.metrics or [] if m not in METRICS]
   if unknown:
     raise UserError(f'--metrics={",".join(unknown)}: allowed: {", ".join(METRICS)}')
-  if FLAGS.num_samples is not None and FLAGS.num_samples < 1:
-    raise UserError(f'--num_samples={FLAGS.num_samples}: must be >= 1')
+  for flag in ('num_samples', 'num_reference'):
+    if getattr(FLAGS, flag) is not None and getattr(FLAGS, flag) < 2:
+      raise UserError(f'--{flag}={getattr(FLAGS, flag)}: must be >= 2')
   exp, state = restore(FLAGS.workdir, FLAGS.step)
-  applicable = [n for n, m in METRICS.items() if m.applies(exp.source)]
-  if not applicable:
-    raise UserError(
-        f'no metric applies to data {exp.config.data.name} yet (metrics: {", ".join(METRICS)})'
-    )
-  names = FLAGS.metrics or applicable
-  if set(names) - set(applicable):
-    raise UserError(
-        f'--metrics={",".join(names)}: for data {exp.config.data.name} the metrics are: '
-        f'{", ".join(applicable)}'
-    )
-  step, results = int(state.step), {}
-  for name in names:
-    num = FLAGS.num_samples or METRICS[name].default_samples
-    samples = sampling.draw(exp.generator, state, num, FLAGS.seed)
-    values = METRICS[name].compute(samples, exp.source)
-    results[name] = {'num_samples': num, **{k: _plain(v) for k, v in values.items()}}
-    shown = ' '.join(f'{k}={v:.4g}' for k, v in values.items() if np.ndim(v) == 0)
-    print(f'step {step} {name}: {shown}')
-  path = os.path.join(FLAGS.workdir, 'eval', f'{step}.json')
-  os.makedirs(os.path.dirname(path), exist_ok=True)
-  with open(path, 'w') as f:
-    json.dump({'step': step, 'seed': FLAGS.seed, **results}, f, indent=2)
-  print(f'Wrote {path}')
+  data = eval_data(exp, FLAGS.stats_dir, FLAGS.num_reference, FLAGS.reference_split)
+  names = checked_metrics(FLAGS.metrics or [], data, '--metrics')
+  step = int(state.step)
+  draw = lambda n: sampling.draw(exp.generator, state, n, FLAGS.seed)
+  results = evaluate(names, draw, data, FLAGS.num_samples)
+  print(format_results(step, results))
+  print(f'Wrote {write_results(FLAGS.workdir, step, FLAGS.seed, data, results)}')
 
 
 if __name__ == '__main__':

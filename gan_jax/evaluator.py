@@ -1,0 +1,122 @@
+"""Evaluation at the edge: metrics of an experiment's samples, their results files,
+and the periodic evaluation during training (`config.eval`).
+
+Results go to `<workdir>/eval/<step>.json` (the same format from
+experiments.evaluate and from training) and, during training, to TensorBoard as
+`eval/<metric>/<value>`.
+"""
+
+import json
+import os
+import sys
+
+import jax
+import numpy as np
+
+from gan_jax import sampling
+from gan_jax.config import entry_fields
+from gan_jax.experiment import UserError
+from gan_jax.metrics import METRICS
+from gan_jax.metrics.eval_data import EvalData
+from gan_jax.metrics.evaluation import applicable, check, evaluate, scalars
+
+EVAL_SEED = 2024  # the noise of periodic evaluations (fixed, so that steps compare)
+
+
+def eval_data(exp, stats_dir=None, num_reference=10000, reference_split=None):
+  """The EvalData of an experiment's dataset."""
+  if reference_split and 'split' not in exp.config.data:
+    raise UserError(f'reference split {reference_split!r}: data {exp.config.data.name} has no splits')
+  return EvalData(
+      exp.source,
+      exp.config.data.name,
+      entry_fields(exp.config.data),
+      stats_dir=stats_dir or None,
+      mesh=exp.mesh,
+      num_reference=num_reference,
+      reference_split=reference_split or None,
+  )
+
+
+def checked_metrics(names, data, flag):
+  """`names` (all that apply if empty) after checking them and loading what they need;
+  UserError naming `flag` otherwise."""
+  names = list(names) or applicable(data)
+  if not names:
+    raise UserError(f'{flag}: no metric applies to data {data.name}')
+  try:
+    check(names, data)
+    if any(METRICS[n].features for n in names):
+      data.load_features()
+  except (ValueError, FileNotFoundError) as e:
+    raise UserError(f'{flag}={",".join(names)}: {e}') from None
+  return names
+
+
+def _plain(value):
+  return value.tolist() if isinstance(value, np.ndarray) else value
+
+
+def write_results(workdir, step, seed, data, results) -> str:
+  """<workdir>/eval/<step>.json with the reference protocol and every metric's values."""
+  path = os.path.join(workdir, 'eval', f'{step}.json')
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  record = {'step': step, 'seed': seed, 'reference': data.describe()}
+  record.update({n: {k: _plain(v) for k, v in r.items()} for n, r in results.items()})
+  tmp = f'{path}.tmp'
+  with open(tmp, 'w') as f:
+    json.dump(record, f, indent=2)
+  os.replace(tmp, path)
+  return path
+
+
+def format_results(step, results) -> str:
+  return '\n'.join(
+      f'step {step} {name}: '
+      + ' '.join(f'{k}={v:.4g}' for k, v in values.items() if np.ndim(v) == 0)
+      for name, values in results.items()
+  )
+
+
+class PeriodicEval:
+  """Runs `config.eval.metrics` every `config.eval.every_steps` steps of training.
+
+  With no metrics named, all that apply are run, except the Inception ones when
+  their weights are missing (a warning says so); named metrics must be available.
+  """
+
+  def __init__(self, exp):
+    c = exp.config.eval
+    self.every = c.every_steps
+    self.num_samples = c.num_samples
+    self.names, self.data = [], None
+    if not self.every:
+      return
+    self.data = eval_data(exp, c.stats_dir, c.num_reference, c.reference_split)
+    self.exp = exp
+    named = [m for m in c.metrics.split(',') if m]
+    if named:
+      self.names = checked_metrics(named, self.data, 'config.eval.metrics')
+      return
+    names = applicable(self.data)
+    if any(METRICS[n].features for n in names):
+      try:
+        self.data.load_features()
+      except FileNotFoundError as e:
+        print(f'warning: periodic FID/KID/PR off: {e}', file=sys.stderr)
+        names = [n for n in names if not METRICS[n].features]
+    self.names = names
+
+  def due(self, step, last_step) -> bool:
+    return bool(self.names) and (step % self.every == 0 or step == last_step)
+
+  def __call__(self, state, step, workdir, writer=None):
+    draw = lambda n: sampling.draw(self.exp.generator, state, n, EVAL_SEED)
+    results = evaluate(self.names, draw, self.data, self.num_samples)
+    if jax.process_index() == 0:
+      write_results(workdir, step, EVAL_SEED, self.data, results)
+      print(format_results(step, results), flush=True)
+      if writer:
+        for key, value in scalars(results).items():
+          writer.add_scalar(f'eval/{key}', value, step)
+    return results
