@@ -20,21 +20,27 @@ SIGMAS = tuple(np.logspace(-1, 0, 10))
 
 
 @jax.jit
-def _log_likelihood(x, samples, sigma):
+def _log_likelihoods(x, samples, sigmas):
+  """(n, S): log p(x_j) for each sigma; the distances are computed once."""
   n, d = samples.shape
-  lse = jax.nn.logsumexp(-sq_distances(x, samples) / (2 * sigma**2), axis=1)
-  return lse - jnp.log(n) - d / 2 * jnp.log(2 * jnp.pi * sigma**2)
+  sq = sq_distances(x, samples)
+  lse = jax.vmap(lambda s: jax.nn.logsumexp(-sq / (2 * s**2), axis=1), out_axes=1)(sigmas)
+  return lse - jnp.log(n) - d / 2 * jnp.log(2 * jnp.pi * sigmas**2)
 
 
 def log_likelihoods(x, samples, sigma, chunk=512) -> np.ndarray:
-  """log p(x_j) under the Parzen window of `samples`, for each row of x (n, D)."""
+  """log p(x_j) under the Parzen window of `samples`, for each row of x (n, D);
+  `sigma` a number (-> (n,)) or a sequence (-> (n, S))."""
   s = np.asarray(samples, np.float32)
-  return map_row_chunks(_log_likelihood, x, s, np.float32(sigma), chunk=chunk)
+  sig = np.atleast_1d(np.asarray(sigma, np.float32))
+  ll = map_row_chunks(_log_likelihoods, x, s, sig, chunk=chunk)
+  return ll[:, 0] if np.ndim(sigma) == 0 else ll
 
 
 def select_sigma(samples, valid, sigmas=SIGMAS, chunk=512) -> tuple[float, dict]:
   """(best sigma, {sigma: mean validation log-likelihood})."""
-  scores = {float(s): float(np.mean(log_likelihoods(valid, samples, s, chunk))) for s in sigmas}
+  means = log_likelihoods(valid, samples, list(sigmas), chunk).mean(axis=0)
+  scores = {float(s): float(m) for s, m in zip(sigmas, means)}
   return max(scores, key=scores.get), scores
 
 
