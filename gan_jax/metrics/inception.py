@@ -255,9 +255,12 @@ def resize_and_scale(pixels):
   return (x - 128.0) / 128.0
 
 
+_jit_resize_and_scale = jax.jit(resize_and_scale)
+
+
 def preprocess(images):
   """[-1, 1] float images (N, H, W, 1|3) -> the network's input (N, 299, 299, 3)."""
-  return resize_and_scale(to_uint8(_checked(images)))
+  return _jit_resize_and_scale(to_uint8(_checked(images)))
 
 
 def _checked(images) -> np.ndarray:
@@ -268,18 +271,19 @@ def _checked(images) -> np.ndarray:
 
 
 @partial(jax.jit, static_argnums=0)
-def _pool3(model, variables, pixels):
-  return model.apply(variables, resize_and_scale(pixels))
+def _pool3(model, variables, inputs):
+  """The network alone, so that it compiles once per batch size whatever the image size."""
+  return model.apply(variables, inputs)
 
 
 def inception_features(params, images, batch_size: int = 50, mesh=None) -> np.ndarray:
   """pool3 features, float64 (N, 2048), of [-1, 1] images (N, H, W, 1|3), any H, W.
 
   `params`: the variables dict of `load_inception_params()` ({'params', 'batch_stats'}).
-  Runs in batches of `batch_size` (the last one zero-padded: one compilation per image
-  shape); with a `Mesh` (axis 'data', single process) each batch is split over its
-  devices and `batch_size` is rounded up to a multiple of the device count.
-  Uint8 quantisation happens on the host, resize and network on the device.
+  Runs in batches of `batch_size` (the last one zero-padded, so the network compiles once
+  per batch size, the resize once per image shape). With a `Mesh` (axis 'data', one
+  process) each batch is split over its devices, `batch_size` rounded up to a multiple of
+  their count. Uint8 quantisation happens on the host, resize and network on the device.
   """
   images = _checked(images)
   if batch_size < 1:
@@ -295,7 +299,7 @@ def inception_features(params, images, batch_size: int = 50, mesh=None) -> np.nd
       pixels = np.concatenate([pixels, padding])
     if mesh is not None:
       pixels = jax.device_put(pixels, batch_sharding(mesh))
-    outputs.append(_pool3(model, params, pixels))
+    outputs.append(_pool3(model, params, _jit_resize_and_scale(pixels)))
   if not outputs:
     return np.zeros((0, FEATURES), np.float64)
   feats = np.concatenate([np.asarray(out) for out in outputs])

@@ -13,6 +13,7 @@ The cache is an uncompressed .npz with '/'-joined keys ('params/mixed/conv/kerne
 """
 
 import collections
+import functools
 import hashlib
 import importlib.util
 import os
@@ -86,7 +87,9 @@ class _TorchScriptUnpickler(pickle.Unpickler):
 def read_torchscript(pt_path) -> dict:
   """{'<module path>/<name>': np.ndarray} of every tensor in a TorchScript zip."""
   with zipfile.ZipFile(os.fspath(pt_path)) as archive:
-    pkl = next(n for n in archive.namelist() if n.endswith('/data.pkl') or n == 'data.pkl')
+    pkl = next((n for n in archive.namelist() if n.rpartition('/')[2] == 'data.pkl'), None)
+    if pkl is None:
+      raise ValueError(f'{pt_path} has no data.pkl: not a TorchScript file')
     prefix = pkl[: -len('data.pkl')]
     read = lambda key: archive.read(f'{prefix}data/{key}')
     with archive.open(pkl) as f:
@@ -123,9 +126,14 @@ def torchscript_to_flax(tensors: dict) -> dict:
 
 def expected_shapes() -> dict:
   """{('params'|'batch_stats', ..., leaf): shape} of InceptionV3's variables (no compute)."""
+  return dict(_expected_shapes())
+
+
+@functools.cache
+def _expected_shapes():
   x = jax.ShapeDtypeStruct((1, INPUT_SIZE, INPUT_SIZE, 3), jnp.float32)
   abstract = jax.eval_shape(InceptionV3().init, jax.random.key(0), x)
-  return {k: v.shape for k, v in traverse_util.flatten_dict(abstract).items()}
+  return tuple((k, v.shape) for k, v in traverse_util.flatten_dict(abstract).items())
 
 
 def check_shapes(variables: dict) -> dict:
