@@ -290,7 +290,7 @@ def inception_features(params, images, batch_size: int = 50, mesh=None) -> np.nd
     raise ValueError(f'batch_size must be >= 1, got {batch_size}')
   if mesh is not None:
     batch_size = math.ceil(batch_size / mesh.size) * mesh.size
-    params = jax.device_put(params, replicated(mesh))
+  params = jax.device_put(params, None if mesh is None else replicated(mesh))  # copied once
   model, outputs = InceptionV3(), []
   for start in range(0, len(images), batch_size):
     pixels = to_uint8(images[start : start + batch_size])
