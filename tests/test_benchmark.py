@@ -96,3 +96,12 @@ def test_cpu_xla_flags_are_added_unless_the_user_set_them():
   env = {'XLA_FLAGS': mine}
   set_cpu_xla_flags(env)
   assert env['XLA_FLAGS'] == mine
+
+
+def test_compile_times_finds_every_config_and_its_presets():
+  from benchmarks.compile_times import config_modules, presets
+
+  modules = config_modules()
+  assert {'gan', 'nsgan', 'wgan_gp', 'mixture_2d'} <= set(modules) and 'common' not in modules
+  assert presets(modules['mixture_2d']) == ['grid25', 'ring8']
+  assert {'mnist5k', 'cifar10', 'celeb_a'} <= set(presets(modules['wgan_gp']))
