@@ -1,10 +1,28 @@
-"""What every entry point shares: user errors as one line and exit code 2."""
+"""What every entry point shares: user errors as one line and exit code 2, XLA's CPU flags."""
 
+import os
 import sys
 
 from absl import flags, logging
 
 from gan_jax.experiment import UserError
+
+
+# XLA:CPU hands convolutions and dots to YNNPACK by default; Eigen's kernels are faster for the
+# convolutions of the models here (benchmarks/xla_cpu_flags.py measures it).
+CPU_XLA_FLAGS = ('--xla_cpu_experimental_ynn_fusion_type=',)
+
+
+def set_cpu_xla_flags(environ=os.environ):
+  """Adds CPU_XLA_FLAGS to XLA_FLAGS, each unless XLA_FLAGS already sets that flag.
+
+  Call it before JAX starts its backends: XLA reads XLA_FLAGS once, when it starts.
+  """
+  flags_set = environ.get('XLA_FLAGS', '').split()
+  names = {f.split('=')[0] for f in flags_set}
+  added = [f for f in CPU_XLA_FLAGS if f.split('=')[0] not in names]
+  if added:
+    environ['XLA_FLAGS'] = ' '.join(flags_set + added)
 
 
 def _fail(message):
@@ -38,9 +56,11 @@ def parse_flags(argv):
 
 
 def run_cli(main_fn):
-  """absl app main wrapper: a UserError prints `error: ...` and exits 2."""
+  """absl app main wrapper: sets CPU_XLA_FLAGS (flag parsing has not started JAX's backends
+  yet); a UserError prints `error: ...` and exits 2."""
 
   def wrapped(argv):
+    set_cpu_xla_flags()
     if len(argv) > 1:
       _fail(f'unexpected arguments: {" ".join(argv[1:])}')
     try:

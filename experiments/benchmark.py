@@ -1,0 +1,158 @@
+"""Time the train step of a config, on random data of its shape (no dataset is read).
+
+  python -m experiments.benchmark --config=configs/wgan_gp.py:cifar10 [--iters=10] [--warmup=2]
+      [--json=PATH] [--config.train.batch_size=128 ...]
+
+Builds the models and the jitted step exactly as training does, compiles it
+(timed: `compile_s` = lowering + compilation), runs `--warmup` calls, then times
+`--iters` calls back to back. Each call runs `train.steps_per_call` iterations;
+an iteration is `train.d_steps` D updates and one G update. Prints the devices,
+parameter counts, FLOPs per iteration (XLA's cost analysis) and FLOP/s, peak
+memory, then as the last three lines
+  compile_s=<s>
+  iters_per_s=<iterations per second>
+  samples_per_s=<real samples D consumes per second = iters_per_s * d_steps * batch_size>
+As every entry point, it turns XLA:CPU's YNNPACK fusions off unless XLA_FLAGS
+sets them (experiments/common.py CPU_XLA_FLAGS; XLA's default:
+XLA_FLAGS=--xla_cpu_experimental_ynn_fusion_type=+individual_dot).
+"""
+
+import json
+import os
+import resource
+
+import jax
+from absl import app, flags
+from ml_collections import config_flags
+
+from experiments.common import parse_flags, run_cli
+from gan_jax import benchmark
+from gan_jax.experiment import UserError
+
+config_flags.DEFINE_config_file('config', None, 'Experiment config file[:arg].')
+flags.DEFINE_integer('iters', 10, 'Timed calls of the train step (each train.steps_per_call iterations).')
+flags.DEFINE_integer('warmup', 2, 'Untimed calls after compiling.')
+flags.DEFINE_string('json', None, 'Also write the numbers to this JSON file.')
+flags.mark_flags_as_required(['config'])
+FLAGS = flags.FLAGS
+
+
+def _check_flags():
+  if FLAGS.iters < 1:
+    raise UserError(f'--iters={FLAGS.iters}: must be >= 1')
+  if FLAGS.warmup < 0:
+    raise UserError(f'--warmup={FLAGS.warmup}: must be >= 0')
+  if FLAGS.json is not None:
+    folder = os.path.dirname(os.path.abspath(FLAGS.json))
+    if os.path.isdir(FLAGS.json) or not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+      raise UserError(f'--json={FLAGS.json}: cannot write there')
+
+
+def _device_peak_bytes(devices):
+  """Sum over the devices of peak_bytes_in_use, or None where they do not report it."""
+  peaks = [(d.memory_stats() or {}).get('peak_bytes_in_use') for d in devices]
+  return None if None in peaks else int(sum(peaks))
+
+
+def _mib(n):
+  return 'n/a' if n is None else f'{n / 2**20:,.1f} MiB'
+
+
+def _si(x, unit):
+  if x is None:
+    return 'n/a'
+  for scale, prefix in ((1e12, 'T'), (1e9, 'G'), (1e6, 'M'), (1e3, 'k')):
+    if x >= scale:
+      return f'{x / scale:.3g} {prefix}{unit}'
+  return f'{x:.3g} {unit}'
+
+
+def measure(config, iters, warmup):
+  """All the numbers of one benchmark run, as a dict (printing as it goes)."""
+  exp, note = benchmark.build_offline(config)
+  if note:
+    print(f'note: {note}', flush=True)
+  t = config.train
+  devices = jax.devices()
+  print(
+      f'data: {config.data.name} {tuple(exp.source.shape)}, model {config.model.name}, '
+      f'loss {config.loss.name}, batch {t.batch_size}, d_steps {t.d_steps}, '
+      f'steps_per_call {t.steps_per_call}'
+  )
+  print(
+      f'devices: {len(devices)} x {devices[0].device_kind} ({jax.default_backend()}), '
+      f'jax {jax.__version__}, XLA_FLAGS={os.environ.get("XLA_FLAGS", "")!r}'
+  )
+  compiled = benchmark.compile_step(exp)
+  params_g = benchmark.param_count(compiled.state.g_params)
+  params_d = benchmark.param_count(compiled.state.d_params)
+  print(f'params: G {params_g:,}  D {params_d:,}')
+  print(f'compile: {compiled.compile_s:.2f} s (lowering {compiled.lower_s:.2f} s)', flush=True)
+  flops = benchmark.flops_per_iteration(compiled)
+  seconds = benchmark.time_calls(compiled, iters, warmup)
+  iterations = iters * t.steps_per_call
+  iters_per_s = iterations / seconds
+  samples_per_s = iters_per_s * t.d_steps * t.batch_size
+  flops_per_s = None if flops is None else flops * iters_per_s
+  host_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+  device_peak = _device_peak_bytes(devices)
+  memory = compiled.step.memory_analysis()
+  print(
+      f'timed: {iters} calls x {t.steps_per_call} iterations in {seconds:.3f} s '
+      f'(after {warmup} warm-up calls)'
+  )
+  print(f'FLOPs per iteration: {_si(flops, "FLOP")}; achieved {_si(flops_per_s, "FLOP/s")}')
+  print(
+      f'peak memory: host {_mib(host_peak)} (ru_maxrss), devices {_mib(device_peak)}'
+      + (
+          f'; step buffers: arguments {_mib(memory.argument_size_in_bytes)}, '
+          f'temporaries {_mib(memory.temp_size_in_bytes)}'
+          if memory is not None
+          else ''
+      )
+  )
+  return {
+      'data': config.data.name,
+      'data_shape': list(exp.source.shape),
+      'model': config.model.name,
+      'batch_size': t.batch_size,
+      'd_steps': t.d_steps,
+      'steps_per_call': t.steps_per_call,
+      'backend': jax.default_backend(),
+      'devices': [str(d) for d in devices],
+      'device_kind': devices[0].device_kind,
+      'jax_version': jax.__version__,
+      'xla_flags': os.environ.get('XLA_FLAGS', ''),
+      'params_g': params_g,
+      'params_d': params_d,
+      'lower_s': compiled.lower_s,
+      'compile_s': compiled.compile_s,
+      'warmup_calls': warmup,
+      'timed_calls': iters,
+      'timed_iterations': iterations,
+      'timed_s': seconds,
+      'flops_per_iter': flops,
+      'flops_per_s': flops_per_s,
+      'host_peak_bytes': host_peak,
+      'device_peak_bytes': device_peak,
+      'iters_per_s': iters_per_s,
+      'samples_per_s': samples_per_s,
+  }
+
+
+@run_cli
+def main(argv):
+  del argv
+  _check_flags()
+  result = measure(FLAGS.config, FLAGS.iters, FLAGS.warmup)
+  result['config'] = config_flags.get_config_filename(FLAGS['config'])
+  if FLAGS.json is not None:
+    with open(FLAGS.json, 'w') as f:
+      json.dump(result, f, indent=2)
+  print(f'compile_s={result["compile_s"]:.3f}')
+  print(f'iters_per_s={result["iters_per_s"]:.6g}')
+  print(f'samples_per_s={result["samples_per_s"]:.6g}')
+
+
+if __name__ == '__main__':
+  app.run(main, flags_parser=parse_flags)

@@ -1,0 +1,107 @@
+"""experiments.benchmark end to end, its errors, the offline data shape and the XLA flags."""
+
+import json
+
+import pytest
+
+from experiments.common import CPU_XLA_FLAGS, set_cpu_xla_flags
+from gan_jax.experiment import UserError
+from tests.conftest import run_module
+
+# A small 2D MLP pair: G 16 -> 2 x 16 -> 2, D 2 -> 2 x 16 -> 1.
+TINY = (
+    '--config=configs/mixture_2d.py:grid25',
+    '--config.model.z_dim=16',
+    '--config.model.g_hidden=(16,16)',
+    '--config.model.d_hidden=(16,16)',
+    '--config.train.batch_size=32',
+    '--config.train.d_steps=2',
+    '--config.train.steps_per_call=5',
+)
+G_PARAMS = (16 * 16 + 16) * 2 + 16 * 2 + 2
+D_PARAMS = (2 * 16 + 16) + (16 * 16 + 16) + 16 + 1
+
+
+def test_benchmark_prints_consistent_numbers_last_and_writes_json(tmp_path):
+  out = tmp_path / 'bench.json'
+  result = run_module('experiments.benchmark', *TINY, '--iters=2', '--warmup=1', f'--json={out}')
+  assert result.returncode == 0, result.stderr[-3000:]
+  lines = result.stdout.strip().splitlines()
+  last = dict(line.split('=', 1) for line in lines[-3:])
+  assert list(last) == ['compile_s', 'iters_per_s', 'samples_per_s']
+  compile_s, iters_per_s, samples_per_s = (float(v) for v in last.values())
+  assert compile_s > 0 and iters_per_s > 0
+  assert samples_per_s == pytest.approx(iters_per_s * 2 * 32, rel=1e-4)
+  assert f'params: G {G_PARAMS:,}  D {D_PARAMS:,}' in result.stdout
+  assert '10 iterations' not in result.stdout and '2 calls x 5 iterations' in result.stdout
+
+  saved = json.loads(out.read_text())
+  assert saved['params_g'] == G_PARAMS and saved['params_d'] == D_PARAMS
+  assert saved['timed_iterations'] == 2 * 5 and saved['timed_calls'] == 2
+  assert saved['iters_per_s'] == pytest.approx(iters_per_s, rel=1e-4)
+  assert saved['iters_per_s'] == pytest.approx(10 / saved['timed_s'])
+  assert saved['flops_per_iter'] > 0
+  assert saved['flops_per_s'] == pytest.approx(saved['flops_per_iter'] * saved['iters_per_s'])
+  assert saved['host_peak_bytes'] > 2**20
+  assert saved['config'].endswith('configs/mixture_2d.py:grid25')
+  assert '--xla_cpu_experimental_ynn_fusion_type=' in saved['xla_flags'].split()
+
+
+@pytest.mark.parametrize(
+    'args,message',
+    [
+        (('--iters=0',), 'error: --iters=0: must be >= 1'),
+        (('--json=/nonexistent/dir/x.json',), 'error: --json=/nonexistent/dir/x.json: cannot write'),
+        (('--config.train.d_steps=0',), 'error: config.train.d_steps=0'),
+        (
+            ('--config=configs/wgan_gp.py:nope',),
+            "error: flag --config=configs/wgan_gp.py:nope: Error whilst parsing config file: "
+            "ValueError: config arg 'nope': allowed: celeb_a, cifar10,",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2_and_writes_nothing(tmp_path, args, message):
+  out = tmp_path / 'never.json'
+  json_flag = () if any(a.startswith('--json') for a in args) else (f'--json={out}',)
+  result = run_module('experiments.benchmark', *TINY, *json_flag, *args)
+  assert result.returncode == 2, result.stderr[-3000:]
+  assert result.stderr.strip().startswith(message), result.stderr
+  assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ''
+  assert list(tmp_path.iterdir()) == []
+
+
+def test_a_dataset_that_is_not_here_is_benchmarked_on_its_shape():
+  from configs import hinge
+  from gan_jax import benchmark
+
+  config = hinge.get_config('celeb_a')  # TFDS, not prepared in the tests
+  config.data.download = False
+  config.model.width = 4
+  exp, note = benchmark.build_offline(config, num_devices=1)
+  assert tuple(exp.source.shape) == (64, 64, 3) and exp.source.is_image  # cropped, resized
+  assert 'celeb_a is not available here' in note
+  config.data.crop_size = 500  # larger than the images: a config error, not a missing dataset
+  with pytest.raises(UserError, match='config.data'):
+    benchmark.build_offline(config, num_devices=1)
+
+
+def test_cpu_xla_flags_are_added_unless_the_user_set_them():
+  env = {}
+  set_cpu_xla_flags(env)
+  assert env['XLA_FLAGS'].split() == list(CPU_XLA_FLAGS)
+  env = {'XLA_FLAGS': '--xla_force_host_platform_device_count=4'}
+  set_cpu_xla_flags(env)
+  assert env['XLA_FLAGS'].split() == ['--xla_force_host_platform_device_count=4', *CPU_XLA_FLAGS]
+  mine = '--xla_cpu_experimental_ynn_fusion_type=+individual_dot'
+  env = {'XLA_FLAGS': mine}
+  set_cpu_xla_flags(env)
+  assert env['XLA_FLAGS'] == mine
+
+
+def test_compile_times_finds_every_config_and_its_presets():
+  from benchmarks.compile_times import config_modules, presets
+
+  modules = config_modules()
+  assert {'gan', 'nsgan', 'wgan_gp', 'mixture_2d'} <= set(modules) and 'common' not in modules
+  assert presets(modules['mixture_2d']) == ['grid25', 'ring8']
+  assert {'mnist5k', 'cifar10', 'celeb_a'} <= set(presets(modules['wgan_gp']))
