@@ -8,7 +8,8 @@ the default list, '' empties it). Each setting runs in its own process (XLA read
 XLA_FLAGS once), the settings alternate for `--rounds` rounds, and each workload
 reports its best time over everything it ran: the machine may be shared.
 Workloads: a 3x3 convolution (64 -> 64 channels, 32x32, batch 128) forward and
-its gradients, the SNGAN D (batch 128) and G (batch 64) forward + backward, a
+its gradients, the SNGAN D (batch 128) and G (batch 64) forward + backward, the
+gradient of D's gradient penalty (batch 64 real + 64 fake), a
 1024^2 matmul and the 3x128 MLP D of configs/mixture_2d.py (forward + backward,
 batch 256); with --steps also one call of the train step of wgan_gp:cifar10 and
 of mixture_2d:grid25 (100 iterations).
@@ -51,6 +52,7 @@ def _workloads(with_steps):
   import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
 
   from gan_jax.models import build_models  # pylint: disable=g-import-not-at-top
+  from gan_jax.regularizers import gradient_penalty  # pylint: disable=g-import-not-at-top
 
   k = jax.random.key(0)
   conv = lambda x, w: jax.lax.conv_general_dilated(
@@ -72,12 +74,18 @@ def _workloads(with_steps):
   mlp_vars = d_mlp.init(k, points, train=False)
   mlp_loss = lambda p, x: jnp.mean(d_mlp.apply({'params': p}, x, train=True))
   d_loss = lambda p, x: jnp.mean(d_cnn.apply({'params': p}, x, train=True))
+
+  def d_gp(params, x):  # the WGAN-GP term of the critic loss: a double backward
+    d_fn = lambda x: d_cnn.apply({'params': params}, x, train=False)
+    return gradient_penalty(d_fn, params, x[:64], x[64:], k)
+
   a = jax.random.normal(k, (1024, 1024))
   work = {
       'conv3x3 64ch fwd': (jax.jit(conv), (x, w), 5),
       'conv3x3 64ch grad x, w': (jax.jit(jax.grad(lambda x, w: jnp.sum(conv(x, w)), (0, 1))), (x, w), 5),
       'SNGAN D fwd+bwd B128': (jax.jit(jax.grad(d_loss)), (d_vars['params'], images), 3),
-      'SNGAN G fwd+bwd B64': (jax.jit(jax.grad(g_loss)), (g_vars['params'], z), 3),
+      'SNGAN D grad of GP B64': (jax.jit(jax.grad(d_gp)), (d_vars['params'], images), 1),
+      'SNGAN G fwd+bwd B64': (jax.jit(jax.grad(g_loss)), (g_vars['params'], z), 1),
       'matmul 1024^2': (jax.jit(lambda a: a @ a), (a,), 20),
       'MLP D 3x128 fwd+bwd B256': (jax.jit(jax.grad(mlp_loss)), (mlp_vars['params'], points), 200),
   }
