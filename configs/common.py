@@ -52,6 +52,7 @@ def base(loss: str) -> ml_collections.ConfigDict:
           sample_every=1000,
           num_samples=64,
           steps_per_call=1,
+          on_nonfinite='stop',  # or 'skip': leave out (and count) updates that are not finite
       )
   )
   c.checkpoint = ml_collections.ConfigDict(dict(every_steps=1000, keep=3))

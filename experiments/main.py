@@ -3,8 +3,10 @@
   python -m experiments.main --config=configs/wgan_gp.py --workdir=runs/wgan_gp \
       [--config.train.num_steps=2000 ...]
 
-Rerunning the same command resumes from the workdir's newest checkpoint.
-SIGTERM / SIGINT save a checkpoint of the current step, then exit 143 / 130.
+Rerunning the same command resumes from the workdir's newest valid checkpoint.
+Exit codes: 0 done; 1 the run stopped on a fault (a non-finite update, a failed
+save; one `error:` line); 2 bad input (nothing written); 130 / 143 SIGINT /
+SIGTERM, after saving a checkpoint of the current step.
 """
 
 import os
@@ -15,7 +17,7 @@ from absl import app, flags
 from ml_collections import config_flags
 
 from experiments.common import parse_flags, run_cli
-from gan_jax.train import train_and_evaluate
+from gan_jax.train import RunFailed, train_and_evaluate
 
 config_flags.DEFINE_config_file('config', None, 'Experiment config file[:arg].')
 flags.DEFINE_string('workdir', None, 'Where checkpoints, logs and samples go.')
@@ -42,12 +44,16 @@ def main(argv):
   del argv
   for sig in (signal.SIGTERM, signal.SIGINT):
     signal.signal(sig, _on_signal)
-  _, stopped = train_and_evaluate(
-      flags.FLAGS.config,
-      flags.FLAGS.workdir,
-      should_stop=lambda: bool(_received),
-      allow_config_change=flags.FLAGS.allow_config_change,
-  )
+  try:
+    _, stopped = train_and_evaluate(
+        flags.FLAGS.config,
+        flags.FLAGS.workdir,
+        should_stop=lambda: bool(_received),
+        allow_config_change=flags.FLAGS.allow_config_change,
+    )
+  except RunFailed as e:
+    print(f'error: {e}', file=sys.stderr, flush=True)
+    sys.exit(1)
   if stopped:
     sys.exit(128 + _received[0])
 

@@ -5,7 +5,9 @@
 
 `.png` writes an image grid (a scatter plot for 2D data); `.npy` the raw array:
 (N, H, W, C) in [-1, 1] for images, (N, 2) for 2D points. The generator's EMA
-weights are used by default.
+weights are used by default. Without --step, the newest checkpoint that is not
+corrupt. The output's folder is created if missing; the file is written whole
+or not at all (through a temporary file and a rename).
 """
 
 import os
@@ -28,6 +30,33 @@ flags.mark_flags_as_required(['workdir', 'out'])
 FLAGS = flags.FLAGS
 
 
+def check_output(out):
+  """UserError unless `out` can be written as a file (its folder may still have to be created)."""
+  if os.path.isdir(out):
+    raise UserError(f'--out={out}: is a folder')
+  existing = os.path.dirname(os.path.abspath(out))
+  while not os.path.exists(existing):
+    existing = os.path.dirname(existing)
+  if not os.path.isdir(existing):
+    raise UserError(f'--out={out}: cannot be created: {existing} is a file')
+  if not os.access(existing, os.W_OK | os.X_OK):
+    raise UserError(f'--out={out}: {existing} is not writable')
+
+
+def write_whole(out, write):
+  """write(path) to a temporary file beside `out`, then renames it: no partial `out` ever."""
+  os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+  root, ext = os.path.splitext(out)
+  partial = f'{root}.partial{ext}'
+  try:
+    write(partial)
+    os.replace(partial, out)
+  except OSError as e:
+    if os.path.exists(partial):
+      os.remove(partial)
+    raise UserError(f'--out={out}: {e}') from None
+
+
 @run_cli
 def main(argv):
   del argv
@@ -36,13 +65,14 @@ def main(argv):
     raise UserError(f'--out={FLAGS.out}: must end in .png or .npy')
   if FLAGS.num < 1:
     raise UserError(f'--num={FLAGS.num}: must be >= 1')
+  check_output(FLAGS.out)
   exp, state = restore(FLAGS.workdir, FLAGS.step)
   samples = sampling.draw(exp.generator, state, FLAGS.num, FLAGS.seed, use_ema=FLAGS.ema)
-  os.makedirs(os.path.dirname(os.path.abspath(FLAGS.out)), exist_ok=True)
   if ext == '.npy':
-    np.save(FLAGS.out, samples)
+    write_whole(FLAGS.out, lambda path: np.save(path, samples))
   else:
-    save_samples(samples, FLAGS.out, modes=getattr(exp.source, 'modes', None))
+    modes = getattr(exp.source, 'modes', None)
+    write_whole(FLAGS.out, lambda path: save_samples(samples, path, modes=modes))
   print(f'Wrote {FLAGS.num} samples of step {int(state.step)} to {FLAGS.out}')
 
 

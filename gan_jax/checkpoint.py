@@ -1,52 +1,289 @@
-"""Orbax checkpoints of the TrainState, and the config saved beside them.
+"""Orbax checkpoints of the TrainState, verified on restore, and the config saved beside them.
 
 Layout of a workdir:  config.json, data.json, checkpoints/<step>/..., (logs, samples).
+
+A save is synchronous and atomic: Orbax writes checkpoints/<step>.orbax-checkpoint-tmp/ and
+renames it to checkpoints/<step>/ once complete, so a process killed mid-save leaves only the
+temporary folder, which is never listed as a step and which the next writer removes. Each
+checkpoint's metadata holds a SHA-256 digest of the state's arrays: Orbax's OCDBT files carry no
+checksum over array data (a flipped byte there restores silently), so `restore` recomputes it. A
+checkpoint that cannot be read or fails its digest is `Corrupt`; a writer moves it aside to
+checkpoints/<step>.corrupt (never deleted, never listed as a step).
 """
 
+import contextlib
+import hashlib
 import json
+import logging
 import os
+import shutil
+import sys
+import warnings
 
 import jax
 import ml_collections
+import numpy as np
 import orbax.checkpoint as ocp
 
 CONFIG_FILE = 'config.json'
 DATA_FILE = 'data.json'  # the data's shape: enough to rebuild the models without the data
 CHECKPOINT_DIR = 'checkpoints'
+UNFINISHED_MARK = '.orbax-checkpoint-tmp'  # in the name of a save that has not completed
+CORRUPT_SUFFIX = '.corrupt'
+STEP_METADATA_FILE = '_CHECKPOINT_METADATA'  # Orbax's, in each step: holds our custom metadata
+
+
+class Corrupt(Exception):
+  """A checkpoint that cannot be read back as it was saved."""
+
+  def __init__(self, step, why):
+    super().__init__(f'checkpoint step {step} is corrupt: {why}')
+    self.step, self.why = step, why
+
+
+class Mismatch(Exception):
+  """A checkpoint that holds other arrays than the state asked for (another config or code)."""
+
+
+class NonFinite(ValueError):
+  """A state with a NaN or an infinity: never saved."""
+
+
+class SaveFailed(Exception):
+  """Writing a checkpoint failed (e.g. the disk is full); its partial files are removed."""
+
+
+def _first_line(error):
+  """'Type: first line' of an error, without TensorStore's spec dump."""
+  lines = str(error).strip().splitlines() or ['']
+  return f'{type(error).__name__}: {lines[0].split(" See full TensorStore details")[0][:300]}'
+
+
+class _NoTracebacks(logging.Filter):
+  def filter(self, record):
+    return not record.exc_info
+
+
+@contextlib.contextmanager
+def _orbax_tracebacks_dropped():
+  """Drops the tracebacks Orbax logs from its threads when a save fails: the caller raises the
+  error in one line."""
+  logger, no_tracebacks = logging.getLogger('absl'), _NoTracebacks()
+  logger.addFilter(no_tracebacks)
+  try:
+    yield
+  finally:
+    logger.removeFilter(no_tracebacks)
+
+
+# When one array of a restore fails to read, Orbax raises at once and abandons the other reads,
+# which then report their end through four channels, after `restore` has raised Corrupt.
+_ABANDONED_READ = ('Event loop is closed', 'Encountered error while reading array', 'in OCDBT database')
+
+
+def _is_abandoned_read(error):
+  return any(text in str(error) for text in _ABANDONED_READ)
+
+
+class _NoAbandonedReads(logging.Filter):
+  def filter(self, record):
+    return not (record.exc_info and _is_abandoned_read(record.exc_info[1]))
+
+
+def _drop_abandoned_read_reports():
+  """Once per process: drops those reports (the restore raised Corrupt already), passes on the
+  rest: sys.unraisablehook, asyncio's '... exception was never retrieved' and 'coroutine ...
+  was never awaited'."""
+  previous = sys.unraisablehook
+  if getattr(previous, 'drops_abandoned_reads', False):
+    return
+
+  def hook(unraisable):
+    if not _is_abandoned_read(unraisable.exc_value):
+      previous(unraisable)
+
+  hook.drops_abandoned_reads = True
+  sys.unraisablehook = hook
+  logging.getLogger('asyncio').addFilter(_NoAbandonedReads())
+  warnings.filterwarnings(
+      'ignore', "coroutine '_read_array_index_and_device_put' was never awaited", RuntimeWarning
+  )
+
+
+def leaf_name(path):
+  """'d_opt.0.mu.Dense_0.kernel': a key path as Orbax names the array in its metadata."""
+  return '.'.join(str(getattr(k, 'key', getattr(k, 'name', getattr(k, 'idx', k)))) for k in path)
+
+
+def host_arrays(state):
+  """{leaf name: numpy array} of a replicated state (this process's copy)."""
+  leaves = jax.tree_util.tree_flatten_with_path(state)[0]
+  return {leaf_name(p): np.asarray(x.addressable_data(0)) for p, x in leaves}
+
+
+def digest(arrays) -> str:
+  """SHA-256 over every array's name, dtype, shape and bytes, in name order."""
+  h = hashlib.sha256()
+  for name in sorted(arrays):
+    x = np.ascontiguousarray(arrays[name])
+    h.update(f'{name}:{x.dtype.str}:{x.shape};'.encode())
+    h.update(x.tobytes())
+  return h.hexdigest()
+
+
+def nonfinite(arrays):
+  """Names of the float arrays that hold a NaN or an infinity."""
+  return [
+      n
+      for n, x in sorted(arrays.items())
+      if np.issubdtype(x.dtype, np.inexact) and not np.all(np.isfinite(x))
+  ]
+
+
+def _layout(abstract_state):
+  """{leaf name: (shape, dtype)} of a state's arrays."""
+  leaves = jax.tree_util.tree_flatten_with_path(abstract_state)[0]
+  return {leaf_name(p): (tuple(x.shape), np.dtype(x.dtype)) for p, x in leaves}
+
+
+def _saved_layout(item_metadata):
+  """{leaf name: (shape, dtype)} of the arrays a checkpoint's metadata lists."""
+  leaves = jax.tree_util.tree_leaves(item_metadata)
+  return {m.name: (tuple(m.shape), np.dtype(m.dtype)) for m in leaves}
+
+
+def _warn(line):
+  print(line, file=sys.stderr, flush=True)
 
 
 class Checkpoints:
-  """Save / restore the state of one run; keeps the newest `keep` steps."""
+  """Save / restore the state of one run; keeps the newest `keep` steps.
+
+  A writer first removes the folders of saves that never completed (`self.removed`).
+  """
 
   def __init__(self, workdir: str, keep: int = 3, read_only: bool = False):
+    self.directory = os.path.abspath(os.path.join(workdir, CHECKPOINT_DIR))
+    self.removed = []
     if read_only:  # the options a read-only manager would override anyway
       options = ocp.CheckpointManagerOptions(read_only=True, create=False, save_interval_steps=0)
     else:
-      options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True)
+      self.removed = self._remove_unfinished()
+      options = ocp.CheckpointManagerOptions(
+          max_to_keep=keep, create=True, enable_async_checkpointing=False
+      )
     self._manager = ocp.CheckpointManager(
-        os.path.abspath(os.path.join(workdir, CHECKPOINT_DIR)), options=options
+        self.directory, options=options, item_handlers=ocp.StandardCheckpointHandler()
     )
+
+  def _remove_unfinished(self, step=None):
+    """Deletes checkpoints/<step>.orbax-checkpoint-tmp* (any step if None); returns their paths."""
+    if not os.path.isdir(self.directory):
+      return []
+    prefix = '' if step is None else f'{step}{UNFINISHED_MARK}'
+    paths = [
+        os.path.join(self.directory, n)
+        for n in sorted(os.listdir(self.directory))
+        if UNFINISHED_MARK in n and n.startswith(prefix)
+    ]
+    for path in paths:
+      shutil.rmtree(path, ignore_errors=True)
+    return paths
 
   def latest_step(self):
     return self._manager.latest_step()
 
   def all_steps(self):
-    return list(self._manager.all_steps())
+    return sorted(self._manager.all_steps())
 
-  def save(self, state, step: int) -> None:
-    """Starts an asynchronous save of `state` as `step` (no-op if it exists)."""
-    if step not in self._manager.all_steps():
-      self._manager.save(step, args=ocp.args.StandardSave(state), force=True)
+  def save(self, state, step: int, metadata=None) -> None:
+    """Writes `state` as `step` (no-op if it exists) and returns once it is complete on disk.
+
+    `metadata` (JSON) is stored with it. A state with a non-finite float is refused (NonFinite,
+    nothing written); a failed write raises SaveFailed after removing its partial files.
+    """
+    if step in self._manager.all_steps():
+      return
+    arrays = host_arrays(state)
+    bad = nonfinite(arrays)
+    if bad:
+      raise NonFinite(f'not finite: {", ".join(bad[:3])}{" ..." if len(bad) > 3 else ""}')
+    custom = {'digest': digest(arrays), **(metadata or {})}
+    try:
+      with _orbax_tracebacks_dropped():
+        self._manager.save(step, args=ocp.args.StandardSave(state), custom_metadata=custom, force=True)
+    except Exception as e:  # whatever the storage raised: the save did not happen
+      self._remove_unfinished(step)
+      self._manager.reload()
+      raise SaveFailed(f'cannot save checkpoint step {step} in {self.directory}: {e}') from e
+
+  def metadata(self, step: int) -> dict:
+    """The JSON saved with `step`: 'digest' and what `save` was given. Corrupt if unreadable."""
+    path = os.path.join(self.directory, str(step), STEP_METADATA_FILE)
+    try:
+      with open(path) as f:
+        return dict(json.load(f).get('custom_metadata') or {})
+    except (OSError, ValueError, AttributeError) as e:
+      raise Corrupt(step, f'unreadable {STEP_METADATA_FILE} ({_first_line(e)})') from None
 
   def restore(self, abstract_state, step: int | None = None):
-    """The state saved at `step` (the latest when None), laid out as `abstract_state`."""
+    """The state saved at `step` (the latest if None), laid out as `abstract_state`.
+
+    Its arrays are checked against the digest saved with them (checkpoints written before
+    digests existed have none and are not checked). Raises Mismatch if it holds other arrays
+    than `abstract_state`, Corrupt if it cannot be read or its arrays are not those saved.
+    """
     step = self.latest_step() if step is None else step
-    return self._manager.restore(step, args=ocp.args.StandardRestore(abstract_state))
+    expected = self.metadata(step).get('digest')
+    try:
+      saved = _saved_layout(self._manager.item_metadata(step))
+    except Exception as e:  # a missing, truncated or garbled metadata file
+      raise Corrupt(step, f'unreadable metadata ({_first_line(e)})') from None
+    if not saved:
+      raise Corrupt(step, 'no array metadata')
+    wanted = _layout(abstract_state)
+    if saved != wanted:
+      diff = sorted(set(saved.items()) ^ set(wanted.items()))
+      raise Mismatch(f'checkpoint step {step} holds other arrays than this config builds '
+                     f'(first difference: {diff[0][0]})')
+    try:
+      state = self._manager.restore(step, args=ocp.args.StandardRestore(abstract_state))
+    except Exception as e:  # missing or damaged array files
+      _drop_abandoned_read_reports()
+      raise Corrupt(step, f'unreadable arrays ({_first_line(e)})') from None
+    if expected is not None and digest(host_arrays(state)) != expected:
+      raise Corrupt(step, 'its arrays do not match the digest saved with them (flipped bytes?)')
+    return state
+
+  def set_aside(self, step: int) -> str:
+    """Renames checkpoints/<step> to <step>.corrupt (.corrupt.1, ... if taken); returns the path."""
+    source = os.path.join(self.directory, str(step))
+    target, n = source + CORRUPT_SUFFIX, 0
+    while os.path.exists(target):
+      n += 1
+      target = f'{source}{CORRUPT_SUFFIX}.{n}'
+    os.rename(source, target)
+    self._manager.reload()
+    return target
 
   def close(self) -> None:
-    """Waits for pending saves to finish."""
     self._manager.wait_until_finished()
     self._manager.close()
+
+
+def restore_newest_valid(ckpts, abstract_state, set_aside=False, report=_warn):
+  """(step, state) of the newest checkpoint that restores and verifies; None if there is none.
+
+  Each corrupt one passed over is reported (`report(line)`) and, if `set_aside`, moved aside.
+  Mismatch propagates: a checkpoint of another config is not damage.
+  """
+  for step in reversed(ckpts.all_steps()):
+    try:
+      return step, ckpts.restore(abstract_state, step)
+    except Corrupt as e:
+      where = f'moved it to {ckpts.set_aside(step)}' if set_aside else 'left it in place'
+      report(f'warning: {e} ({ckpts.directory}); {where}; trying the previous checkpoint')
+  return None
 
 
 def abstract_like(tree, sharding):
@@ -56,29 +293,46 @@ def abstract_like(tree, sharding):
   )
 
 
+def write_atomically(path: str, text: str) -> None:
+  """Writes `path` through a temporary file and a rename: a crash leaves the old or the new one."""
+  partial = f'{path}.partial'
+  with open(partial, 'w') as f:
+    f.write(text)
+    f.flush()
+    os.fsync(f.fileno())
+  os.replace(partial, path)
+
+
 def save_config(workdir: str, config) -> None:
-  with open(os.path.join(workdir, CONFIG_FILE), 'w') as f:
-    f.write(config.to_json(indent=2, sort_keys=True))
+  write_atomically(os.path.join(workdir, CONFIG_FILE), config.to_json(indent=2, sort_keys=True))
 
 
 def save_data_info(workdir: str, source) -> None:
-  with open(os.path.join(workdir, DATA_FILE), 'w') as f:
-    json.dump({'shape': list(source.shape), 'is_image': bool(source.is_image)}, f)
+  info = {'shape': list(source.shape), 'is_image': bool(source.is_image)}
+  write_atomically(os.path.join(workdir, DATA_FILE), json.dumps(info))
 
 
 def load_data_info(workdir: str):
-  """{'shape': [...], 'is_image': bool} saved by training, or None."""
+  """{'shape': [...], 'is_image': bool} saved by training, or None (missing or unreadable)."""
   path = os.path.join(workdir, DATA_FILE)
-  if not os.path.isfile(path):
+  try:
+    with open(path) as f:
+      return json.load(f)
+  except (OSError, ValueError):
     return None
-  with open(path) as f:
-    return json.load(f)
 
 
 def load_config(workdir: str) -> ml_collections.ConfigDict:
-  """The config a workdir was trained with; lists come back as tuples."""
-  with open(os.path.join(workdir, CONFIG_FILE)) as f:
-    raw = json.load(f)
+  """The config a workdir was trained with; lists come back as tuples.
+
+  Raises ValueError naming the file if it cannot be read or parsed.
+  """
+  path = os.path.join(workdir, CONFIG_FILE)
+  try:
+    with open(path) as f:
+      raw = json.load(f)
+  except (OSError, ValueError) as e:
+    raise ValueError(f'{path}: cannot be read ({_first_line(e)})') from None
 
   def tuples(x):
     if isinstance(x, dict):

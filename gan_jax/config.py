@@ -25,6 +25,9 @@ TRAIN_FIELDS = (
     'num_samples',
     'steps_per_call',
 )
+# What training does when the step refuses a non-finite update (optional; absent in older
+# configs: 'stop'): stop with an error naming the step, or skip the update and count it.
+ON_NONFINITE = ('stop', 'skip')
 CHECKPOINT_FIELDS = ('every_steps', 'keep')
 SECTIONS = ('seed', 'data', 'model', 'loss', 'reg', 'optim', 'train', 'checkpoint')
 
@@ -99,7 +102,9 @@ def validate(config, num_devices: int) -> None:
       _check_number(f'optim.{net}.lr', config.optim[net].lr, low=0, low_open=True)
 
   train = config.train
-  _check_keys('train', train, TRAIN_FIELDS, required=TRAIN_FIELDS)
+  _check_keys('train', train, (*TRAIN_FIELDS, 'on_nonfinite'), required=TRAIN_FIELDS)
+  if train.get('on_nonfinite', 'stop') not in ON_NONFINITE:
+    _fail('train.on_nonfinite', train.on_nonfinite, f'allowed: {", ".join(ON_NONFINITE)}')
   for name in ('num_steps', 'batch_size', 'd_steps', 'log_every', 'num_samples', 'steps_per_call'):
     _check_number(f'train.{name}', train[name], integer=True, low=1)
   _check_number('train.sample_every', train.sample_every, integer=True, low=0)
@@ -126,9 +131,11 @@ def validate(config, num_devices: int) -> None:
       _fail(field, value, f'must be a multiple of train.steps_per_call ({train.steps_per_call})')
 
 
-# Fields a resumed run may change: how long it runs and how it reports, not what it computes.
+# Fields a resumed run may change: how long it runs and how it reports, not what it computes
+# (the step refuses non-finite updates whatever on_nonfinite says; only the host's reaction differs).
 RESUMABLE_FIELDS = (
     'train.num_steps',
+    'train.on_nonfinite',
     'train.log_every',
     'train.sample_every',
     'train.num_samples',

@@ -98,10 +98,17 @@ def build_experiment(config, num_devices=None, source=None) -> Experiment:
 
 
 def restore(workdir, step=None):
-  """(experiment, state) of the checkpoint at `step` (latest if None) of `workdir`."""
+  """(experiment, state) of the checkpoint at `step` of `workdir`; None: the newest valid one.
+
+  Corrupt checkpoints are passed over with a warning (left in place) when `step` is None; a
+  corrupt, missing or unfitting `step` is a UserError.
+  """
   if not os.path.isfile(os.path.join(workdir, checkpoint.CONFIG_FILE)):
     raise UserError(f'--workdir={workdir}: no {checkpoint.CONFIG_FILE}; not a training workdir')
-  config = checkpoint.load_config(workdir)
+  try:
+    config = checkpoint.load_config(workdir)
+  except ValueError as e:
+    raise UserError(f'--workdir={workdir}: {e}') from None
   if 'download' in config.data:
     config.data.download = False  # drawing samples never starts a dataset download
   try:
@@ -118,4 +125,14 @@ def restore(workdir, step=None):
     raise UserError(f'--workdir={workdir}: has no checkpoint yet')
   if step is not None and step not in steps:
     raise UserError(f'--step={step}: no such checkpoint; available: {", ".join(map(str, steps))}')
-  return exp, ckpts.restore(exp.abstract_state, step)
+  try:
+    if step is not None:
+      return exp, ckpts.restore(exp.abstract_state, step)
+    found = checkpoint.restore_newest_valid(ckpts, exp.abstract_state)
+  except checkpoint.Corrupt as e:
+    raise UserError(f'--step={step}: {e}') from None
+  except checkpoint.Mismatch as e:
+    raise UserError(f'--workdir={workdir}: {e}') from None
+  if found is None:
+    raise UserError(f'--workdir={workdir}: every checkpoint is corrupt (see the warnings above)')
+  return exp, found[1]

@@ -1,13 +1,21 @@
 """The training loop: `train_and_evaluate(config, workdir)`.
 
-Resumes from the workdir's newest checkpoint, runs the jitted step until
-`train.num_steps`, logs scalars to TensorBoard and a progress line with
-steps/s and ETA, writes sample images from a fixed noise batch, and saves
-checkpoints every `checkpoint.every_steps`, at the end and when asked to stop.
+Resumes from the workdir's newest valid checkpoint (a corrupt one is moved
+aside with a warning), runs the jitted step until `train.num_steps`, logs
+scalars to TensorBoard and a progress line with steps/s and ETA, writes sample
+images from a fixed noise batch, and saves checkpoints every
+`checkpoint.every_steps`, at the end and when asked to stop.
+
+Faults: a bad workdir or config is a `UserError` before anything is written. An
+update the step refused as non-finite stops the run (`RunFailed`, nothing saved
+after it) or, with `train.on_nonfinite='skip'`, is counted; a save that fails
+(e.g. disk full) stops the run with `RunFailed`. Either way the newest
+checkpoint on disk is a good state to resume from.
 """
 
 import collections
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 import jax
 import numpy as np
@@ -19,9 +27,13 @@ from gan_jax.experiment import UserError, build_experiment
 from gan_jax.images import image_grid, save_samples
 from gan_jax.progress import Progress
 from gan_jax.sharding import batch_sharding, global_batch
-from gan_jax.step import build_train_step
+from gan_jax.step import FAULTS, NO_FAULTS, build_train_step, combine_faults
 
 SAMPLE_SEED = 12345  # the fixed noise of the periodic sample images
+
+
+class RunFailed(Exception):
+  """Training hit a fault it must not go past (a non-finite update, a failed save): one line."""
 
 
 def _host_batches(exp, step):
@@ -71,11 +83,28 @@ def write_samples(exp, state, workdir, step, writer=None):
   return path
 
 
+def check_workdir(workdir):
+  """UserError unless `workdir` is, or can be created as, a writable folder (creates nothing)."""
+  if not workdir:
+    raise UserError('--workdir: must not be empty')
+  existing = os.path.abspath(workdir)
+  while not os.path.exists(existing):
+    existing = os.path.dirname(existing)
+  if not os.path.isdir(existing):
+    raise UserError(f'--workdir={workdir}: {existing} is a file, not a folder')
+  if not os.access(existing, os.W_OK | os.X_OK):
+    raise UserError(f'--workdir={workdir}: {existing} is not writable')
+
+
 def _check_resume(config, workdir, allow_config_change):
   """UserError unless `config` may continue the run saved in `workdir`."""
   if not os.path.isfile(os.path.join(workdir, checkpoint.CONFIG_FILE)):
     return
-  diff = config_diff(checkpoint.load_config(workdir), config)
+  try:
+    saved = checkpoint.load_config(workdir)
+  except ValueError as e:
+    raise UserError(f'--workdir={workdir}: {e}') from None
+  diff = config_diff(saved, config)
   if diff and not allow_config_change:
     raise UserError(
         f'--workdir={workdir} was trained with another config ({"; ".join(diff)}); '
@@ -84,63 +113,176 @@ def _check_resume(config, workdir, allow_config_change):
 
 
 def _restore(ckpts, exp, workdir):
-  step = ckpts.latest_step()
+  """(step, state, faults so far) of the newest valid checkpoint, or None if there is none."""
+  for path in ckpts.removed:
+    print(f'note: removed {path}, a save that never completed', file=sys.stderr, flush=True)
+  had_any = bool(ckpts.all_steps())
   try:
-    state = ckpts.restore(exp.abstract_state, step)
-  except (ValueError, KeyError, OSError) as e:
-    raise UserError(f'--workdir={workdir}: cannot restore step {step}: {e}') from None
+    found = checkpoint.restore_newest_valid(ckpts, exp.abstract_state, set_aside=True)
+  except checkpoint.Mismatch as e:
+    raise UserError(f'--workdir={workdir}: {e}') from None
+  if found is None:
+    if had_any:
+      raise UserError(
+          f'--workdir={workdir}: no valid checkpoint left (the corrupt ones are set aside as '
+          f'{ckpts.directory}/<step>{checkpoint.CORRUPT_SUFFIX}); rerun to start from step 0'
+      )
+    return None
+  step, state = found
+  metadata = ckpts.metadata(step)
   spc = exp.config.train.steps_per_call
   if step % spc:
     raise UserError(
         f'config.train.steps_per_call={spc}: the run is at step {step}, not a multiple of it'
     )
+  if 'digest' not in metadata:
+    print(f'note: checkpoint step {step} predates digests: restored unverified', file=sys.stderr)
   print(f'Resumed from {workdir} at step {step}.', flush=True)
-  return state
+  counts = {k: v for k, v in metadata.get('faults', {}).items() if k in ('skipped_d', 'skipped_g')}
+  return step, state, {**NO_FAULTS, **counts}  # first_skip_*: the first since this start
+
+
+def _first_fault(faults):
+  """(first step with a refused update, "the discriminator's" / ... / "and the generator's")."""
+  first = min(faults['first_skip_d'], faults['first_skip_g'])
+  nets = [f"{n}'s" for n in ('discriminator', 'generator') if faults[f'first_skip_{n[0]}'] == first]
+  return first, 'the ' + ' and the '.join(nets)
+
+
+def _stop(faults, step, last_saved):
+  del step
+  first, whose = _first_fault(faults)
+  if last_saved is None:
+    advice = 'no checkpoint was saved before it: lower the learning rate'
+  else:
+    advice = (
+        f'resume from the last good checkpoint, step {last_saved}, with a lower learning rate '
+        '(--allow_config_change)'
+    )
+  updates = 'updates are' if ' and ' in whose else 'update is'
+  raise RunFailed(
+      f'step {first}: {whose} {updates} not finite (loss, gradients or statistics); stopped '
+      f"without saving (config.train.on_nonfinite='stop'); {advice} or "
+      '--config.train.on_nonfinite=skip'
+  )
+
+
+def _skip(faults, step, last_saved):
+  del last_saved
+  first, whose = _first_fault(faults)
+  print(
+      f"warning: step {step}: {faults['skipped_d']} D and {faults['skipped_g']} G updates skipped "
+      f"so far as not finite (config.train.on_nonfinite='skip'); the first: {whose} at step {first}",
+      file=sys.stderr,
+      flush=True,
+  )
+
+
+# What the host does, at log and checkpoint time, once the step has refused an update.
+ON_NONFINITE = {'stop': _stop, 'skip': _skip}
+
+
+def _step_name(step):
+  return 'none yet' if step is None else f'step {step}'
+
+
+def _save(ckpts, state, step, faults, last_saved):
+  """Writes the checkpoint of `step`; RunFailed naming the step and the error if it fails."""
+  try:
+    ckpts.save(state, step, metadata={'faults': faults})
+  except checkpoint.SaveFailed as e:
+    raise RunFailed(
+        f'{e}; the newest checkpoint is {_step_name(last_saved)}: fix that and rerun the same '
+        'command to resume from it'
+    ) from None
+  except checkpoint.NonFinite as e:  # an overflowing update with finite gradients
+    raise RunFailed(
+        f'step {step}: the state is {e} although no update was refused; not saved. The last good '
+        f'checkpoint is {_step_name(last_saved)}'
+    ) from None
+
+
+def _log(writer, progress, step, metrics, faults):
+  """TensorBoard scalars and the progress line (with the skipped updates, once there are any)."""
+  skipped = {f'skipped_{n}_updates': faults[f'skipped_{n}'] for n in 'dg'}
+  rate = progress.tick(step)
+  if writer:
+    scalars = {**metrics, **skipped, **({'steps_per_sec': rate} if rate else {})}
+    for name, value in scalars.items():
+      writer.add_scalar(name, float(value), step)
+  line = progress.line(step, rate, metrics)
+  if any(skipped.values()):
+    line += f' | skipped D {faults["skipped_d"]} G {faults["skipped_g"]}'
+  print(line, flush=True)
 
 
 def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_change=False):
-  """Trains to `config.train.num_steps`; returns (final state, stopped_early)."""
+  """Trains to `config.train.num_steps`; returns (final state, stopped_early).
+
+  Raises UserError (bad input; nothing written) or RunFailed (see the module docstring).
+  """
   exp = build_experiment(config)  # raises UserError before anything is written
+  check_workdir(workdir)
   _check_resume(config, workdir, allow_config_change)
   ckpts = checkpoint.Checkpoints(workdir, keep=config.checkpoint.keep)
-  k_init, k_train = jax.random.split(jax.random.key(config.seed))
-  if ckpts.latest_step() is not None:
-    state = _restore(ckpts, exp, workdir)
-  else:
-    state = exp.init_state(k_init)
-  checkpoint.save_config(workdir, config)
-  checkpoint.save_data_info(workdir, exp.source)
-  train_step = build_train_step(
-      config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh
-  )
-  writer = SummaryWriter(workdir) if jax.process_index() == 0 else None
-  t = config.train
-  start = step = int(state.step)
-  progress, stopped = Progress(t.num_steps, step), False
-  for first, real in batches(exp, step, t.num_steps):
-    state, metrics = train_step(state, real, k_train)
-    step = first + t.steps_per_call
-    if step == start + t.steps_per_call:  # the first call compiles: time the rest
-      jax.block_until_ready(state)
-      print(f'Compiled and ran step {step} in {progress.restart(step):.1f}s.', flush=True)
-    if step % t.log_every == 0 or step == t.num_steps:
-      metrics = jax.device_get(metrics)
-      rate = progress.tick(step)
-      if writer:
-        for name, value in {**metrics, **({'steps_per_sec': rate} if rate else {})}.items():
-          writer.add_scalar(name, float(value), step)
-      print(progress.line(step, rate, metrics), flush=True)
-    if t.sample_every and (step % t.sample_every == 0 or step == t.num_steps):
-      write_samples(exp, state, workdir, step, writer)
-    stopped = should_stop()
-    if step % config.checkpoint.every_steps == 0 or step == t.num_steps or stopped:
-      ckpts.save(state, step)
-    if stopped:
-      print(f'Stopped at step {step}; checkpoint saved in {workdir}.', flush=True)
-      break
-  ckpts.close()
-  if writer:
-    writer.close()
+  writer = None
+  try:
+    k_init, k_train = jax.random.split(jax.random.key(config.seed))
+    found = _restore(ckpts, exp, workdir)
+    if found:
+      last_saved, state, faults = found
+    else:
+      last_saved, state, faults = None, exp.init_state(k_init), dict(NO_FAULTS)
+    try:
+      checkpoint.save_config(workdir, config)
+      checkpoint.save_data_info(workdir, exp.source)
+    except OSError as e:  # e.g. a full disk
+      raise RunFailed(f'cannot write the config into {workdir}: {e}') from None
+    train_step = build_train_step(
+        config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh
+    )
+    writer = SummaryWriter(workdir) if jax.process_index() == 0 else None
+    t = config.train
+    on_nonfinite, reported = ON_NONFINITE[t.get('on_nonfinite', 'stop')], faults
+
+    def check_faults():  # a small device sync: at log and checkpoint time only
+      nonlocal reported
+      now = {k: int(v) for k, v in jax.device_get(faults).items()}
+      if now != reported:
+        on_nonfinite(now, step, last_saved)
+      reported = now
+      return now
+
+    start = step = int(state.step)
+    progress, stopped = Progress(t.num_steps, step), False
+    for first, real in batches(exp, step, t.num_steps):
+      state, metrics = train_step(state, real, k_train)
+      faults = combine_faults(faults, {k: metrics.pop(k) for k in FAULTS})
+      step = first + t.steps_per_call
+      if step == start + t.steps_per_call:  # the first call compiles: time the rest
+        jax.block_until_ready(state)
+        print(f'Compiled and ran step {step} in {progress.restart(step):.1f}s.', flush=True)
+      if step % t.log_every == 0 or step == t.num_steps:
+        _log(writer, progress, step, jax.device_get(metrics), check_faults())
+      if t.sample_every and (step % t.sample_every == 0 or step == t.num_steps):
+        try:
+          write_samples(exp, state, workdir, step, writer)
+        except OSError as e:  # not worth stopping for; on a full disk the next save stops
+          print(f'warning: step {step}: cannot write the samples: {e}', file=sys.stderr)
+      stopped = should_stop()
+      if step % config.checkpoint.every_steps == 0 or step == t.num_steps or stopped:
+        _save(ckpts, state, step, check_faults(), last_saved)
+        last_saved = step
+      if stopped:
+        print(f'Stopped at step {step}; checkpoint saved in {workdir}.', flush=True)
+        break
+  finally:
+    ckpts.close()
+    if writer:
+      try:
+        writer.close()
+      except OSError as e:  # the scalars since the last flush are lost, not the run
+        print(f'warning: cannot write the TensorBoard log: {e}', file=sys.stderr)
   if step == start and not stopped:
     print(f'Nothing to do: {workdir} is already at step {step} of {t.num_steps}.')
   return state, stopped

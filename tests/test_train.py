@@ -211,6 +211,10 @@ def test_sigterm_saves_a_checkpoint_and_exits_143(tmp_path):
   steps = [int(s) for s in os.listdir(workdir / 'checkpoints')]
   assert len(steps) == 1 and steps[0] >= 100
   assert f'Stopped at step {steps[0]}' in out
+  from gan_jax.experiment import restore
+
+  _, state = restore(str(workdir))
+  assert int(state.step) == steps[0]  # the checkpoint holds the last step reached
 
 
 def test_tfds_images_train_end_to_end_on_mock_data(tmp_path):
