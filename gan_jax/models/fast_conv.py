@@ -1,19 +1,22 @@
-"""Exact convolution layers built only from stride-1 VALID NHWC x HWIO convolutions.
+"""Exact convolution layers built only from stride-1 NHWC x HWIO convolutions.
 
-XLA:CPU runs a stride-1, VALID, NHWC x HWIO convolution on its fast (Eigen) path. The strided,
-lhs-dilated (transposed), window-reversed and batch/feature-swapped convolutions that JAX's
-autodiff emits for strides, transposed convolutions, kernel gradients and second derivatives
-(the gradient penalty's double backprop) miss it and run several times slower. Here every
-convolution, in the forward pass and in derivatives of any reverse-mode order, is
+XLA:CPU runs a stride-1 NHWC x HWIO convolution (zero padding folded in or not) on its fast
+(Eigen) path. The strided, lhs-dilated (transposed), rhs-dilated and window-reversed
+convolutions that JAX's autodiff emits for strided and transposed convolutions and for their
+second derivatives (the gradient penalty's double backprop) miss it and run several times
+slower (seconds instead of a tenth of one per layer here). Here every convolution, in the
+forward pass and in derivatives of any reverse-mode order, is
 
-  conv_valid(x, k)[n, i, j, o] = sum_{a, b, c} x[n, i + a, j + b, c] k[a, b, c, o]
+  conv(x, k, pad)[n, i, j, o] = sum_{a, b, c} x_pad[n, i + a, j + b, c] k[a, b, c, o]
 
-whose VJP is again made of conv_valid and its kernel gradient:
+(x_pad: x zero-padded by `pad` = ((top, bottom), (left, right)); negative pads crop) whose VJP
+is again made of `conv` and its kernel gradient:
 
-  dx = conv_valid(pad(dy, kh - 1, kw - 1), flip_hw(k) with I and O swapped)   (full correlation)
-  dk = kernel_grad(x, dy)[a, b, c, o] = sum_{n, i, j} x[n, i + a, j + b, c] dy[n, i, j, o]
+  dx = conv(dy, flip_hw(k) with I and O swapped, (kh - 1 - top, kh - 1 - bottom), ...)
+  dk = kernel_grad(x, dy, pad)[a, b, c, o] = sum_{n, i, j} x_pad[n, i + a, j + b, c] dy[n, i, j, o]
 
-and kernel_grad's VJP is (dx, ddy) = (input grad of conv_valid(., g) at dy, conv_valid(x, g)).
+and kernel_grad's VJP at g is (input grad of conv(., g, pad) at dy, conv(x, g, pad)).
+kernel_grad is a stride-1 convolution too, with the batch as its contraction dim.
 A stride-s convolution is a space-to-depth of the padded input (s x s blocks into channels) and
 a stride-1 convolution with the rearranged kernel; a stride-s transposed convolution is a
 stride-1 convolution to s*s*O channels (one per output phase) and a depth-to-space. Both are
@@ -24,6 +27,7 @@ autodiff (jvp) is not available through custom VJPs: use `conv='xla'` layers for
 the same parameters ('kernel' HWIO, 'bias'), initializers, dtype promotion and output.
 """
 
+import functools
 from typing import Any, Callable, Sequence
 
 import flax.linen as nn
@@ -34,76 +38,83 @@ from flax.linen.dtypes import promote_dtype
 from jax import lax
 
 _DIMENSION_NUMBERS = ('NHWC', 'HWIO', 'NHWC')
-
-
-def _conv(x, k):
-  return lax.conv_general_dilated(x, k, (1, 1), 'VALID', dimension_numbers=_DIMENSION_NUMBERS)
-
-
-@jax.custom_vjp
-def conv_valid(x, k):
-  """y[n, i, j, o] = sum_{a, b, c} x[n, i + a, j + b, c] k[a, b, c, o]; x NHWC, k HWIO."""
-  return _conv(x, k)
-
-
-def input_grad(dy, k):
-  """The VJP of conv_valid(., k) at dy: conv_valid(pad(dy, k - 1), flip_hw(k) with I <-> O)."""
-  kh, kw = k.shape[:2]
-  dy = jnp.pad(dy, ((0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)))
-  return conv_valid(dy, jnp.swapaxes(k[::-1, ::-1], 2, 3))
-
-
-def _kernel_grad(x, dy):
-  # Batch as the contraction dim: (C, H, W, N) * (Ho, Wo, N, O) -> (C, kh, kw, O).
-  out = _conv(jnp.transpose(x, (3, 1, 2, 0)), jnp.transpose(dy, (1, 2, 0, 3)))
-  return jnp.transpose(out, (1, 2, 0, 3))
-
-
-@jax.custom_vjp
-def kernel_grad(x, dy):
-  """dk[a, b, c, o] = sum_{n, i, j} x[n, i + a, j + b, c] dy[n, i, j, o] (the VJP of
-  conv_valid(x, .) at dy); the kernel size is the difference of the spatial sizes plus 1."""
-  return _kernel_grad(x, dy)
-
-
-def _conv_valid_fwd(x, k):
-  return _conv(x, k), (x, k)
-
-
-def _conv_valid_bwd(res, dy):
-  x, k = res
-  return input_grad(dy, k), kernel_grad(x, dy)
-
-
-def _kernel_grad_fwd(x, dy):
-  return _kernel_grad(x, dy), (x, dy)
-
-
-def _kernel_grad_bwd(res, g):
-  x, dy = res
-  return input_grad(dy, g), conv_valid(x, g)
-
-
-conv_valid.defvjp(_conv_valid_fwd, _conv_valid_bwd)
-kernel_grad.defvjp(_kernel_grad_fwd, _kernel_grad_bwd)
+_NO_PAD = ((0, 0), (0, 0))
 
 
 def _pad_or_crop(x, axis, before, after):
   """Pads (positive) or crops (negative) `x` along `axis`."""
+  if before == after == 0:
+    return x
   config = [(0, 0, 0)] * x.ndim
   config[axis] = (before, after, 0)
   return lax.pad(x, jnp.zeros((), x.dtype), config)
 
 
-def strided_conv(x, k, strides):
-  """A VALID convolution with `strides` of x (NHWC) and k (HWIO) from conv_valid.
+def _lax_conv(x, k, pad):
+  """lax's stride-1 convolution; negative pads crop x first."""
+  for axis, (lo, hi) in zip((1, 2), pad):
+    x = _pad_or_crop(x, axis, min(lo, 0), min(hi, 0))
+  pad = tuple((max(lo, 0), max(hi, 0)) for lo, hi in pad)
+  return lax.conv_general_dilated(x, k, (1, 1), pad, dimension_numbers=_DIMENSION_NUMBERS)
 
-  The kernel is zero-padded to multiples of the strides; the input's s x s blocks move into
-  channels (space-to-depth, channel order (row, col, c)) and so do the kernel's taps.
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def conv(x, k, pad=_NO_PAD):
+  """y[n, i, j, o] = sum_{a, b, c} x_pad[n, i + a, j + b, c] k[a, b, c, o]; x NHWC, k HWIO,
+  pad ((top, bottom), (left, right)) zeros (negative: crop)."""
+  return _lax_conv(x, k, pad)
+
+
+def input_grad(dy, k, pad=_NO_PAD):
+  """The VJP of conv(., k, pad) at dy: a full correlation with the flipped kernel."""
+  kh, kw = k.shape[:2]
+  (top, bottom), (left, right) = pad
+  pad_t = ((kh - 1 - top, kh - 1 - bottom), (kw - 1 - left, kw - 1 - right))
+  return conv(dy, jnp.swapaxes(k[::-1, ::-1], 2, 3), pad_t)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def kernel_grad(x, dy, pad=_NO_PAD):
+  """dk[a, b, c, o] = sum_{n, i, j} x_pad[n, i + a, j + b, c] dy[n, i, j, o]: the VJP of
+  conv(x, ., pad) at dy; as a convolution of (C, H, W, N) with (Ho, Wo, N, O)."""
+  out = _lax_conv(jnp.transpose(x, (3, 1, 2, 0)), jnp.transpose(dy, (1, 2, 0, 3)), pad)
+  return jnp.transpose(out, (1, 2, 0, 3))
+
+
+def _conv_fwd(x, k, pad):
+  return conv(x, k, pad), (x, k)
+
+
+def _conv_bwd(pad, res, dy):
+  x, k = res
+  return input_grad(dy, k, pad), kernel_grad(x, dy, pad)
+
+
+def _kernel_grad_fwd(x, dy, pad):
+  return kernel_grad(x, dy, pad), (x, dy)
+
+
+def _kernel_grad_bwd(pad, res, g):
+  x, dy = res
+  return input_grad(dy, g, pad), conv(x, g, pad)
+
+
+conv.defvjp(_conv_fwd, _conv_bwd)
+kernel_grad.defvjp(_kernel_grad_fwd, _kernel_grad_bwd)
+
+
+def strided_conv(x, k, strides, pad=_NO_PAD):
+  """lax.conv_general_dilated(x, k, strides, pad) (NHWC, HWIO) from `conv`.
+
+  With strides > 1 the kernel is zero-padded to multiples of the strides; the padded input's
+  s x s blocks move into channels (space-to-depth, channel order (row, col, c)) and so do the
+  kernel's taps: a stride-1 convolution of the blocks.
   """
   (sh, sw), (kh, kw) = strides, k.shape[:2]
   if (sh, sw) == (1, 1):
-    return conv_valid(x, k)
+    return conv(x, k, pad)
+  for axis, (lo, hi) in zip((1, 2), pad):
+    x = _pad_or_crop(x, axis, lo, hi)
   n, h, w, c = x.shape
   mh, mw = -(-kh // sh), -(-kw // sw)  # kernel size in blocks
   ho, wo = (h - kh) // sh + 1, (w - kw) // sw + 1
@@ -113,7 +124,7 @@ def strided_conv(x, k, strides):
   x = x.reshape(n, bh, sh, bw, sw, c).transpose(0, 1, 3, 2, 4, 5).reshape(n, bh, bw, sh * sw * c)
   k = jnp.pad(k, ((0, mh * sh - kh), (0, mw * sw - kw), (0, 0), (0, 0)))
   k = k.reshape(mh, sh, mw, sw, c, -1).transpose(0, 2, 1, 3, 4, 5).reshape(mh, mw, sh * sw * c, -1)
-  return conv_valid(x, k)
+  return conv(x, k)
 
 
 def _phase_taps(size, k, s, pad_before, out_size):
@@ -145,11 +156,11 @@ def _phase_taps(size, k, s, pad_before, out_size):
 
 
 def transposed_conv(x, k, strides, padding):
-  """lax.conv_transpose(x, k, strides, padding) (NHWC, HWIO, kernel not flipped) from conv_valid.
+  """lax.conv_transpose(x, k, strides, padding) (NHWC, HWIO, kernel not flipped) from `conv`.
 
   `padding`: ((before, after), ...) of the lhs-dilated input, as lax.conv_transpose resolves it.
   Each output phase (r_h, r_w) is a stride-1 convolution of x; they share one window and one
-  conv_valid to s_h s_w O channels (zero taps where a phase's window is shorter), then a
+  `conv` to s_h s_w O channels (zero taps where a phase's window is shorter), then a
   depth-to-space and a crop give y.
   """
   n, h, w, c = x.shape
@@ -158,11 +169,10 @@ def transposed_conv(x, k, strides, padding):
   ho, wo = (h - 1) * sh + ph + ph_after - kh + 2, (w - 1) * sw + pw + pw_after - kw + 2
   shift_h, taps_h, pads_h = _phase_taps(h, kh, sh, ph, ho)
   shift_w, taps_w, pads_w = _phase_taps(w, kw, sw, pw, wo)
-  x = _pad_or_crop(_pad_or_crop(x, 1, *pads_h), 2, *pads_w)
   k = jnp.pad(k, ((0, 1), (0, 1), (0, 0), (0, 0)))  # index kh / kw: a zero tap
   k = k[taps_h[:, :, None, None], taps_w[None, None, :, :]]  # (lh, sh, lw, sw, c, o)
   k = k.transpose(0, 2, 4, 1, 3, 5).reshape(taps_h.shape[0], taps_w.shape[0], c, sh * sw * o)
-  z = conv_valid(x, k)
+  z = conv(x, k, (pads_h, pads_w))
   bh, bw = z.shape[1:3]
   y = z.reshape(n, bh, bw, sh, sw, o).transpose(0, 1, 3, 2, 4, 5).reshape(n, bh * sh, bw * sw, o)
   return y[:, shift_h : shift_h + ho, shift_w : shift_w + wo]
@@ -205,13 +215,13 @@ def _check_input(x, module):
     raise ValueError(f'{module} takes NHWC inputs (4 dims), got shape {x.shape}')
 
 
-class FastConv(nn.Module):
-  """nn.Conv for 2D NHWC inputs (padding SAME, VALID or explicit; any kernel and strides)
-  as stride-1 VALID convolutions with custom VJPs (see the module docstring)."""
+class _ConvParams(nn.Module):
+  """nn.Conv's / nn.ConvTranspose's fields and parameters: 'kernel' (kh, kw, in, features),
+  'bias' (features,), created in that order with their initializers, promoted to `dtype`."""
 
   features: int
   kernel_size: Sequence[int]
-  strides: int | Sequence[int] = 1
+  strides: int | Sequence[int] | None = 1
   padding: Any = 'SAME'
   use_bias: bool = True
   dtype: Any = None
@@ -219,39 +229,40 @@ class FastConv(nn.Module):
   kernel_init: Callable = nn.linear.default_kernel_init
   bias_init: Callable = nn.initializers.zeros_init()
 
+  def _params(self, inputs, kernel_size):
+    shape = (*kernel_size, inputs.shape[-1], self.features)
+    kernel = self.param('kernel', self.kernel_init, shape, self.param_dtype)
+    bias = None
+    if self.use_bias:
+      bias = self.param('bias', self.bias_init, (self.features,), self.param_dtype)
+    return promote_dtype(inputs, kernel, bias, dtype=self.dtype)
+
+
+class FastConv(_ConvParams):
+  """nn.Conv for 2D NHWC inputs (padding SAME, VALID or explicit; any kernel and strides)
+  as stride-1 VALID convolutions with custom VJPs (see the module docstring)."""
+
   @nn.compact
   def __call__(self, inputs):
     _check_input(inputs, 'FastConv')
-    kernel_size, strides = _pairs('kernel_size', self.kernel_size), _pairs('strides', self.strides)
+    kernel_size = _pairs('kernel_size', self.kernel_size)
+    strides = _pairs('strides', 1 if self.strides is None else self.strides)
     if self.padding in ('SAME', 'VALID'):
       pads = lax.padtype_to_pads(inputs.shape[1:3], kernel_size, strides, self.padding)
     elif isinstance(self.padding, str):
       raise ValueError(f'FastConv: padding={self.padding!r} is not supported; use SAME or VALID')
     else:
       pads = _explicit_padding(self.padding, 'FastConv')
-    kernel = self.param(
-        'kernel', self.kernel_init, (*kernel_size, inputs.shape[-1], self.features), self.param_dtype
-    )
-    bias = self.param('bias', self.bias_init, (self.features,), self.param_dtype) if self.use_bias else None
-    inputs, kernel, bias = promote_dtype(inputs, kernel, bias, dtype=self.dtype)
-    x = jnp.pad(inputs, ((0, 0), *pads, (0, 0))) if any(map(any, pads)) else inputs
-    y = strided_conv(x, kernel, strides)
+    inputs, kernel, bias = self._params(inputs, kernel_size)
+    y = strided_conv(inputs, kernel, strides, tuple(map(tuple, pads)))
     return y if bias is None else y + bias
 
 
-class FastConvTranspose(nn.Module):
+class FastConvTranspose(_ConvParams):
   """nn.ConvTranspose (transpose_kernel=False) for 2D NHWC inputs (padding SAME, VALID or
   explicit; any kernel and strides) as one stride-1 VALID convolution per output phase."""
 
-  features: int
-  kernel_size: Sequence[int]
   strides: int | Sequence[int] | None = None
-  padding: Any = 'SAME'
-  use_bias: bool = True
-  dtype: Any = None
-  param_dtype: Any = jnp.float32
-  kernel_init: Callable = nn.linear.default_kernel_init
-  bias_init: Callable = nn.initializers.zeros_init()
 
   @nn.compact
   def __call__(self, inputs):
@@ -266,10 +277,6 @@ class FastConvTranspose(nn.Module):
       )
     else:
       pads = _explicit_padding(self.padding, 'FastConvTranspose')
-    kernel = self.param(
-        'kernel', self.kernel_init, (*kernel_size, inputs.shape[-1], self.features), self.param_dtype
-    )
-    bias = self.param('bias', self.bias_init, (self.features,), self.param_dtype) if self.use_bias else None
-    inputs, kernel, bias = promote_dtype(inputs, kernel, bias, dtype=self.dtype)
+    inputs, kernel, bias = self._params(inputs, kernel_size)
     y = transposed_conv(inputs, kernel, strides, pads)
     return y if bias is None else y + bias
