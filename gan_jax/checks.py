@@ -28,3 +28,10 @@ def check_widths(name, widths):
   for i, width in enumerate(widths):
     check_number(f'{name}[{i}]', width, integer=True, low=1)
   return tuple(widths)
+
+
+def check_choice(name, value, allowed):
+  """`value` if it is one of `allowed`, else FieldError listing them."""
+  if isinstance(value, str) and value in allowed:
+    return value
+  raise FieldError(f'{name}={value!r}: allowed: {", ".join(allowed)}')

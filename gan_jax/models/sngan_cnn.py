@@ -6,14 +6,22 @@ G: z -> Dense(s*s*2c0) -> reshape -> BN -> ReLU -> n x [ConvTranspose 4x4/2 -> B
 D: 7 convs (w,w,2w,2w,4w,4w,8w; kernels 3,4,3,4,3,4,3; strides 1,2,1,2,1,2,1; pad 1),
    each -> LeakyReLU(0.1); flatten -> Dense(1). At 32x32x3, w=64: 2.94M params.
 Optional spectral norm wraps every Dense/Conv/ConvTranspose (u/sigma in `batch_stats`).
+`conv` picks the convolution layers: 'xla' (nn.Conv / nn.ConvTranspose) or 'fast' (the same
+function and parameters from stride-1 VALID convolutions, models/fast_conv.py: several times
+faster on XLA:CPU, with the gradient penalty's double backprop). `dtype` is the compute dtype
+(parameters stay float32; 'bfloat16' is mixed precision for GPUs); outputs are float32.
 """
 
 import flax.linen as nn
 import jax.numpy as jnp
 
-from gan_jax.checks import check_number
-
+from gan_jax.checks import check_choice, check_number
+from gan_jax.models.fast_conv import FastConv, FastConvTranspose
 from gan_jax.models.mlp import apply_layer
+
+# conv field -> (conv layer, transposed conv layer); both take nn.Conv's arguments.
+CONV_LAYERS = {"fast": (FastConv, FastConvTranspose), "xla": (nn.Conv, nn.ConvTranspose)}
+DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
 
 
 def _n_upsamplings(height: int) -> int:
@@ -33,6 +41,8 @@ class CNNGenerator(nn.Module):
   z_dim: int = 128
   width: int = 64
   sn: bool = False
+  conv: str = "fast"
+  dtype: str = "float32"
 
   @nn.compact
   def __call__(self, z, train: bool):
@@ -40,16 +50,20 @@ class CNNGenerator(nn.Module):
     n = _n_upsamplings(h)
     s = h // 2**n
     chans = (4 * self.width, 2 * self.width, self.width)[-n:]
-    x = apply_layer(nn.Dense(s * s * 2 * chans[0]), z.astype(jnp.float32), self.sn, train)
+    conv, conv_transpose = CONV_LAYERS[self.conv]
+    dtype = DTYPES[self.dtype]
+    batchnorm = lambda x: nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=dtype)(x)
+    dense = nn.Dense(s * s * 2 * chans[0], dtype=dtype)
+    x = apply_layer(dense, z.astype(jnp.float32), self.sn, train)
     x = x.reshape((x.shape[0], s, s, 2 * chans[0]))
-    x = nn.relu(nn.BatchNorm(use_running_average=not train, momentum=0.9)(x))
-    for ch in chans:
-      x = apply_layer(
-          nn.ConvTranspose(ch, (4, 4), strides=(2, 2), padding="SAME"), x, self.sn, train
+    x = nn.relu(batchnorm(x))
+    for i, ch in enumerate(chans):  # names as nn.ConvTranspose's, so conv='xla'/'fast' share params
+      layer = conv_transpose(
+          ch, (4, 4), strides=(2, 2), padding="SAME", dtype=dtype, name=f"ConvTranspose_{i}"
       )
-      x = nn.relu(nn.BatchNorm(use_running_average=not train, momentum=0.9)(x))
-    x = apply_layer(nn.Conv(c, (3, 3), padding="SAME"), x, self.sn, train)
-    return jnp.tanh(x)
+      x = nn.relu(batchnorm(apply_layer(layer, x, self.sn, train)))
+    x = apply_layer(conv(c, (3, 3), padding="SAME", dtype=dtype, name="Conv_0"), x, self.sn, train)
+    return jnp.tanh(x).astype(jnp.float32)
 
 
 class CNNDiscriminator(nn.Module):
@@ -57,26 +71,33 @@ class CNNDiscriminator(nn.Module):
 
   width: int = 64
   sn: bool = False
+  conv: str = "fast"
+  dtype: str = "float32"
 
   @nn.compact
   def __call__(self, x, train: bool):
     w = self.width
+    conv, dtype = CONV_LAYERS[self.conv][0], DTYPES[self.dtype]
     x = x.astype(jnp.float32)
-    for ch, k, st in zip(
-        (w, w, 2 * w, 2 * w, 4 * w, 4 * w, 8 * w), (3, 4, 3, 4, 3, 4, 3), (1, 2, 1, 2, 1, 2, 1)
+    for i, (ch, k, st) in enumerate(
+        zip((w, w, 2 * w, 2 * w, 4 * w, 4 * w, 8 * w), (3, 4, 3, 4, 3, 4, 3), (1, 2, 1, 2, 1, 2, 1))
     ):
-      conv = nn.Conv(ch, (k, k), strides=(st, st), padding=((1, 1), (1, 1)))
-      x = nn.leaky_relu(apply_layer(conv, x, self.sn, train), 0.1)
+      layer = conv(ch, (k, k), strides=st, padding=((1, 1), (1, 1)), dtype=dtype, name=f"Conv_{i}")
+      x = nn.leaky_relu(apply_layer(layer, x, self.sn, train), 0.1)
     x = x.reshape((x.shape[0], -1))
-    return apply_layer(nn.Dense(1), x, self.sn, train)[:, 0]
+    return apply_layer(nn.Dense(1, dtype=dtype), x, self.sn, train)[:, 0].astype(jnp.float32)
 
 
-def sngan_cnn(data_shape, *, z_dim=128, width=64, g_sn=False, d_sn=False):
+def sngan_cnn(
+    data_shape, *, z_dim=128, width=64, g_sn=False, d_sn=False, conv="fast", dtype="float32"
+):
   """Build (CNNGenerator, CNNDiscriminator) for images of shape (H, H, C)."""
   check_number("z_dim", z_dim, integer=True, low=1)
   check_number("width", width, integer=True, low=1)
+  check_choice("conv", conv, tuple(CONV_LAYERS))
+  check_choice("dtype", dtype, tuple(DTYPES))
   if len(data_shape) != 3 or data_shape[0] != data_shape[1]:
     raise ValueError(f"sngan_cnn needs a square (H, H, C) image shape, got {tuple(data_shape)}")
   _n_upsamplings(data_shape[0])
-  g = CNNGenerator(tuple(data_shape), z_dim=z_dim, width=width, sn=g_sn)
-  return g, CNNDiscriminator(width=width, sn=d_sn)
+  g = CNNGenerator(tuple(data_shape), z_dim=z_dim, width=width, sn=g_sn, conv=conv, dtype=dtype)
+  return g, CNNDiscriminator(width=width, sn=d_sn, conv=conv, dtype=dtype)
