@@ -56,6 +56,18 @@ def base(loss: str) -> ml_collections.ConfigDict:
       )
   )
   c.checkpoint = ml_collections.ConfigDict(dict(every_steps=1000, keep=3))
+  # Metrics during training (0 = off; '' = all that apply). Off by default for the small CPU
+  # runs: the Inception network costs ~0.3 CPU-s per image. See experiments.evaluate.
+  c.eval = ml_collections.ConfigDict(
+      dict(
+          every_steps=0,
+          metrics='',
+          num_samples=10_000,
+          num_reference=10_000,
+          reference_split='',
+          stats_dir='',
+      )
+  )
   return c
 
 
@@ -65,6 +77,7 @@ def _cnn(c, **data):
   c.train.num_steps = 100_000
   c.train.sample_every = 5000
   c.checkpoint.every_steps = 5000
+  c.eval.every_steps = 5000  # FID, KID, precision/recall on 10k samples (a GPU's work)
 
 
 def _images(name, **fields):

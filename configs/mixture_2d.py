@@ -39,4 +39,6 @@ def get_config(arg=None):
   c.train.sample_every = 10_000
   c.train.num_samples = 2500
   c.checkpoint.every_steps = 10_000
+  c.eval.every_steps = 10_000  # modes, high-quality share, reverse KL on 2,500 samples
+  c.eval.num_samples = 2500
   return c

@@ -30,5 +30,8 @@ def get_config(arg=None):
   c.train.batch_size = 64
   c.train.num_steps = 100_000
   c.train.sample_every = 5000
+  c.eval.every_steps = 5000  # modes and KL over 1000 triples on 26,000 samples
+  c.eval.metrics = 'stacked_modes'
+  c.eval.num_samples = 26_000
   c.checkpoint.every_steps = 5000
   return c

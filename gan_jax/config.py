@@ -29,6 +29,7 @@ TRAIN_FIELDS = (
 # configs: 'stop'): stop with an error naming the step, or skip the update and count it.
 ON_NONFINITE = ('stop', 'skip')
 CHECKPOINT_FIELDS = ('every_steps', 'keep')
+EVAL_FIELDS = ('every_steps', 'metrics', 'num_samples', 'num_reference', 'reference_split', 'stats_dir')
 SECTIONS = ('seed', 'data', 'model', 'loss', 'reg', 'optim', 'train', 'checkpoint')
 
 
@@ -79,7 +80,7 @@ def _check_number(field, value, **bounds):
 
 def validate(config, num_devices: int) -> None:
   """Raise ConfigError for the first field that is not runnable as it stands."""
-  _check_keys('', config, SECTIONS)
+  _check_keys('', config, (*SECTIONS, 'eval'))  # eval is optional (older runs have none)
   for section in SECTIONS[1:]:
     if section not in config:
       _fail(section, None, 'missing section')
@@ -120,8 +121,12 @@ def validate(config, num_devices: int) -> None:
   _check_number('checkpoint.every_steps', config.checkpoint.every_steps, integer=True, low=1)
   _check_number('checkpoint.keep', config.checkpoint.keep, integer=True, low=1)
 
-  # Logging, samples and checkpoints happen between calls of the compiled step.
+  if 'eval' in config:
+    _check_eval(config.eval)
+
+  # Logging, samples, evaluations and checkpoints happen between calls of the compiled step.
   for field, value in (
+      ('eval.every_steps', config.eval.every_steps if 'eval' in config else 0),
       ('train.num_steps', train.num_steps),
       ('train.log_every', train.log_every),
       ('train.sample_every', train.sample_every),
@@ -129,6 +134,21 @@ def validate(config, num_devices: int) -> None:
   ):
     if value % train.steps_per_call:
       _fail(field, value, f'must be a multiple of train.steps_per_call ({train.steps_per_call})')
+
+
+def _check_eval(ev):
+  _check_keys('eval', ev, EVAL_FIELDS, required=EVAL_FIELDS)
+  _check_number('eval.every_steps', ev.every_steps, integer=True, low=0)
+  for name in ('num_samples', 'num_reference'):
+    _check_number(f'eval.{name}', ev[name], integer=True, low=2)
+  for name in ('metrics', 'reference_split', 'stats_dir'):
+    if not isinstance(ev[name], str):
+      _fail(f'eval.{name}', ev[name], 'must be a string')
+  from gan_jax.metrics import METRICS  # pylint: disable=g-import-not-at-top (heavy, only here)
+
+  unknown = [m for m in ev.metrics.split(',') if m and m not in METRICS]
+  if unknown:
+    _fail('eval.metrics', ev.metrics, f'allowed: comma-separated names of {", ".join(METRICS)}')
 
 
 # Fields a resumed run may change: how long it runs and how it reports, not what it computes
@@ -144,6 +164,7 @@ RESUMABLE_FIELDS = (
     'checkpoint.keep',
     'data.data_dir',
     'data.download',
+    *(f'eval.{name}' for name in EVAL_FIELDS),
 )
 
 

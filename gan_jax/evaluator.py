@@ -86,12 +86,11 @@ class PeriodicEval:
   """
 
   def __init__(self, exp):
-    c = exp.config.eval
-    self.every = c.every_steps
-    self.num_samples = c.num_samples
+    c = exp.config.get('eval')
     self.names, self.data = [], None
-    if not self.every:
+    if not c or not c.every_steps:
       return
+    self.every, self.num_samples = c.every_steps, c.num_samples
     self.data = eval_data(exp, c.stats_dir, c.num_reference, c.reference_split)
     self.exp = exp
     named = [m for m in c.metrics.split(',') if m]

@@ -23,6 +23,7 @@ from tensorboardX import SummaryWriter
 
 from gan_jax import checkpoint, sampling
 from gan_jax.config import config_diff
+from gan_jax.evaluator import PeriodicEval
 from gan_jax.experiment import UserError, build_experiment
 from gan_jax.images import image_grid, save_samples
 from gan_jax.progress import Progress
@@ -222,6 +223,7 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_
   Raises UserError (bad input; nothing written) or RunFailed (see the module docstring).
   """
   exp = build_experiment(config)  # raises UserError before anything is written
+  periodic_eval = PeriodicEval(exp)  # UserError if a metric named in config.eval cannot run
   check_workdir(workdir)
   _check_resume(config, workdir, allow_config_change)
   ckpts = checkpoint.Checkpoints(workdir, keep=config.checkpoint.keep)
@@ -269,6 +271,8 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_
           write_samples(exp, state, workdir, step, writer)
         except OSError as e:  # not worth stopping for; on a full disk the next save stops
           print(f'warning: step {step}: cannot write the samples: {e}', file=sys.stderr)
+      if periodic_eval.due(step, t.num_steps):
+        periodic_eval(state, step, workdir, writer)
       stopped = should_stop()
       if step % config.checkpoint.every_steps == 0 or step == t.num_steps or stopped:
         _save(ckpts, state, step, check_faults(), last_saved)

@@ -33,6 +33,7 @@ def tiny_config(**train):
   )
   c.train.update(train)
   c.checkpoint.every_steps = 5
+  c.eval.every_steps = 0
   return c
 
 
