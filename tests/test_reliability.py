@@ -251,6 +251,8 @@ def test_kill_9_anywhere_then_the_same_command_ends_bit_identical(
   )
   assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
   assert step_dirs(workdir) == ['10' + checkpoint.UNFINISHED_MARK, '4', '6', '8']
+  assert (unfinished / 'default' / 'manifest.ocdbt').exists()  # written, never committed
+  assert checkpoint.Checkpoints(str(workdir), read_only=True).all_steps() == [4, 6, 8]
 
   proc = subprocess.Popen(
       [sys.executable, *command, f'--workdir={workdir}'],
