@@ -56,10 +56,11 @@ class SaveFailed(Exception):
 def _first_line(error):
   """'Type: first line' of an error, without TensorStore's spec dump."""
   lines = str(error).strip().splitlines() or ['']
-  return f'{type(error).__name__}: {lines[0].split(" See full TensorStore details")[0][:300]}'
+  return f"{type(error).__name__}: {lines[0].split(' See full TensorStore details')[0]}"
 
 
 class _NoTracebacks(logging.Filter):
+
   def filter(self, record):
     return not record.exc_info
 
@@ -77,8 +78,12 @@ def _orbax_tracebacks_dropped():
 
 
 # When one array of a restore fails to read, Orbax raises at once and abandons the other reads,
-# which then report their end through four channels, after `restore` has raised Corrupt.
-_ABANDONED_READ = ('Event loop is closed', 'Encountered error while reading array', 'in OCDBT database')
+# which then report their end through three channels, after `restore` has raised Corrupt.
+_ABANDONED_READ = (
+    'Event loop is closed',
+    'Encountered error while reading array',
+    'in OCDBT database',
+)
 
 
 def _is_abandoned_read(error):
@@ -86,6 +91,7 @@ def _is_abandoned_read(error):
 
 
 class _NoAbandonedReads(logging.Filter):
+
   def filter(self, record):
     return not (record.exc_info and _is_abandoned_read(record.exc_info[1]))
 
@@ -211,11 +217,15 @@ class Checkpoints:
     custom = {'digest': digest(arrays), **(metadata or {})}
     try:
       with _orbax_tracebacks_dropped():
-        self._manager.save(step, args=ocp.args.StandardSave(state), custom_metadata=custom, force=True)
+        self._manager.save(
+            step, args=ocp.args.StandardSave(state), custom_metadata=custom, force=True
+        )
     except Exception as e:  # whatever the storage raised: the save did not happen
       self._remove_unfinished(step)
       self._manager.reload()
-      raise SaveFailed(f'cannot save checkpoint step {step} in {self.directory}: {e}') from e
+      raise SaveFailed(
+          f'cannot save checkpoint step {step} in {self.directory}: {_first_line(e)}'
+      ) from e
 
   def metadata(self, step: int) -> dict:
     """The JSON saved with `step`: 'digest' and what `save` was given. Corrupt if unreadable."""
@@ -244,8 +254,10 @@ class Checkpoints:
     wanted = _layout(abstract_state)
     if saved != wanted:
       diff = sorted(set(saved.items()) ^ set(wanted.items()))
-      raise Mismatch(f'checkpoint step {step} holds other arrays than this config builds '
-                     f'(first difference: {diff[0][0]})')
+      raise Mismatch(
+          f'checkpoint step {step} holds other arrays than this config builds '
+          f'(first difference: {diff[0][0]})'
+      )
     try:
       state = self._manager.restore(step, args=ocp.args.StandardRestore(abstract_state))
     except Exception as e:  # missing or damaged array files

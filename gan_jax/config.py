@@ -152,7 +152,7 @@ def _check_eval(ev):
 
 
 # Fields a resumed run may change: how long it runs and how it reports, not what it computes
-# (the step refuses non-finite updates whatever on_nonfinite says; only the host's reaction differs).
+# (the step refuses non-finite updates whatever on_nonfinite says; only the host reacts to it).
 RESUMABLE_FIELDS = (
     'train.num_steps',
     'train.on_nonfinite',

@@ -5,7 +5,8 @@
 that runs `train.steps_per_call` iterations (a scan; small models are otherwise
 bound by dispatch) on `batches` of shape (steps_per_call, d_steps, B, ...): a
 fresh real batch per D update, split over the devices along B. The state is
-replicated; metrics are averaged over the iterations. The static D loop is
+replicated; metrics are averaged over the iterations (the FAULTS counters
+combine by their own op). The static D loop is
 unrolled in the trace: XLA:CPU compiles convolutions inside loop bodies to slow
 naive code (jax-ml/jax#12868).
 

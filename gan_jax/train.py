@@ -173,7 +173,8 @@ def _skip(faults, step, last_saved):
   first, whose = _first_fault(faults)
   print(
       f"warning: step {step}: {faults['skipped_d']} D and {faults['skipped_g']} G updates skipped "
-      f"so far as not finite (config.train.on_nonfinite='skip'); the first: {whose} at step {first}",
+      "so far as not finite (config.train.on_nonfinite='skip'); the first: "
+      f'{whose} at step {first}',
       file=sys.stderr,
       flush=True,
   )
