@@ -45,8 +45,11 @@ def adam(params, lr=5e-4, betas=(0.5, 0.9)):
     return torch.optim.Adam(params, lr=lr, betas=betas, foreach=True)
 
 
-def make_iteration(g, d, g_opt, d_opt, ema, device):
-  """One iteration on a real batch: one D step (loss + R1), one G step, the EMA."""
+def make_iteration(g, d, d_eager, g_opt, d_opt, ema, device):
+  """One iteration on a real batch: one D step (loss + R1), one G step, the EMA.
+
+  `d_eager` (D itself, never compiled: torch.compile has no double backward) computes R1.
+  """
 
   def d_loss(real):
     with torch.no_grad():
@@ -54,7 +57,7 @@ def make_iteration(g, d, g_opt, d_opt, ema, device):
     real_logits, fake_logits = d(torch.cat([real, fake]))[:, 0].chunk(2)
     loss = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
     x = real.detach().requires_grad_(True)
-    (grads,) = torch.autograd.grad(d(x).sum(), x, create_graph=True)
+    (grads,) = torch.autograd.grad(d_eager(x).sum(), x, create_graph=True)
     norm = torch.sqrt(grads.square().sum(1) + 1e-12)
     return loss + R1 * 0.5 * norm.square().mean()
 
@@ -80,7 +83,9 @@ def main():
   parser.add_argument('--warmup', type=int, default=200, help='untimed iterations first')
   parser.add_argument('--device', default='cpu', choices=('cpu', 'cuda'))
   parser.add_argument('--threads', type=int, default=1, help='torch.set_num_threads (0: default)')
-  parser.add_argument('--compile', action='store_true', help='torch.compile G and D')
+  parser.add_argument(
+      '--compile', action='store_true', help='torch.compile G and D (R1 stays eager)'
+  )
   args = parser.parse_args()
   if args.iters < 1 or args.warmup < 0:
     parser.error('--iters must be >= 1 and --warmup >= 0')
@@ -99,7 +104,7 @@ def main():
   g_opt, d_opt = adam(g.parameters()), adam(d.parameters())
   ema = [p.detach().clone() for p in g.parameters()]
   g_run, d_run = (torch.compile(g), torch.compile(d)) if args.compile else (g, d)
-  iteration = make_iteration(g_run, d_run, g_opt, d_opt, ema, device)
+  iteration = make_iteration(g_run, d_run, d, g_opt, d_opt, ema, device)
   real = torch.randn(args.warmup + args.iters + 1, BATCH, 2, device=device)
   sync = torch.cuda.synchronize if device.type == 'cuda' else lambda: None
   start = time.perf_counter()
