@@ -78,12 +78,15 @@ def kernel_grad(x, dy, pad=_NO_PAD):
   """dk[a, b, c, o] = sum_{n, i, j} x_pad[n, i + a, j + b, c] dy[n, i, j, o]: the VJP of
   conv(x, ., pad) at dy; a convolution of x_pad as (C, H, W, N) with dy as (Ho, Wo, N, O).
 
-  x is padded before, not inside, this convolution: an input smaller than its (Ho, Wo) window
-  makes XLA swap the operands into a window-reversed convolution, off the fast path.
+  Where x (unpadded) has fewer pixels than the (Ho, Wo) window, XLA would swap the operands
+  into a window-reversed convolution, off the fast path: x is then padded before, not inside,
+  this convolution.
   """
-  for axis, (lo, hi) in zip((1, 2), pad):
-    x = _pad_or_crop(x, axis, lo, hi)
-  out = _lax_conv(jnp.transpose(x, (3, 1, 2, 0)), jnp.transpose(dy, (1, 2, 0, 3)), _NO_PAD)
+  if dy.shape[1] * dy.shape[2] > x.shape[1] * x.shape[2]:
+    for axis, (lo, hi) in zip((1, 2), pad):
+      x = _pad_or_crop(x, axis, lo, hi)
+    pad = _NO_PAD
+  out = _lax_conv(jnp.transpose(x, (3, 1, 2, 0)), jnp.transpose(dy, (1, 2, 0, 3)), pad)
   return jnp.transpose(out, (1, 2, 0, 3))
 
 
