@@ -50,19 +50,56 @@ def _pad_or_crop(x, axis, before, after):
   return lax.pad(x, jnp.zeros((), x.dtype), config)
 
 
-def _lax_conv(x, k, pad):
-  """lax's stride-1 convolution; negative pads crop x first."""
+def _crop(x, pad):
+  """(x with negative pads cropped off, the remaining pads)."""
   for axis, (lo, hi) in zip((1, 2), pad):
     x = _pad_or_crop(x, axis, min(lo, 0), min(hi, 0))
-  pad = tuple((max(lo, 0), max(hi, 0)) for lo, hi in pad)
+  return x, tuple((max(lo, 0), max(hi, 0)) for lo, hi in pad)
+
+
+def _lax_conv(x, k, pad):
+  """lax's stride-1 convolution, pads >= 0."""
   return lax.conv_general_dilated(x, k, (1, 1), pad, dimension_numbers=_DIMENSION_NUMBERS)
+
+
+def _narrow_conv(x, k, pad):
+  """conv for few output channels (an image's), where Eigen's convolution is several times
+  slower: one GEMM to every (tap, channel), then a sum of shifted slices:
+    p[n, u, v, a, b, o] = sum_c x[n, u, v, c] k[a, b, c, o]
+    y[n, i, j, o] = sum_{a, b} p_pad[n, i + a, j + b, a, b, o]
+  """
+  (n, h, w, c), (kh, kw, _, o) = x.shape, k.shape
+  p = jnp.dot(x.reshape(-1, c), k.transpose(2, 0, 1, 3).reshape(c, -1))
+  p = jnp.pad(p.reshape(n, h, w, kh, kw, o), ((0, 0), *pad, (0, 0), (0, 0), (0, 0)))
+  ho, wo = p.shape[1] - kh + 1, p.shape[2] - kw + 1
+  return sum(p[:, a : a + ho, b : b + wo, a, b] for a in range(kh) for b in range(kw))
+
+
+def _narrow_kernel_grad(x, dy, pad):
+  """kernel_grad for few dy channels: one GEMM of x with dy's kh * kw shifted copies,
+  dk[a, b, c, o] = sum_{n, u, v} x[n, u, v, c] dy[n, u + top - a, v + left - b, o]."""
+  (n, h, w, c), o = x.shape, dy.shape[-1]
+  (top, bottom), (left, right) = pad
+  kh, kw = h + top + bottom - dy.shape[1] + 1, w + left + right - dy.shape[2] + 1
+  dy = jnp.pad(dy, ((0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)))
+  rows, cols = top + kh - 1, left + kw - 1
+  taps = [(rows - a, cols - b) for a in range(kh) for b in range(kw)]
+  shifted = jnp.stack([dy[:, i : i + h, j : j + w] for i, j in taps], axis=3)
+  shifted = shifted.reshape(-1, kh * kw * o)
+  dk = lax.dot_general(x.reshape(-1, c), shifted, (((0,), (0,)), ((), ())))
+  return dk.reshape(c, kh, kw, o).transpose(1, 2, 0, 3)
+
+
+# Output channels up to which conv and kernel_grad are GEMMs, not Eigen convolutions.
+_NARROW = 4
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
 def conv(x, k, pad=_NO_PAD):
   """y[n, i, j, o] = sum_{a, b, c} x_pad[n, i + a, j + b, c] k[a, b, c, o]; x NHWC, k HWIO,
   pad ((top, bottom), (left, right)) zeros (negative: crop)."""
-  return _lax_conv(x, k, pad)
+  x, pad = _crop(x, pad)
+  return (_narrow_conv if k.shape[-1] <= _NARROW else _lax_conv)(x, k, pad)
 
 
 def input_grad(dy, k, pad=_NO_PAD):
@@ -78,12 +115,18 @@ def kernel_grad(x, dy, pad=_NO_PAD):
   """dk[a, b, c, o] = sum_{n, i, j} x_pad[n, i + a, j + b, c] dy[n, i, j, o]: the VJP of
   conv(x, ., pad) at dy; a convolution of x_pad as (C, H, W, N) with dy as (Ho, Wo, N, O).
 
-  x is padded before, not inside, this convolution: an input smaller than its (Ho, Wo) window
-  makes XLA swap the operands into a window-reversed convolution, off the fast path.
+  Where x (unpadded) has fewer pixels than the (Ho, Wo) window, XLA would swap the operands
+  into a window-reversed convolution, off the fast path: x is then padded before, not inside,
+  this convolution.
   """
-  for axis, (lo, hi) in zip((1, 2), pad):
-    x = _pad_or_crop(x, axis, lo, hi)
-  out = _lax_conv(jnp.transpose(x, (3, 1, 2, 0)), jnp.transpose(dy, (1, 2, 0, 3)), _NO_PAD)
+  x, pad = _crop(x, pad)
+  if dy.shape[-1] <= _NARROW:
+    return _narrow_kernel_grad(x, dy, pad)
+  if dy.shape[1] * dy.shape[2] > x.shape[1] * x.shape[2]:
+    for axis, (lo, hi) in zip((1, 2), pad):
+      x = _pad_or_crop(x, axis, lo, hi)
+    pad = _NO_PAD
+  out = _lax_conv(jnp.transpose(x, (3, 1, 2, 0)), jnp.transpose(dy, (1, 2, 0, 3)), pad)
   return jnp.transpose(out, (1, 2, 0, 3))
 
 
