@@ -7,6 +7,9 @@ wheel's pickle: --config.data.data_dir=DIR).
 
 Here: non-saturating loss, SNGAN's standard CNN at 28x28x3 (two upsamplings, z_dim 100), Adam 2e-4
 (0.5, 0.999) for both nets, batch 64, 128,000 stacked examples, 100k steps, EMA generator.
+Measured on one H100 (26,000 samples, README): it collapses as DCGAN does (seeds 0, 1, 2: 267, 4
+and 584 modes at 80k / 80k / 50k steps); with --config.model.d_sn=True it keeps all 1000 modes
+(KL 0.09 at 25k steps, 0.14 at 50k).
 Published setups: PacGAN's runs of the VEEGAN experiment used carpedm20's DCGAN (4-layer deconv G
 with BatchNorm, 4-conv D with BatchNorm, z_dim 100 uniform), Adam 2e-4 (beta1 0.5), batch 64,
 128,000 stacked examples from MNIST's 70,000 digits, 50 epochs (100k D steps, two G steps each),
