@@ -7,12 +7,17 @@ wheel's pickle: --config.data.data_dir=DIR).
 
 Here: non-saturating loss, SNGAN's standard CNN at 28x28x3 (two upsamplings, z_dim 100), Adam 2e-4
 (0.5, 0.999) for both nets, batch 64, 128,000 stacked examples, 100k steps, EMA generator.
+Measured on one H100 (26,000 samples, README): it collapses as DCGAN does (seeds 0, 1, 2: 267, 4
+and 584 modes at 80k / 80k / 50k steps); with --config.model.d_sn=True it keeps all 1000 modes
+(KL 0.09 at 25k steps, 0.14 at 50k).
 Published setups: PacGAN's runs of the VEEGAN experiment used carpedm20's DCGAN (4-layer deconv G
 with BatchNorm, 4-conv D with BatchNorm, z_dim 100 uniform), Adam 2e-4 (beta1 0.5), batch 64,
 128,000 stacked examples from MNIST's 70,000 digits, 50 epochs (100k D steps, two G steps each),
 26,000 samples evaluated; the Unrolled GAN experiments draw stacks on the fly, with D 1/2 or 1/4 of
 G's size, D 2e-4 / G 1e-4 (0.5, 0.99), batch 128, z_dim 256.
 """
+
+import ml_collections
 
 from configs import common
 from gan_jax.data import DATASETS
@@ -26,6 +31,8 @@ def get_config(arg=None):
     raise ValueError(f'config arg {arg!r}: allowed: {", ".join(DIGIT_SOURCES)}')
   c = common.base('non_saturating')
   c.data = common.entry(DATASETS, 'stacked_mnist', digits=arg)
+  # A typed None, so that --config.data.data_dir=DIR can set it (a plain None field cannot be).
+  c.data.data_dir = ml_collections.FieldReference(None, field_type=str)
   c.model = common.entry(MODELS, 'sngan_cnn', z_dim=100)
   c.train.batch_size = 64
   c.train.num_steps = 100_000

