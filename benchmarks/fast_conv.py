@@ -133,7 +133,9 @@ def main(argv):
   for conv in FLAGS.conv:
     if conv not in CONV_LAYERS:
       raise app.UsageError(f'--conv={conv}: allowed: {", ".join(CONV_LAYERS)}')
-  print(f'jax {jax.__version__}, {jax.devices()[0].device_kind}, XLA_FLAGS={os.environ.get("XLA_FLAGS", "")!r}')
+  print(
+      f'jax {jax.__version__}, {jax.devices()[0].device_kind}, XLA_FLAGS={os.environ.get("XLA_FLAGS", "")!r}'
+  )
   if FLAGS.what == 'layers':
     time_layers(FLAGS.conv, FLAGS.iters)
   else:

@@ -26,7 +26,9 @@ flags.DEFINE_integer('step', None, 'Checkpoint step (default: the latest).')
 flags.DEFINE_integer('num_samples', None, 'Samples per metric (default: each metric protocol).')
 flags.DEFINE_list('metrics', None, f'Metrics to compute (default: all that apply): {list(METRICS)}')
 flags.DEFINE_integer('seed', 0, 'Seed of the noise.')
-flags.DEFINE_string('stats_dir', None, f'Cache of reference features (default {DEFAULT_STATS_DIR}).')
+flags.DEFINE_string(
+    'stats_dir', None, f'Cache of reference features (default {DEFAULT_STATS_DIR}).'
+)
 flags.DEFINE_integer('num_reference', 10000, 'Real reference examples (capped by the split size).')
 flags.DEFINE_string('reference_split', None, 'Split of the reference examples (default: training).')
 flags.mark_flags_as_required(['workdir'])

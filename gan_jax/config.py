@@ -29,7 +29,14 @@ TRAIN_FIELDS = (
 # configs: 'stop'): stop with an error naming the step, or skip the update and count it.
 ON_NONFINITE = ('stop', 'skip')
 CHECKPOINT_FIELDS = ('every_steps', 'keep')
-EVAL_FIELDS = ('every_steps', 'metrics', 'num_samples', 'num_reference', 'reference_split', 'stats_dir')
+EVAL_FIELDS = (
+    'every_steps',
+    'metrics',
+    'num_samples',
+    'num_reference',
+    'reference_split',
+    'stats_dir',
+)
 SECTIONS = ('seed', 'data', 'model', 'loss', 'reg', 'optim', 'train', 'checkpoint')
 
 

@@ -26,7 +26,9 @@ EVAL_SEED = 2024  # the noise of periodic evaluations (fixed, so that steps comp
 def eval_data(exp, stats_dir=None, num_reference=10000, reference_split=None):
   """The EvalData of an experiment's dataset."""
   if reference_split and 'split' not in exp.config.data:
-    raise UserError(f'reference split {reference_split!r}: data {exp.config.data.name} has no splits')
+    raise UserError(
+        f'reference split {reference_split!r}: data {exp.config.data.name} has no splits'
+    )
   return EvalData(
       exp.source,
       exp.config.data.name,

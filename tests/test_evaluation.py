@@ -69,7 +69,9 @@ def test_reference_features_are_cached_by_dataset_split_count_and_network(digits
 
 
 def test_each_metric_says_why_it_does_not_apply(digits, tmp_path):
-  images, points = _data(digits, tmp_path, None), _data(get_dataset('grid25'), tmp_path, None, 'grid25')
+  images, points = _data(digits, tmp_path, None), _data(
+      get_dataset('grid25'), tmp_path, None, 'grid25'
+  )
   assert applicable(images) == ['fid', 'kid', 'pr']
   assert applicable(points) == ['modes']
   with pytest.raises(ValueError, match='modes: needs a 2D mixture'):

@@ -88,7 +88,9 @@ def test_layer_equals_flax_with_first_and_second_derivatives(
 
   (f_inner, f_outer), (r_inner, r_outer) = gp_structure(fast), gp_structure(ref)
   grads = jax.jit(lambda p, x: (jax.grad(f_inner, (0, 1))(p, x), jax.grad(f_outer, (0, 1))(p, x)))
-  expected = jax.jit(lambda p, x: (jax.grad(r_inner, (0, 1))(p, x), jax.grad(r_outer, (0, 1))(p, x)))
+  expected = jax.jit(
+      lambda p, x: (jax.grad(r_inner, (0, 1))(p, x), jax.grad(r_outer, (0, 1))(p, x))
+  )
   _close(grads(params, x), expected(params, x))
 
 
@@ -141,8 +143,16 @@ def test_bfloat16_compute_matches_flax():
 @pytest.mark.parametrize(
     "layer,shape,message",
     [
-        (FastConv(4, (3, 3), padding="CIRCULAR"), (1, 5, 5, 2), "padding='CIRCULAR' is not supported"),
-        (FastConv(4, (3, 3), padding=(1, 2, 3)), (1, 5, 5, 2), r"padding=\(1, 2, 3\) is not supported"),
+        (
+            FastConv(4, (3, 3), padding="CIRCULAR"),
+            (1, 5, 5, 2),
+            "padding='CIRCULAR' is not supported",
+        ),
+        (
+            FastConv(4, (3, 3), padding=(1, 2, 3)),
+            (1, 5, 5, 2),
+            r"padding=\(1, 2, 3\) is not supported",
+        ),
         (FastConvTranspose(4, (4, 4), strides=0), (1, 5, 5, 2), "strides=.*positive integers"),
         (FastConv(4, (3,)), (1, 5, 5, 2), "kernel_size=.*2 positive integers"),
         (FastConv(4, (3, 3)), (5, 5, 2), "NHWC inputs"),
@@ -162,7 +172,9 @@ def _d_objective(d, real, fake, d_state):
 
   def objective(params):
     logits, _ = d.apply(
-        {"params": params, **d_state}, jnp.concatenate([real, fake]), train=True,
+        {"params": params, **d_state},
+        jnp.concatenate([real, fake]),
+        train=True,
         mutable=list(d_state),
     )
     d_fn = lambda x: d.apply({"params": params, **d_state}, x, train=False)

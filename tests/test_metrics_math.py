@@ -117,7 +117,9 @@ def test_parzen_log_likelihood_matches_scipy_logsumexp():
       - np.log(300)
       - 3 * np.log(2 * np.pi * sigma**2)
   )
-  np.testing.assert_allclose(log_likelihoods(x, samples, sigma, chunk=32), expected, rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(
+      log_likelihoods(x, samples, sigma, chunk=32), expected, rtol=1e-5, atol=1e-5
+  )
 
 
 def test_parzen_of_one_sample_at_the_test_point_is_the_gaussian_peak():

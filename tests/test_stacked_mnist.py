@@ -249,8 +249,14 @@ def test_train_then_evaluate_reports_stacked_modes(tmp_path):
   config = stacked_config.get_config()
   config.model = entry(MODELS, 'mlp', z_dim=8, g_hidden=(16,), d_hidden=(16,))
   config.train.update(dict(num_steps=2, batch_size=8, sample_every=0))
+  config.eval.every_steps = 0
   train_and_evaluate(config, str(tmp_path))
-  result = run_module('experiments.evaluate', f'--workdir={tmp_path}', '--num_samples=300')
+  result = run_module(
+      'experiments.evaluate',
+      f'--workdir={tmp_path}',
+      '--num_samples=300',
+      '--metrics=stacked_modes',
+  )
   assert result.returncode == 0, result.stderr[-3000:]
   assert 'step 2 stacked_modes: modes=' in result.stdout
   report = json.loads((tmp_path / 'eval' / '2.json').read_text())['stacked_modes']

@@ -78,7 +78,9 @@ METRICS = {
     ),
     'parzen': Metric(
         parzen_data.unavailable,
-        lambda samples, data: parzen(parzen_data.to_unit(samples), *parzen_data.held_out_sets(data)),
+        lambda samples, data: parzen(
+            parzen_data.to_unit(samples), *parzen_data.held_out_sets(data)
+        ),
         10000,  # Goodfellow et al. 2014: 10,000 samples, sigma on the validation set
     ),
     'stacked_modes': Metric(

@@ -114,8 +114,11 @@ class EvalData:
     source = self._reference_source()
     n = min(self.num_reference, source.num_examples)
     idx = np.sort(np.random.default_rng(0).permutation(source.num_examples)[:n])
-    print(f'Computing reference features of {n} examples ({self.reference_key()})...',
-          file=sys.stderr, flush=True)
+    print(
+        f'Computing reference features of {n} examples ({self.reference_key()})...',
+        file=sys.stderr,
+        flush=True,
+    )
     feats = np.concatenate(
         [self.features(source.get(idx[i : i + 2000])) for i in range(0, n, 2000)]
     ).astype(np.float32)

@@ -35,7 +35,9 @@ def evaluate(names, draw, data, num_samples=None) -> dict:
   counts = sample_counts(names, num_samples)
   samples = draw(max(counts.values()))
   uses_features = [n for n in names if METRICS[n].features == 'inception']
-  features = data.features(samples[: max(counts[n] for n in uses_features)]) if uses_features else None
+  features = (
+      data.features(samples[: max(counts[n] for n in uses_features)]) if uses_features else None
+  )
   results = {}
   for name in names:
     metric, n = METRICS[name], counts[name]
