@@ -109,7 +109,10 @@ class PeriodicEval:
     self.names = names
 
   def due(self, step, last_step) -> bool:
-    return bool(self.names) and (step % self.every == 0 or step == last_step)
+    """Every `every_steps`, and at the end of runs at least that long (a short trial run
+    of a config does not pay for a full evaluation)."""
+    at_end = step == last_step and last_step >= self.every
+    return bool(self.names) and (step % self.every == 0 or at_end)
 
   def __call__(self, state, step, workdir, writer=None):
     draw = lambda n: sampling.draw(self.exp.generator, state, n, EVAL_SEED)
