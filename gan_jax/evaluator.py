@@ -111,8 +111,9 @@ class PeriodicEval:
   def due(self, step, last_step) -> bool:
     """Every `every_steps`, and at the end of runs at least that long (a short trial run
     of a config does not pay for a full evaluation)."""
-    at_end = step == last_step and last_step >= self.every
-    return bool(self.names) and (step % self.every == 0 or at_end)
+    if not self.names:
+      return False
+    return step % self.every == 0 or (step == last_step and last_step >= self.every)
 
   def __call__(self, state, step, workdir, writer=None):
     draw = lambda n: sampling.draw(self.exp.generator, state, n, EVAL_SEED)
