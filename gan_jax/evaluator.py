@@ -75,7 +75,10 @@ def write_results(workdir, step, seed, data, results) -> str:
 def format_results(step, results) -> str:
   return '\n'.join(
       f'step {step} {name}: '
-      + ' '.join(f'{k}={v:.4g}' for k, v in values.items() if np.ndim(v) == 0)
+      + ' '.join(
+          f'{k}={v:.4g}' for k, v in values.items() if np.ndim(v) == 0 and k != 'num_samples'
+      )
+      + f' ({values["num_samples"]} samples)'
       for name, values in results.items()
   )
 
