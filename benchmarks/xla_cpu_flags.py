@@ -82,7 +82,11 @@ def _workloads(with_steps):
   a = jax.random.normal(k, (1024, 1024))
   work = {
       'conv3x3 64ch fwd': (jax.jit(conv), (x, w), 5),
-      'conv3x3 64ch grad x, w': (jax.jit(jax.grad(lambda x, w: jnp.sum(conv(x, w)), (0, 1))), (x, w), 5),
+      'conv3x3 64ch grad x, w': (
+          jax.jit(jax.grad(lambda x, w: jnp.sum(conv(x, w)), (0, 1))),
+          (x, w),
+          5,
+      ),
       'SNGAN D fwd+bwd B128': (jax.jit(jax.grad(d_loss)), (d_vars['params'], images), 3),
       'SNGAN D grad of GP B64': (jax.jit(jax.grad(d_gp)), (d_vars['params'], images), 1),
       'SNGAN G fwd+bwd B64': (jax.jit(jax.grad(g_loss)), (g_vars['params'], z), 1),
@@ -132,9 +136,20 @@ def main():
   for r in range(args.rounds):
     for setting, flag in SETTINGS.items():
       env = {**os.environ, 'XLA_FLAGS': flag, 'PYTHONPATH': ROOT}
-      cmd = [sys.executable, '-m', 'benchmarks.xla_cpu_flags', '--child', f'--repeats={args.repeats}']
+      cmd = [
+          sys.executable,
+          '-m',
+          'benchmarks.xla_cpu_flags',
+          '--child',
+          f'--repeats={args.repeats}',
+      ]
       out = subprocess.run(
-          cmd + ['--steps'] * args.steps, cwd=ROOT, env=env, capture_output=True, text=True, check=True
+          cmd + ['--steps'] * args.steps,
+          cwd=ROOT,
+          env=env,
+          capture_output=True,
+          text=True,
+          check=True,
       ).stdout
       for name, ms in json.loads(out.strip().splitlines()[-1]).items():
         best[setting][name] = min(ms, best[setting].get(name, float('inf')))

@@ -30,7 +30,9 @@ from gan_jax import benchmark
 from gan_jax.experiment import UserError
 
 config_flags.DEFINE_config_file('config', None, 'Experiment config file[:arg].')
-flags.DEFINE_integer('iters', 10, 'Timed calls of the train step (each train.steps_per_call iterations).')
+flags.DEFINE_integer(
+    'iters', 10, 'Timed calls of the train step (each train.steps_per_call iterations).'
+)
 flags.DEFINE_integer('warmup', 2, 'Untimed calls after compiling.')
 flags.DEFINE_string('json', None, 'Also write the numbers to this JSON file.')
 flags.mark_flags_as_required(['config'])

@@ -7,7 +7,6 @@ from absl import flags, logging
 
 from gan_jax.experiment import UserError
 
-
 # XLA:CPU hands convolutions and dots to YNNPACK by default; Eigen's kernels are faster for the
 # convolutions of the models here (benchmarks/xla_cpu_flags.py measures it).
 CPU_XLA_FLAGS = ('--xla_cpu_experimental_ynn_fusion_type=',)

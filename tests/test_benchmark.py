@@ -51,11 +51,14 @@ def test_benchmark_prints_consistent_numbers_last_and_writes_json(tmp_path):
     'args,message',
     [
         (('--iters=0',), 'error: --iters=0: must be >= 1'),
-        (('--json=/nonexistent/dir/x.json',), 'error: --json=/nonexistent/dir/x.json: cannot write'),
+        (
+            ('--json=/nonexistent/dir/x.json',),
+            'error: --json=/nonexistent/dir/x.json: cannot write',
+        ),
         (('--config.train.d_steps=0',), 'error: config.train.d_steps=0'),
         (
             ('--config=configs/wgan_gp.py:nope',),
-            "error: flag --config=configs/wgan_gp.py:nope: Error whilst parsing config file: "
+            'error: flag --config=configs/wgan_gp.py:nope: Error whilst parsing config file: '
             "ValueError: config arg 'nope': allowed: celeb_a, cifar10,",
         ),
     ],
