@@ -61,9 +61,8 @@ def main():
     set_cpu_xla_flags()
     import jax  # pylint: disable=g-import-not-at-top
 
-    print(
-        f'jax {jax.__version__} on {jax.devices()[0].device_kind}, XLA_FLAGS={os.environ["XLA_FLAGS"]!r}'
-    )
+    device = jax.devices()[0].device_kind
+    print(f'jax {jax.__version__} on {device}, XLA_FLAGS={os.environ["XLA_FLAGS"]!r}')
   if 'torch' in found:
     import torch  # pylint: disable=g-import-not-at-top
 

@@ -7,8 +7,10 @@ from absl import flags, logging
 
 from gan_jax.experiment import UserError
 
-# XLA:CPU hands convolutions and dots to YNNPACK by default; Eigen's kernels are faster for the
-# convolutions of the models here (benchmarks/xla_cpu_flags.py measures it).
+# XLA:CPU (jax 0.10) hands convolutions and dots to YNNPACK by default; Eigen's are faster for the
+# convolutions of the models here (1.1-2.3x on a 2-core x86: benchmarks/xla_cpu_flags.py). Set for
+# every entry point, so that the benchmark times what training runs. XLA's default back:
+# XLA_FLAGS=--xla_cpu_experimental_ynn_fusion_type=+individual_dot
 CPU_XLA_FLAGS = ('--xla_cpu_experimental_ynn_fusion_type=',)
 
 
