@@ -10,7 +10,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from configs import wgan_gp
 from gan_jax.checks import FieldError
+from gan_jax.data.source import ShapeOnlySource
+from gan_jax.experiment import UserError, build_experiment
 from gan_jax.models import build_models
 from gan_jax.models.fast_conv import FastConv, FastConvTranspose, conv, kernel_grad
 from gan_jax.regularizers import gradient_penalty
@@ -307,6 +310,11 @@ def test_conv_and_dtype_fields_are_validated():
     _models("cudnn", (32, 32, 3))
   with pytest.raises(FieldError, match=r"dtype='float16': allowed: float32, bfloat16"):
     _models("fast", (32, 32, 3), dtype="float16")
+  config = wgan_gp.get_config("cifar10")
+  assert (config.model.conv, config.model.dtype) == ("fast", "float32")  # the defaults
+  config.model.conv = "cudnn"
+  with pytest.raises(UserError, match=r"^config.model.conv='cudnn': allowed: fast, xla$"):
+    build_experiment(config, source=ShapeOnlySource((32, 32, 3), is_image=True))
 
 
 def test_bfloat16_models_compute_in_bfloat16_with_float32_params_and_outputs():
