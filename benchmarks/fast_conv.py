@@ -4,20 +4,22 @@
   python -m benchmarks.fast_conv --what=step     # the WGAN-GP iteration of wgan_gp.py:cifar10
 
 `layers`: every conv layer of the 32x32 standard CNN (D at batch 128 = real + fake, G at 64),
-median milliseconds of: fwd (the layer), bwd (grad of <y, r> wrt input and params, fwd
-included) and gp (grad wrt params of ||grad_x <y, r>||^2: the double backprop of the gradient
-penalty). `step`: the jitted train step of configs/wgan_gp.py:cifar10 on random uint8 images,
-compile time, then `--warmup` untimed and `--iters` timed iterations (each 5 D steps at batch
-64 and one G step); samples/s = iterations x d_steps x batch / time. XLA_FLAGS is read at import:
-compare `XLA_FLAGS=--xla_cpu_experimental_ynn_fusion_type=` (convolutions on Eigen) by running
-twice.
+fastest of `--iters` calls (xla and fast take turns, fair under a varying load), in ms: fwd
+(the layer), bwd (grad wrt params and input of <act(y), r>, fwd included) and gp (grad wrt
+params of ||grad_x <act(y), r>||^2: the gradient penalty's double backprop); act is D's
+LeakyReLU(0.1) or G's ReLU. benchmarks/torch_conv_layers.py times the same in PyTorch.
+`step`: the jitted train step of configs/wgan_gp.py:cifar10 on random uint8 images: compile
+time, then `--warmup` untimed and `--iters` timed iterations (each 5 D steps at batch 64 and
+one G step); samples/s = iterations x d_steps x batch / time. XLA_FLAGS is read at import:
+compare `XLA_FLAGS=--xla_cpu_experimental_ynn_fusion_type=` (convolutions on Eigen, not
+YNNPACK) by running twice.
 """
 
 import os
 import time
 
-import jax
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 import numpy as np
 from absl import app, flags
@@ -133,9 +135,8 @@ def main(argv):
   for conv in FLAGS.conv:
     if conv not in CONV_LAYERS:
       raise app.UsageError(f'--conv={conv}: allowed: {", ".join(CONV_LAYERS)}')
-  print(
-      f'jax {jax.__version__}, {jax.devices()[0].device_kind}, XLA_FLAGS={os.environ.get("XLA_FLAGS", "")!r}'
-  )
+  flags_env = os.environ.get('XLA_FLAGS', '')
+  print(f'jax {jax.__version__}, {jax.devices()[0].device_kind}, XLA_FLAGS={flags_env!r}')
   if FLAGS.what == 'layers':
     time_layers(FLAGS.conv, FLAGS.iters)
   else:

@@ -68,9 +68,8 @@ def main():
         fn()
         seconds = time.perf_counter() - start
         best[fn.__name__] = min(best.get(fn.__name__, seconds), seconds)
-    print(
-        f'{name:12s}' + ''.join(f'{1e3 * best[n]:9.1f}' for n in ('fwd', 'bwd', 'gp')), flush=True
-    )
+    row = ''.join(f'{1e3 * best[n]:9.1f}' for n in ('fwd', 'bwd', 'gp'))
+    print(f'{name:12s}{row}', flush=True)
 
 
 if __name__ == '__main__':
