@@ -31,6 +31,8 @@ def _key(seed):
 
 def _normal(seed, shape):
   return jnp.asarray(np.random.default_rng(seed).standard_normal(shape, np.float32))
+
+
 RTOL = 1e-5  # of the reference's largest magnitude
 MODEL_RTOL = 1e-4  # through 7 layers and a double backprop, with cancellations
 
@@ -195,7 +197,9 @@ def _d_objective(d, d_state):
 
   def objective(params, real, fake, key):
     logits, _ = d.apply(
-        {"params": params, **d_state}, jnp.concatenate([real, fake]), train=True,
+        {"params": params, **d_state},
+        jnp.concatenate([real, fake]),
+        train=True,
         mutable=list(d_state),
     )
     d_fn = lambda x: d.apply({"params": params, **d_state}, x, train=False)
@@ -296,8 +300,7 @@ def test_spectral_norm_wraps_fast_layers_like_flax_ones():
   def run(x, key):
     variables = [layer.init(key, x, update_stats=False) for layer in layers]
     return variables, [
-        layer.apply(variables[0], x, update_stats=True, mutable=["batch_stats"])
-        for layer in layers
+        layer.apply(variables[0], x, update_stats=True, mutable=["batch_stats"]) for layer in layers
     ]
 
   (fast_vars, xla_vars), (fast_out, xla_out) = run(_normal(2, (2, 8, 8, 3)), KEY)
