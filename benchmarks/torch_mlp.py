@@ -1,11 +1,12 @@
 """PyTorch reference of the training loop of `configs/mixture_2d.py:grid25`.
 
   python benchmarks/torch_mlp.py [--iters=2000] [--warmup=200] [--threads=1]
-      [--compile] [--device=cpu|cuda]
+      [--compile] [--device=cpu|cuda] [--width=128]
 
 torch is not a dependency of gan_jax; this script only needs torch (any 2.x).
 The same iteration as gan_jax/step.py with that config: z in R^16, G and D 3x128
-MLPs (G ReLU, linear output; D LeakyReLU(0.2)): 35,458 and 33,537 parameters;
+MLPs (G ReLU, linear output; D LeakyReLU(0.2)): 35,458 and 33,537 parameters
+(`--width=W`: 3xW hidden units, as --config.model.{g,d}_hidden='(W,W,W)');
 batch 128, one D step (non-saturating loss on one D forward of concat(real,
 fake), plus 0.1 x R1 = 0.1 x 1/2 E ||grad D(x)||^2 on the real batch, a double
 backward), one G step (-E log D(G(z))), Adam(5e-4, betas (0.5, 0.9)) (fused
@@ -24,7 +25,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-BATCH, Z_DIM, HIDDEN, R1, EMA = 128, 16, (128, 128, 128), 0.1, 0.999
+BATCH, Z_DIM, WIDTH, R1, EMA = 128, 16, 128, 0.1, 0.999
 
 
 def mlp(sizes, activation):
@@ -82,20 +83,22 @@ def main():
   parser.add_argument('--iters', type=int, default=2000, help='timed iterations')
   parser.add_argument('--warmup', type=int, default=200, help='untimed iterations first')
   parser.add_argument('--device', default='cpu', choices=('cpu', 'cuda'))
+  parser.add_argument('--width', type=int, default=WIDTH, help='units of each hidden layer')
   parser.add_argument('--threads', type=int, default=1, help='torch.set_num_threads (0: default)')
   parser.add_argument(
       '--compile', action='store_true', help='torch.compile G and D (R1 stays eager)'
   )
   args = parser.parse_args()
-  if args.iters < 1 or args.warmup < 0:
-    parser.error('--iters must be >= 1 and --warmup >= 0')
+  if args.iters < 1 or args.warmup < 0 or args.width < 1:
+    parser.error('--iters and --width must be >= 1 and --warmup >= 0')
   if args.threads:
     torch.set_num_threads(args.threads)
   torch.autograd.set_detect_anomaly(False)
   device = torch.device(args.device)
   torch.manual_seed(0)
-  g = mlp((Z_DIM, *HIDDEN, 2), nn.ReLU).to(device)
-  d = mlp((2, *HIDDEN, 1), lambda: nn.LeakyReLU(0.2)).to(device)
+  hidden = (args.width,) * 3
+  g = mlp((Z_DIM, *hidden, 2), nn.ReLU).to(device)
+  d = mlp((2, *hidden, 1), lambda: nn.LeakyReLU(0.2)).to(device)
   print(f'params: G {param_count(g):,}  D {param_count(d):,}')
   print(
       f'torch {torch.__version__}, device {device}, threads {torch.get_num_threads()}, '

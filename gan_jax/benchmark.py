@@ -19,7 +19,7 @@ import jax
 import numpy as np
 from absl import logging
 
-from gan_jax.data import get_dataset
+from gan_jax.data import DATASETS, get_dataset
 from gan_jax.data.source import ShapeOnlySource
 from gan_jax.experiment import UserError, build_experiment
 from gan_jax.sharding import batch_sharding
@@ -61,7 +61,8 @@ def shape_only_source(config):
 
 def build_offline(config, num_devices=None):
   """(build_experiment(config), note) without downloading anything: where the dataset cannot
-  be opened, the experiment is built on its shape alone and `note` says so (None otherwise)."""
+  be opened, the experiment is built on its shape alone and `note` says so (None otherwise):
+  the shape from TFDS's mock data, or the builder's `offline_shape` attribute."""
   config = copy.deepcopy(config)
   if 'download' in config.data:
     config.data.download = False  # the benchmark reads no data
@@ -69,13 +70,19 @@ def build_offline(config, num_devices=None):
     with _absl_verbosity(logging.ERROR):  # TFDS warns about each data folder it does not find
       return build_experiment(config, num_devices), None
   except UserError as e:
-    if not str(e).startswith('config.data') or 'download' not in config.data:
+    if not str(e).startswith('config.data'):
       raise
-    try:
-      with _absl_verbosity(logging.ERROR):
-        source = shape_only_source(config)
-    except Exception:  # noqa: BLE001 - no mock for it: the original error says more
-      raise e from None
+    shape = getattr(DATASETS.get(config.data.name), 'offline_shape', None)
+    if shape is not None:  # a dataset of one fixed shape (its builder says which)
+      source = ShapeOnlySource(tuple(shape), True)
+    elif 'download' not in config.data:
+      raise
+    else:
+      try:
+        with _absl_verbosity(logging.ERROR):
+          source = shape_only_source(config)
+      except Exception:  # noqa: BLE001 - no mock for it: the original error says more
+        raise e from None
     note = f'{config.data.name} is not available here; timing random data of shape {source.shape}'
     return build_experiment(config, num_devices, source=source), note
 

