@@ -6,8 +6,7 @@
 
 Each round runs, one after the other, every command of the pair (below) as its own
 process and reads the `samples_per_s=` line each prints last; alternating rounds
-spread a varying machine load over all of them. `--also_small_pages` adds gan_jax
-with GAN_JAX_HUGE_PAGES=0 (experiments/host_memory.py). Prints one line per run, then a
+spread a varying machine load over all of them. Prints one line per run, then a
 markdown table: per command the median and range of samples/s over the rounds and
 the ratio of gan_jax's median to each PyTorch median. `--torch_python` is the Python
 that has torch (torch is not a dependency of gan_jax).
@@ -86,15 +85,14 @@ def samples_per_s(stdout):
   return float(found[-1])
 
 
-def run(python, args, env=None):
-  """samples/s of one run of `python args...` in the repository root (`env`: added variables)."""
+def run(python, args):
+  """samples/s of one run of `python args...` in the repository root."""
   result = subprocess.run(
       [python, *args],
       cwd=ROOT,
       capture_output=True,
       text=True,
       check=False,
-      env={**os.environ, **(env or {})},
   )
   if result.returncode:
     raise RuntimeError(f'{" ".join(args)} exited {result.returncode}:\n{result.stderr[-2000:]}')
@@ -120,11 +118,6 @@ def main():
   parser.add_argument('--jax_python', default=sys.executable)
   parser.add_argument('--torch_python', default=os.environ.get('TORCH_PYTHON', 'python3'))
   parser.add_argument('--width', type=int, default=None, help='mlp: hidden units per layer')
-  parser.add_argument(
-      '--also_small_pages',
-      action='store_true',
-      help='also time gan_jax with GAN_JAX_HUGE_PAGES=0 (4 KiB pages, experiments/host_memory.py)',
-  )
   parser.add_argument('--json', default=None, help='also write every run to this JSON file')
   args = parser.parse_args()
   if args.rounds < 1:
@@ -139,11 +132,6 @@ def main():
         'torch': [f'--width={args.width}'],
     }
     commands = tuple((n, p, c + widths[p]) for n, p, c in commands)
-  envs = {}
-  if args.also_small_pages:
-    name, python, cmd = commands[0]
-    commands = (commands[0], (f'{name}, 4 KiB pages', python, cmd), *commands[1:])
-    envs[commands[1][0]] = {'GAN_JAX_HUGE_PAGES': '0'}
   names = [name for name, _, _ in commands]
   pythons = {'jax': args.jax_python, 'torch': args.torch_python}
   print(
@@ -155,7 +143,7 @@ def main():
   for r in range(args.rounds):
     for name, python, cmd in commands:
       start = time.perf_counter()
-      rates[name].append(run(pythons[python], cmd, envs.get(name)))
+      rates[name].append(run(pythons[python], cmd))
       print(
           f'round {r + 1} {name}: {rates[name][-1]:,.1f} samples/s '
           f'({time.perf_counter() - start:.0f} s, load {os.getloadavg()[0]:.2f})',
