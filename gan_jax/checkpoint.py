@@ -98,8 +98,9 @@ class _NoAbandonedReads(logging.Filter):
 
 def _drop_abandoned_read_reports():
   """Once per process: drops those reports (the restore raised Corrupt already), passes on the
-  rest: sys.unraisablehook, asyncio's '... exception was never retrieved' and 'coroutine ...
-  was never awaited'."""
+  rest: sys.unraisablehook, sys.excepthook (TensorStore's callback threads print through
+  PyErr_Print), asyncio's '... exception was never retrieved' and 'coroutine ... was never
+  awaited'."""
   previous = sys.unraisablehook
   if getattr(previous, 'drops_abandoned_reads', False):
     return
@@ -108,8 +109,13 @@ def _drop_abandoned_read_reports():
     if not _is_abandoned_read(unraisable.exc_value):
       previous(unraisable)
 
+  def excepthook(kind, value, tb, previous=sys.excepthook):  # TensorStore's PyErr_Print
+    if not _is_abandoned_read(value):
+      previous(kind, value, tb)
+
   hook.drops_abandoned_reads = True
   sys.unraisablehook = hook
+  sys.excepthook = excepthook
   logging.getLogger('asyncio').addFilter(_NoAbandonedReads())
   warnings.filterwarnings(
       'ignore', "coroutine '_read_array_index_and_device_put' was never awaited", RuntimeWarning
