@@ -78,7 +78,7 @@ def _orbax_tracebacks_dropped():
 
 
 # When one array of a restore fails to read, Orbax raises at once and abandons the other reads,
-# which then report their end through three channels, after `restore` has raised Corrupt.
+# which then report their end through several channels, while or after `restore` raises Corrupt.
 _ABANDONED_READ = (
     'Event loop is closed',
     'Encountered error while reading array',
@@ -97,7 +97,7 @@ class _NoAbandonedReads(logging.Filter):
 
 
 def _drop_abandoned_read_reports():
-  """Once per process: drops those reports (the restore raised Corrupt already), passes on the
+  """Once per process: drops those reports (the restore raises Corrupt), passes on the
   rest: sys.unraisablehook, sys.excepthook (TensorStore's callback threads print through
   PyErr_Print), asyncio's '... exception was never retrieved' and 'coroutine ... was never
   awaited'."""
@@ -264,10 +264,10 @@ class Checkpoints:
           f'checkpoint step {step} holds other arrays than this config builds '
           f'(first difference: {diff[0][0]})'
       )
+    _drop_abandoned_read_reports()  # before: TensorStore's threads may report while it raises
     try:
       state = self._manager.restore(step, args=ocp.args.StandardRestore(abstract_state))
     except Exception as e:  # missing or damaged array files
-      _drop_abandoned_read_reports()
       raise Corrupt(step, f'unreadable arrays ({_first_line(e)})') from None
     if expected is not None and digest(host_arrays(state)) != expected:
       raise Corrupt(step, 'its arrays do not match the digest saved with them (flipped bytes?)')
