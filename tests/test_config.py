@@ -200,3 +200,23 @@ def test_optimizer_fields_are_checked(make_config):
   config.optim.d.b1 = 1.5
   with pytest.raises(UserError, match=r'config.optim.d.b1=1.5: must be < 1'):
     build_experiment(config)
+
+
+def test_every_none_field_of_every_preset_can_be_set_from_the_command_line():
+  """config_flags refuses to override a plain None (`--config.data.data_dir=DIR` on the TFDS
+  presets did): configs.common.entry types each None default from its annotation."""
+  from benchmarks.compile_times import config_modules, presets  # pylint: disable=g-import-not-at-top
+
+  none_fields = 0
+  for name, module in config_modules().items():
+    for arg in presets(module):
+      config = module.get_config(arg)
+      for section in ('data', 'model'):
+        for key, value in config[section].items():
+          if value is None:
+            none_fields += 1
+            assert config[section].get_type(key) is not type(None), f'{name}:{arg} {section}.{key}'
+  assert none_fields > 10  # data_dir and image_size of the TFDS presets, among others
+  config = importlib.import_module('configs.nsgan').get_config('cifar10')
+  config.data.data_dir, config.data.image_size = '/data/tfds', 16
+  validate(config, num_devices=1)

@@ -123,21 +123,30 @@ class TFDSSource(Source):
 
 
 def mnist(
-    split: str = "train", data_dir=None, download: bool = True, image_size: int | None = None
+    split: str = "train",
+    data_dir: str | None = None,
+    download: bool = True,
+    image_size: int | None = None,
 ):
   """TFDS 'mnist' (28x28x1)."""
   return TFDSSource("mnist", split, data_dir, download, image_size)
 
 
 def fashion_mnist(
-    split: str = "train", data_dir=None, download: bool = True, image_size: int | None = None
+    split: str = "train",
+    data_dir: str | None = None,
+    download: bool = True,
+    image_size: int | None = None,
 ):
   """TFDS 'fashion_mnist' (28x28x1)."""
   return TFDSSource("fashion_mnist", split, data_dir, download, image_size)
 
 
 def cifar10(
-    split: str = "train", data_dir=None, download: bool = True, image_size: int | None = None
+    split: str = "train",
+    data_dir: str | None = None,
+    download: bool = True,
+    image_size: int | None = None,
 ):
   """TFDS 'cifar10' (32x32x3)."""
   return TFDSSource("cifar10", split, data_dir, download, image_size)
@@ -145,7 +154,7 @@ def cifar10(
 
 def celeb_a(
     split: str = "train",
-    data_dir=None,
+    data_dir: str | None = None,
     download: bool = True,
     image_size: int | None = 64,
     crop_size: int = 140,
