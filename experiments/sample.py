@@ -17,7 +17,7 @@ from absl import app, flags
 
 from experiments.common import parse_flags, run_cli
 from gan_jax import sampling
-from gan_jax.experiment import UserError, restore
+from gan_jax.experiment import UserError, check_creatable, restore
 from gan_jax.images import save_samples
 
 flags.DEFINE_string('workdir', None, 'A workdir written by experiments.main.')
@@ -34,13 +34,9 @@ def check_output(out):
   """UserError unless `out` can be written as a file (its folder may still have to be created)."""
   if os.path.isdir(out):
     raise UserError(f'--out={out}: is a folder')
-  existing = os.path.dirname(os.path.abspath(out))
-  while not os.path.exists(existing):
-    existing = os.path.dirname(existing)
-  if not os.path.isdir(existing):
-    raise UserError(f'--out={out}: cannot be created: {existing} is a file')
-  if not os.access(existing, os.W_OK | os.X_OK):
-    raise UserError(f'--out={out}: {existing} is not writable')
+  check_creatable(
+      os.path.dirname(os.path.abspath(out)), f'--out={out}', 'cannot be created: {} is a file'
+  )
 
 
 def write_whole(out, write):

@@ -29,6 +29,21 @@ class UserError(Exception):
   """A mistake in the user's input (config, flags, paths, data): one line, no traceback."""
 
 
+def check_creatable(path, flag, not_a_folder):
+  """UserError unless `path` is, or can be created below, a writable folder; creates nothing.
+
+  The nearest existing ancestor of `path` (itself included) decides. `flag` ('--out=x') starts
+  the error; `not_a_folder` is the error where that ancestor is a file ('{}' names it).
+  """
+  existing = os.path.abspath(path)
+  while not os.path.exists(existing):
+    existing = os.path.dirname(existing)
+  if not os.path.isdir(existing):
+    raise UserError(f'{flag}: {not_a_folder.format(existing)}')
+  if not os.access(existing, os.W_OK | os.X_OK):
+    raise UserError(f'{flag}: {existing} is not writable')
+
+
 @dataclasses.dataclass
 class Experiment:
   config: object

@@ -24,7 +24,7 @@ from tensorboardX import SummaryWriter
 from gan_jax import checkpoint, sampling
 from gan_jax.config import config_diff
 from gan_jax.evaluator import PeriodicEval
-from gan_jax.experiment import UserError, build_experiment
+from gan_jax.experiment import UserError, build_experiment, check_creatable
 from gan_jax.images import image_grid, save_samples
 from gan_jax.progress import Progress
 from gan_jax.sharding import batch_sharding, global_batch
@@ -88,13 +88,7 @@ def check_workdir(workdir):
   """UserError unless `workdir` is, or can be created as, a writable folder (creates nothing)."""
   if not workdir:
     raise UserError('--workdir: must not be empty')
-  existing = os.path.abspath(workdir)
-  while not os.path.exists(existing):
-    existing = os.path.dirname(existing)
-  if not os.path.isdir(existing):
-    raise UserError(f'--workdir={workdir}: {existing} is a file, not a folder')
-  if not os.access(existing, os.W_OK | os.X_OK):
-    raise UserError(f'--workdir={workdir}: {existing} is not writable')
+  check_creatable(workdir, f'--workdir={workdir}', '{} is a file, not a folder')
 
 
 def _check_resume(config, workdir, allow_config_change):
