@@ -1,6 +1,7 @@
 """experiments.benchmark end to end, its errors, the offline data shape and the XLA flags."""
 
 import json
+import re
 
 import pytest
 
@@ -118,3 +119,18 @@ def test_compile_times_finds_every_config_and_its_presets():
   assert {'gan', 'nsgan', 'wgan_gp', 'mixture_2d'} <= set(modules) and 'common' not in modules
   assert presets(modules['mixture_2d']) == ['grid25', 'ring8']
   assert {'mnist5k', 'cifar10', 'celeb_a'} <= set(presets(modules['wgan_gp']))
+
+
+def test_profile_step_sums_the_kernels_of_one_traced_call():
+  result = run_module('benchmarks.profile_step', *TINY, '--top=3')
+  assert result.returncode == 0, result.stderr[-3000:]
+  lines = result.stdout.strip().splitlines()
+  traced = float(re.search(r'^traced call: ([0-9.]+) s$', result.stdout, re.M).group(1))
+  kinds = [l for l in lines if re.match(r'^ +[0-9.]+ s +\d+x  \S+$', l)]
+  assert 1 <= len(kinds) <= 3
+  total, untraced = map(
+      float,
+      re.search(r'([0-9.]+) s in all kernel events; untraced ([0-9.]+) s', lines[-1]).groups(),
+  )
+  assert total > 0 and untraced >= 0 and sum(float(l.split()[0]) for l in kinds) <= total + 1e-3
+  assert untraced == pytest.approx(max(traced - total, 0), abs=2e-3)
