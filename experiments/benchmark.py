@@ -1,14 +1,16 @@
 """Time the train step of a config, on random data of its shape (no dataset is read).
 
   python -m experiments.benchmark --config=configs/wgan_gp.py:cifar10 [--iters=10] [--warmup=2]
-      [--json=PATH] [--config.train.batch_size=128 ...]
+      [--json=PATH] [--peak_flops=X] [--config.train.batch_size=128 ...]
 
 Builds the models and the jitted step exactly as training does, compiles it
 (timed: `compile_s` = lowering + compilation), runs `--warmup` calls, then times
 `--iters` calls back to back. Each call runs `train.steps_per_call` iterations;
 an iteration is `train.d_steps` D updates and one G update. Prints the devices,
-parameter counts, FLOPs per iteration (XLA's cost analysis) and FLOP/s, peak
-memory, then as the last three lines
+parameter counts, FLOPs per iteration (XLA's cost analysis of all devices' work)
+and FLOP/s, the MFU (FLOP/s over the devices' peak at the step's precision: known
+accelerators' from gan_jax/device_peaks.py, or --peak_flops, e.g. a CPU's measured
+by `python -m benchmarks.matmul_peak`), peak memory, then as the last three lines
   compile_s=<s>
   iters_per_s=<iterations per second>
   samples_per_s=<real samples D consumes per second = iters_per_s * d_steps * batch_size>
@@ -26,7 +28,7 @@ from absl import app, flags
 from ml_collections import config_flags
 
 from experiments.common import parse_flags, run_cli
-from gan_jax import benchmark
+from gan_jax import benchmark, device_peaks
 from gan_jax.experiment import UserError
 
 config_flags.DEFINE_config_file('config', None, 'Experiment config file[:arg].')
@@ -35,6 +37,11 @@ flags.DEFINE_integer(
 )
 flags.DEFINE_integer('warmup', 2, 'Untimed calls after compiling.')
 flags.DEFINE_string('json', None, 'Also write the numbers to this JSON file.')
+flags.DEFINE_float(
+    'peak_flops',
+    None,
+    'Peak FLOP/s of one device for the MFU (default: gan_jax/device_peaks.py by device kind).',
+)
 flags.mark_flags_as_required(['config'])
 FLAGS = flags.FLAGS
 
@@ -44,6 +51,8 @@ def _check_flags():
     raise UserError(f'--iters={FLAGS.iters}: must be >= 1')
   if FLAGS.warmup < 0:
     raise UserError(f'--warmup={FLAGS.warmup}: must be >= 0')
+  if FLAGS.peak_flops is not None and not FLAGS.peak_flops > 0:
+    raise UserError(f'--peak_flops={FLAGS.peak_flops}: must be > 0 (FLOP/s of one device)')
   if FLAGS.json is not None:
     folder = os.path.dirname(os.path.abspath(FLAGS.json))
     if os.path.isdir(FLAGS.json) or not os.path.isdir(folder) or not os.access(folder, os.W_OK):
@@ -69,8 +78,21 @@ def _si(x, unit):
   return f'{x:.3g} {unit}'
 
 
-def measure(config, iters, warmup):
-  """All the numbers of one benchmark run, as a dict (printing as it goes)."""
+def _utilization(config, devices, flops_per_s, peak_per_device):
+  """(precision, peak FLOP/s of all devices or None, MFU or None)."""
+  precision = device_peaks.compute_precision(
+      jax.default_backend(), config.model.get('dtype'), jax.config.jax_default_matmul_precision
+  )
+  if peak_per_device is None:
+    peak_per_device = device_peaks.peak_flops(devices[0].device_kind, precision)
+  peak = None if peak_per_device is None else peak_per_device * len(devices)
+  mfu = None if peak is None or flops_per_s is None else flops_per_s / peak
+  return precision, peak, mfu
+
+
+def measure(config, iters, warmup, peak_flops=None):
+  """All the numbers of one benchmark run, as a dict (printing as it goes); `peak_flops`:
+  one device's, None to look it up."""
   exp, note = benchmark.build_offline(config)
   if note:
     print(f'note: {note}', flush=True)
@@ -96,6 +118,7 @@ def measure(config, iters, warmup):
   iters_per_s = iterations / seconds
   samples_per_s = iters_per_s * t.d_steps * t.batch_size
   flops_per_s = None if flops is None else flops * iters_per_s
+  precision, peak, mfu = _utilization(config, devices, flops_per_s, peak_flops)
   host_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
   device_peak = _device_peak_bytes(devices)
   memory = compiled.step.memory_analysis()
@@ -104,6 +127,13 @@ def measure(config, iters, warmup):
       f'(after {warmup} warm-up calls)'
   )
   print(f'FLOPs per iteration: {_si(flops, "FLOP")}; achieved {_si(flops_per_s, "FLOP/s")}')
+  if mfu is None:
+    print(f'MFU: n/a (no {precision} peak known for {devices[0].device_kind}; see --peak_flops)')
+  else:
+    print(
+        f'MFU: {100 * mfu:.1f} % of {_si(peak, "FLOP/s")} '
+        f'({precision} peak of {len(devices)} x {devices[0].device_kind})'
+    )
   print(
       f'peak memory: host {_mib(host_peak)} (ru_maxrss), devices {_mib(device_peak)}'
       + (
@@ -135,6 +165,9 @@ def measure(config, iters, warmup):
       'timed_s': seconds,
       'flops_per_iter': flops,
       'flops_per_s': flops_per_s,
+      'precision': precision,
+      'peak_flops': peak,
+      'mfu': mfu,
       'host_peak_bytes': host_peak,
       'device_peak_bytes': device_peak,
       'iters_per_s': iters_per_s,
@@ -146,7 +179,7 @@ def measure(config, iters, warmup):
 def main(argv):
   del argv
   _check_flags()
-  result = measure(FLAGS.config, FLAGS.iters, FLAGS.warmup)
+  result = measure(FLAGS.config, FLAGS.iters, FLAGS.warmup, FLAGS.peak_flops)
   result['config'] = config_flags.get_config_filename(FLAGS['config'])
   if FLAGS.json is not None:
     with open(FLAGS.json, 'w') as f:

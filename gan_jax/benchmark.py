@@ -35,6 +35,7 @@ class Compiled:
   state: object
   batches: object  # (steps_per_call, d_steps, B, *data shape), split over the devices along B
   rng: object
+  lowered: object  # jax.stages.Lowered of the same step
   lower_s: float
   compile_s: float  # lowering + compilation
 
@@ -113,7 +114,7 @@ def compile_step(exp, seed=0):
   lowered_at = time.perf_counter()
   step = lowered.compile()
   done = time.perf_counter()
-  return Compiled(exp, step, state, batches, k_train, lowered_at - start, done - start)
+  return Compiled(exp, step, state, batches, k_train, lowered, lowered_at - start, done - start)
 
 
 def _flops(analysis):
@@ -124,15 +125,16 @@ def _flops(analysis):
 
 
 def flops_per_iteration(compiled):
-  """FLOPs of one iteration from XLA's cost analysis, or None where the backend has none.
+  """FLOPs of one iteration on all devices together, from XLA's cost analysis of the lowered
+  step (before partitioning, which would count one device's share, and before optimization:
+  within 0.2 % of the compiled count for wgan_gp:cifar10), or None where the backend has none.
 
-  XLA counts a loop body once, so with steps_per_call > 1 they come from the lowered
-  one-iteration step (before XLA's optimizations) rather than from the compiled scan.
+  XLA counts a loop body once, so with steps_per_call > 1 a one-iteration step is lowered.
   """
   exp = compiled.experiment
   try:
     if exp.config.train.steps_per_call == 1:
-      return _flops(compiled.step.cost_analysis())
+      return _flops(compiled.lowered.cost_analysis())
     config = copy.deepcopy(exp.config)
     config.train.steps_per_call = 1
     one = build_train_step(config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh)

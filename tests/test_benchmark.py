@@ -25,7 +25,9 @@ D_PARAMS = (2 * 16 + 16) + (16 * 16 + 16) + 16 + 1
 
 def test_benchmark_prints_consistent_numbers_last_and_writes_json(tmp_path):
   out = tmp_path / 'bench.json'
-  result = run_module('experiments.benchmark', *TINY, '--iters=2', '--warmup=1', f'--json={out}')
+  result = run_module(
+      'experiments.benchmark', *TINY, '--iters=2', '--warmup=1', f'--json={out}', '--peak_flops=1e9'
+  )
   assert result.returncode == 0, result.stderr[-3000:]
   lines = result.stdout.strip().splitlines()
   last = dict(line.split('=', 1) for line in lines[-3:])
@@ -43,6 +45,9 @@ def test_benchmark_prints_consistent_numbers_last_and_writes_json(tmp_path):
   assert saved['iters_per_s'] == pytest.approx(10 / saved['timed_s'])
   assert saved['flops_per_iter'] > 0
   assert saved['flops_per_s'] == pytest.approx(saved['flops_per_iter'] * saved['iters_per_s'])
+  assert saved['precision'] == 'float32' and saved['peak_flops'] == 1e9
+  assert saved['mfu'] == pytest.approx(saved['flops_per_s'] / 1e9)
+  assert f'MFU: {100 * saved["mfu"]:.1f} % of 1 GFLOP/s (float32 peak of 1 x cpu)' in result.stdout
   assert saved['host_peak_bytes'] > 2**20
   assert saved['config'].endswith('configs/mixture_2d.py:grid25')
   assert '--xla_cpu_experimental_ynn_fusion_type=' in saved['xla_flags'].split()
@@ -57,6 +62,7 @@ def test_benchmark_prints_consistent_numbers_last_and_writes_json(tmp_path):
             'error: --json=/nonexistent/dir/x.json: cannot write',
         ),
         (('--config.train.d_steps=0',), 'error: config.train.d_steps=0'),
+        (('--peak_flops=-5',), 'error: --peak_flops=-5.0: must be > 0'),
         (
             ('--config=configs/wgan_gp.py:nope',),
             'error: flag --config=configs/wgan_gp.py:nope: Error whilst parsing config file: '
@@ -72,6 +78,38 @@ def test_bad_input_is_one_line_and_exit_2_and_writes_nothing(tmp_path, args, mes
   assert result.stderr.strip().startswith(message), result.stderr
   assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ''
   assert list(tmp_path.iterdir()) == []
+
+
+def test_flops_per_iteration_count_all_devices_work_whatever_the_device_count():
+  # A partitioned program's own cost analysis counts one device's share: 2 devices halved it.
+  counts = []
+  for devices in (1, 2):
+    env = {'XLA_FLAGS': f'--xla_force_host_platform_device_count={devices}'}
+    result = run_module(
+        'experiments.benchmark', *TINY, '--config.train.steps_per_call=1', '--iters=1', env=env
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f'devices: {devices} x cpu' in result.stdout
+    counts.append(re.search(r'^FLOPs per iteration: (.*);', result.stdout, re.M).group(1))
+  assert counts[0] == counts[1]
+
+
+def test_mfu_peaks_by_device_kind_and_precision():
+  from gan_jax.device_peaks import compute_precision, peak_flops
+
+  assert compute_precision('gpu', None) == 'tf32'  # JAX's default float32 matmuls on GPUs
+  assert compute_precision('cuda', 'float32', 'highest') == 'float32'
+  assert compute_precision('gpu', 'bfloat16') == compute_precision('tpu', None) == 'bfloat16'
+  assert compute_precision('cpu', 'float32') == 'float32'
+  assert peak_flops('NVIDIA H100 80GB HBM3', 'bfloat16') == 989.4e12
+  assert peak_flops('NVIDIA H100 PCIe', 'bfloat16') == 756e12
+  assert peak_flops('NVIDIA H200', 'tf32') == 494.7e12
+  assert peak_flops('NVIDIA A100-SXM4-40GB', 'float32') == 19.5e12
+  assert (
+      peak_flops('TPU v5 lite', 'bfloat16') == 197e12 and peak_flops('TPU v5', 'bfloat16') == 459e12
+  )
+  assert peak_flops('NVIDIA H100 NVL', 'bfloat16') is None
+  assert peak_flops('cpu', 'float32') is None and peak_flops('TPU v4', 'float32') is None
 
 
 def test_a_dataset_that_is_not_here_is_benchmarked_on_its_shape():
