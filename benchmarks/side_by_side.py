@@ -1,23 +1,28 @@
 """gan_jax against its PyTorch reference, in one sitting, runs alternating.
 
-  python -m benchmarks.side_by_side --pair=wgan_gp [--rounds=4] [--torch_python=PATH]
-      [--json=PATH]
+  python -m benchmarks.side_by_side --pair=wgan_gp [--device=cpu|gpu] [--rounds=4]
+      [--torch_python=PATH] [--peak_flops=X] [--json=PATH]
   python -m benchmarks.side_by_side --pair=mlp [--width=128]
 
 Each round runs, one after the other, every command of the pair (below) as its own
 process and reads the `samples_per_s=` line each prints last; alternating rounds
 spread a varying machine load over all of them. Prints one line per run, then a
-markdown table: per command the median and range of samples/s over the rounds and
-the ratio of gan_jax's median to each PyTorch median. `--torch_python` is the Python
-that has torch (torch is not a dependency of gan_jax).
+markdown table: per command the median and range of samples/s over the rounds, the
+ratio of gan_jax's median (at the same precision) to each, and the MFU: samples/s x
+FLOPs per sample (XLA's count of gan_jax's iteration, the same work on both sides) /
+the peak FLOP/s at that precision (gan_jax/device_peaks.py on known accelerators; on
+a CPU measured first by benchmarks.matmul_peak, unless --peak_flops gives one).
+`--torch_python` is the Python that has torch (torch is not a dependency of gan_jax).
 
 Pairs (the same iteration on both sides; see each script's docstring):
   wgan_gp: experiments.benchmark --config=configs/wgan_gp.py:cifar10 against
-           benchmarks/torch_wgan_gp.py with torch's defaults and with channels_last
-           (NHWC, oneDNN's faster layout on CPUs).
+           benchmarks/torch_wgan_gp.py. CPU: torch's defaults and channels_last
+           (NHWC, oneDNN's faster layout on CPUs). GPU: gan_jax with the plain Flax
+           layers (model.conv=xla) in float32 and in bfloat16 (model.dtype) against
+           torch eager and torch.compile, each in float32 and with bfloat16 autocast.
   mlp:     experiments.benchmark --config=configs/mixture_2d.py:grid25 against
-           benchmarks/torch_mlp.py (1 thread, fused Adam: torch's fastest here);
-           --width=W makes both 3xW MLPs (the config's and the reference's).
+           benchmarks/torch_mlp.py (CPU: 1 thread, fused Adam: torch's fastest here;
+           GPU: eager and torch.compile); --width=W makes both 3xW MLPs.
 """
 
 import argparse
@@ -28,45 +33,71 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from typing import NamedTuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-PAIRS = {
-    'wgan_gp': (
-        (
-            'gan_jax',
-            'jax',
-            [
-                '-m',
-                'experiments.benchmark',
-                '--config=configs/wgan_gp.py:cifar10',
-                '--iters=4',
-                '--warmup=1',
-            ],
-        ),
-        ('torch', 'torch', ['benchmarks/torch_wgan_gp.py', '--iters=4', '--warmup=2']),
-        (
-            'torch channels_last',
-            'torch',
-            ['benchmarks/torch_wgan_gp.py', '--iters=4', '--warmup=2', '--channels_last'],
-        ),
-    ),
-    'mlp': (
-        (
-            'gan_jax',
-            'jax',
-            [
-                '-m',
-                'experiments.benchmark',
-                '--config=configs/mixture_2d.py:grid25',
-                '--iters=30',
-                '--warmup=3',
-            ],
-        ),
-        ('torch', 'torch', ['benchmarks/torch_mlp.py', '--iters=3000', '--warmup=300']),
-    ),
-}
+
+class Run(NamedTuple):
+  name: str
+  framework: str  # 'jax' or 'torch': which Python runs it
+  precision: str  # 'float32' or 'bfloat16': gan_jax's run of the same precision is its pair
+  args: list
+
+
+def runs(pair, device='cpu', width=None):
+  """The commands of one round of `pair` on `device` ('cpu' or 'gpu'), gan_jax's first."""
+  if pair == 'wgan_gp':
+    jax_args = ['-m', 'experiments.benchmark', '--config=configs/wgan_gp.py:cifar10']
+    torch_args = ['benchmarks/torch_wgan_gp.py']
+    if device == 'cpu':
+      jax_args, torch_args = jax_args + ['--iters=4', '--warmup=1'], torch_args + ['--iters=4']
+      return [
+          Run('gan_jax', 'jax', 'float32', jax_args),
+          Run('torch', 'torch', 'float32', torch_args + ['--warmup=2']),
+          Run(
+              'torch channels_last',
+              'torch',
+              'float32',
+              torch_args + ['--warmup=2', '--channels_last'],
+          ),
+      ]
+    jax_args = jax_args + ['--config.model.conv=xla', '--iters=50', '--warmup=5']
+    torch_args = torch_args + ['--device=cuda', '--iters=50', '--warmup=5']
+    found = []
+    for precision, jax_flags, amp in (
+        ('float32', [], []),
+        ('bfloat16', ['--config.model.dtype=bfloat16'], ['--amp']),
+    ):
+      suffix = '' if precision == 'float32' else ' bf16'
+      found += [
+          Run('gan_jax' + suffix, 'jax', precision, jax_args + jax_flags),
+          Run('torch eager' + suffix, 'torch', precision, torch_args + amp),
+          Run('torch compiled' + suffix, 'torch', precision, torch_args + amp + ['--compile']),
+      ]
+    return found
+  if pair != 'mlp':
+    raise ValueError(f'pair {pair!r}: allowed: mlp, wgan_gp')
+  jax_args = ['-m', 'experiments.benchmark', '--config=configs/mixture_2d.py:grid25']
+  jax_args += ['--iters=30', '--warmup=3']
+  torch_args = ['benchmarks/torch_mlp.py', '--iters=3000', '--warmup=300']
+  if width is not None:
+    hidden = f'({width},{width},{width})'
+    jax_args += [f'--config.model.g_hidden={hidden}', f'--config.model.d_hidden={hidden}']
+    torch_args += [f'--width={width}']
+  if device == 'cpu':
+    return [
+        Run('gan_jax', 'jax', 'float32', jax_args),
+        Run('torch', 'torch', 'float32', torch_args),
+    ]
+  torch_args += ['--device=cuda']
+  return [
+      Run('gan_jax', 'jax', 'float32', jax_args),
+      Run('torch eager', 'torch', 'float32', torch_args),
+      Run('torch compiled', 'torch', 'float32', torch_args + ['--compile']),
+  ]
 
 
 def cpu_name():
@@ -99,66 +130,117 @@ def run(python, args):
   return samples_per_s(result.stdout)
 
 
-def summarize(names, rates):
-  """Markdown rows: name, median, min-max and median ratio of the first name to each other."""
-  medians = {n: statistics.median(rates[n]) for n in names}
-  rows = ['| run | samples/s (median) | min-max | gan_jax / this |', '|---|---|---|---|']
-  for n in names:
-    ratio = medians[names[0]] / medians[n]
+def measured_peak(python):
+  """This machine's float32 matmul FLOP/s in JAX (benchmarks.matmul_peak, the larger sizes)."""
+  result = subprocess.run(
+      [python, '-m', 'benchmarks.matmul_peak', '--sizes=1024,2048', '--repeats=3'],
+      cwd=ROOT,
+      capture_output=True,
+      text=True,
+      check=True,
+  )
+  return float(re.findall(r'^jax_matmul_flops_per_s=(\S+)$', result.stdout, re.M)[-1])
+
+
+def flops_per_sample(benchmark_json):
+  """(FLOPs per real sample D sees, peak FLOP/s of the devices or None) from the JSON of
+  experiments.benchmark; None, None where XLA counted no FLOPs."""
+  flops = benchmark_json.get('flops_per_iter')
+  if not flops:
+    return None, None
+  return flops / (benchmark_json['d_steps'] * benchmark_json['batch_size']), benchmark_json.get(
+      'peak_flops'
+  )
+
+
+def summarize(all_runs, rates, flops=None):
+  """Markdown rows: name, median, min-max, the median ratio of the gan_jax run of the same
+  precision to this one, and the MFU where `flops` ({precision: (FLOPs per sample, peak)})
+  knows both."""
+  flops = flops or {}
+  medians = {r.name: statistics.median(rates[r.name]) for r in all_runs}
+  reference = {}
+  for r in all_runs:
+    if r.framework == 'jax':
+      reference.setdefault(r.precision, medians[r.name])
+  rows = [
+      '| run | samples/s (median) | min-max | gan_jax / this | MFU |',
+      '|---|---|---|---|---|',
+  ]
+  for r in all_runs:
+    per_sample, peak = flops.get(r.precision, (None, None))
+    mfu = f'{100 * medians[r.name] * per_sample / peak:.1f} %' if per_sample and peak else 'n/a'
+    lo, hi = min(rates[r.name]), max(rates[r.name])
     rows.append(
-        f'| {n} | {medians[n]:,.1f} | {min(rates[n]):,.1f}-{max(rates[n]):,.1f} | {ratio:.2f}x |'
+        f'| {r.name} | {medians[r.name]:,.1f} | {lo:,.1f}-{hi:,.1f} | '
+        f'{reference[r.precision] / medians[r.name]:.2f}x | {mfu} |'
     )
   return rows, medians
 
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--pair', choices=sorted(PAIRS), default='wgan_gp')
+  parser.add_argument('--pair', choices=('mlp', 'wgan_gp'), default='wgan_gp')
+  parser.add_argument('--device', choices=('cpu', 'gpu'), default='cpu')
   parser.add_argument('--rounds', type=int, default=4)
   parser.add_argument('--jax_python', default=sys.executable)
   parser.add_argument('--torch_python', default=os.environ.get('TORCH_PYTHON', 'python3'))
   parser.add_argument('--width', type=int, default=None, help='mlp: hidden units per layer')
+  parser.add_argument(
+      '--peak_flops',
+      type=float,
+      default=None,
+      help="one device's peak FLOP/s (default: measured on a CPU, looked up on a GPU)",
+  )
   parser.add_argument('--json', default=None, help='also write every run to this JSON file')
   args = parser.parse_args()
   if args.rounds < 1:
     parser.error('--rounds must be >= 1')
-  commands = PAIRS[args.pair]
-  if args.width is not None:
-    if args.pair != 'mlp' or args.width < 1:
-      parser.error('--width is a positive number of units, for --pair=mlp')
-    hidden = f'({args.width},{args.width},{args.width})'
-    widths = {
-        'jax': [f'--config.model.g_hidden={hidden}', f'--config.model.d_hidden={hidden}'],
-        'torch': [f'--width={args.width}'],
-    }
-    commands = tuple((n, p, c + widths[p]) for n, p, c in commands)
-  names = [name for name, _, _ in commands]
+  if args.width is not None and (args.pair != 'mlp' or args.width < 1):
+    parser.error('--width is a positive number of units, for --pair=mlp')
+  if args.peak_flops is not None and not args.peak_flops > 0:
+    parser.error('--peak_flops must be > 0')
+  all_runs = runs(args.pair, args.device, args.width)
   pythons = {'jax': args.jax_python, 'torch': args.torch_python}
   print(
       f'{platform.machine()}, {os.cpu_count()} CPUs, {cpu_name()}; '
       f'load {os.getloadavg()[0]:.2f}',
       flush=True,
   )
-  rates = {n: [] for n in names}
-  for r in range(args.rounds):
-    for name, python, cmd in commands:
-      start = time.perf_counter()
-      rates[name].append(run(pythons[python], cmd))
-      print(
-          f'round {r + 1} {name}: {rates[name][-1]:,.1f} samples/s '
-          f'({time.perf_counter() - start:.0f} s, load {os.getloadavg()[0]:.2f})',
-          flush=True,
-      )
-  rows, medians = summarize(names, rates)
+  peak = args.peak_flops
+  if peak is None and args.device == 'cpu':
+    peak = measured_peak(args.jax_python)
+    print(f'measured float32 matmul peak: {peak / 1e9:.1f} GFLOP/s', flush=True)
+  rates = {r.name: [] for r in all_runs}
+  flops = {}
+  with tempfile.TemporaryDirectory() as folder:
+    for i in range(args.rounds):
+      for r in all_runs:
+        cmd, out = list(r.args), os.path.join(folder, 'benchmark.json')
+        if r.framework == 'jax':
+          cmd += [f'--json={out}'] + ([f'--peak_flops={peak}'] if peak else [])
+        start = time.perf_counter()
+        rates[r.name].append(run(pythons[r.framework], cmd))
+        if r.framework == 'jax':
+          with open(out) as f:
+            flops[r.precision] = flops_per_sample(json.load(f))
+        print(
+            f'round {i + 1} {r.name}: {rates[r.name][-1]:,.1f} samples/s '
+            f'({time.perf_counter() - start:.0f} s, load {os.getloadavg()[0]:.2f})',
+            flush=True,
+        )
+  rows, medians = summarize(all_runs, rates, flops)
   print('\n'.join(rows))
   if args.json:
     with open(args.json, 'w') as f:
       json.dump(
           {
               'pair': args.pair,
-              'commands': {n: c for n, _, c in commands},
+              'device': args.device,
+              'commands': {r.name: r.args for r in all_runs},
               'samples_per_s': rates,
               'medians': medians,
+              'flops_per_sample_and_peak': flops,
           },
           f,
           indent=1,

@@ -12,19 +12,59 @@ def test_the_last_samples_per_s_line_is_read():
     side_by_side.samples_per_s('iters_per_s=1\n')
 
 
-def test_the_table_gives_medians_ranges_and_ratios_to_gan_jax():
-  rows, medians = side_by_side.summarize(
-      ['gan_jax', 'torch'], {'gan_jax': [50.0, 60.0, 55.0], 'torch': [40.0, 50.0, 44.0]}
-  )
-  assert medians == {'gan_jax': 55.0, 'torch': 44.0}
-  assert rows[2] == '| gan_jax | 55.0 | 50.0-60.0 | 1.00x |'
-  assert rows[3] == '| torch | 44.0 | 40.0-50.0 | 1.25x |'
+def test_the_table_gives_medians_ranges_ratios_to_gan_jax_at_the_same_precision_and_mfu():
+  runs = [
+      side_by_side.Run('gan_jax', 'jax', 'float32', []),
+      side_by_side.Run('torch', 'torch', 'float32', []),
+      side_by_side.Run('gan_jax bf16', 'jax', 'bfloat16', []),
+      side_by_side.Run('torch bf16', 'torch', 'bfloat16', []),
+  ]
+  rates = {
+      'gan_jax': [50.0, 60.0, 55.0],
+      'torch': [40.0, 50.0, 44.0],
+      'gan_jax bf16': [100.0],
+      'torch bf16': [80.0],
+  }
+  flops = {'float32': (1e9, 1e12), 'bfloat16': (None, None)}  # 1 GFLOP per sample
+  rows, medians = side_by_side.summarize(runs, rates, flops)
+  assert medians == {'gan_jax': 55.0, 'torch': 44.0, 'gan_jax bf16': 100.0, 'torch bf16': 80.0}
+  assert rows[2] == '| gan_jax | 55.0 | 50.0-60.0 | 1.00x | 5.5 % |'
+  assert rows[3] == '| torch | 44.0 | 40.0-50.0 | 1.25x | 4.4 % |'
+  assert rows[5] == '| torch bf16 | 80.0 | 80.0-80.0 | 1.25x | n/a |'
+
+
+def test_flops_per_sample_come_from_the_benchmark_json():
+  saved = {'flops_per_iter': 640.0, 'd_steps': 5, 'batch_size': 64, 'peak_flops': 2e11}
+  assert side_by_side.flops_per_sample(saved) == (2.0, 2e11)
+  assert side_by_side.flops_per_sample({'flops_per_iter': None}) == (None, None)
 
 
 def test_both_sides_of_a_pair_time_the_same_config():
-  (_, _, jax_cmd), *torch_runs = side_by_side.PAIRS['wgan_gp']
-  assert '--config=configs/wgan_gp.py:cifar10' in jax_cmd
-  assert all(cmd[0] == 'benchmarks/torch_wgan_gp.py' for _, _, cmd in torch_runs)
-  (_, _, jax_cmd), (_, _, torch_cmd) = side_by_side.PAIRS['mlp']
-  assert '--config=configs/mixture_2d.py:grid25' in jax_cmd
-  assert torch_cmd[0] == 'benchmarks/torch_mlp.py'
+  for device in ('cpu', 'gpu'):
+    gan_jax, *torch_runs = side_by_side.runs('wgan_gp', device)
+    assert '--config=configs/wgan_gp.py:cifar10' in gan_jax.args and gan_jax.framework == 'jax'
+    assert all(
+        r.args[0] == 'benchmarks/torch_wgan_gp.py' for r in torch_runs if r.framework == 'torch'
+    )
+    gan_jax, *torch_runs = side_by_side.runs('mlp', device, width=32)
+    assert '--config=configs/mixture_2d.py:grid25' in gan_jax.args
+    assert '--config.model.d_hidden=(32,32,32)' in gan_jax.args
+    assert all(
+        r.args[0] == 'benchmarks/torch_mlp.py' and '--width=32' in r.args for r in torch_runs
+    )
+
+
+def test_on_a_gpu_each_precision_runs_both_frameworks_eager_and_compiled():
+  runs = side_by_side.runs('wgan_gp', 'gpu')
+  for r in runs:
+    if r.framework == 'jax':
+      assert '--config.model.conv=xla' in r.args  # cuDNN takes the plain layers
+      assert ('--config.model.dtype=bfloat16' in r.args) == (r.precision == 'bfloat16')
+    else:
+      assert '--device=cuda' in r.args and ('--amp' in r.args) == (r.precision == 'bfloat16')
+  assert sorted((r.precision, '--compile' in r.args) for r in runs if r.framework == 'torch') == [
+      ('bfloat16', False),
+      ('bfloat16', True),
+      ('float32', False),
+      ('float32', True),
+  ]
