@@ -14,6 +14,9 @@ the peak FLOP/s at that precision (gan_jax/device_peaks.py on known accelerators
 a CPU measured first by benchmarks.matmul_peak, unless --peak_flops gives one).
 `--torch_python` is the Python that has torch (torch is not a dependency of gan_jax).
 
+A command that fails is reported (its stderr's end) and left out of the table; the
+others go on, and the exit status is 1. `--json` is rewritten after every run.
+
 Pairs (the same iteration on both sides; see each script's docstring):
   wgan_gp: experiments.benchmark --config=configs/wgan_gp.py:cifar10 against
            benchmarks/torch_wgan_gp.py. CPU: torch's defaults and channels_last
@@ -156,26 +159,45 @@ def flops_per_sample(benchmark_json):
 def summarize(all_runs, rates, flops=None):
   """Markdown rows: name, median, min-max, the median ratio of the gan_jax run of the same
   precision to this one, and the MFU where `flops` ({precision: (FLOPs per sample, peak)})
-  knows both."""
+  knows both. A run with no samples/s (it failed every time) shows as failed."""
   flops = flops or {}
-  medians = {r.name: statistics.median(rates[r.name]) for r in all_runs}
+  medians = {r.name: statistics.median(rates[r.name]) for r in all_runs if rates[r.name]}
   reference = {}
   for r in all_runs:
-    if r.framework == 'jax':
+    if r.framework == 'jax' and r.name in medians:
       reference.setdefault(r.precision, medians[r.name])
   rows = [
       '| run | samples/s (median) | min-max | gan_jax / this | MFU |',
       '|---|---|---|---|---|',
   ]
   for r in all_runs:
+    if r.name not in medians:
+      rows.append(f'| {r.name} | failed | - | - | - |')
+      continue
+    median = medians[r.name]
     per_sample, peak = flops.get(r.precision, (None, None))
-    mfu = f'{100 * medians[r.name] * per_sample / peak:.1f} %' if per_sample and peak else 'n/a'
+    mfu = f'{100 * median * per_sample / peak:.1f} %' if per_sample and peak else 'n/a'
+    ratio = f'{reference[r.precision] / median:.2f}x' if r.precision in reference else 'n/a'
     lo, hi = min(rates[r.name]), max(rates[r.name])
-    rows.append(
-        f'| {r.name} | {medians[r.name]:,.1f} | {lo:,.1f}-{hi:,.1f} | '
-        f'{reference[r.precision] / medians[r.name]:.2f}x | {mfu} |'
-    )
+    rows.append(f'| {r.name} | {median:,.1f} | {lo:,.1f}-{hi:,.1f} | {ratio} | {mfu} |')
   return rows, medians
+
+
+def write_json(path, args, all_runs, rates, flops, failures):
+  with open(path, 'w') as f:
+    json.dump(
+        {
+            'pair': args.pair,
+            'device': args.device,
+            'commands': {r.name: r.args for r in all_runs},
+            'samples_per_s': rates,
+            'medians': summarize(all_runs, rates, flops)[1],
+            'flops_per_sample_and_peak': flops,
+            'failures': failures,
+        },
+        f,
+        indent=1,
+    )
 
 
 def main():
@@ -212,7 +234,7 @@ def main():
     peak = measured_peak(args.jax_python)
     print(f'measured float32 matmul peak: {peak / 1e9:.1f} GFLOP/s', flush=True)
   rates = {r.name: [] for r in all_runs}
-  flops = {}
+  flops, failures = {}, []
   with tempfile.TemporaryDirectory() as folder:
     for i in range(args.rounds):
       for r in all_runs:
@@ -220,7 +242,12 @@ def main():
         if r.framework == 'jax':
           cmd += [f'--json={out}'] + ([f'--peak_flops={peak}'] if peak else [])
         start = time.perf_counter()
-        rates[r.name].append(run(pythons[r.framework], cmd))
+        try:
+          rates[r.name].append(run(pythons[r.framework], cmd))
+        except RuntimeError as e:  # one failing command does not lose the others' numbers
+          failures.append({'round': i + 1, 'run': r.name, 'error': str(e)})
+          print(f'round {i + 1} {r.name}: failed: {e}', file=sys.stderr, flush=True)
+          continue
         if r.framework == 'jax':
           with open(out) as f:
             flops[r.precision] = flops_per_sample(json.load(f))
@@ -229,23 +256,14 @@ def main():
             f'({time.perf_counter() - start:.0f} s, load {os.getloadavg()[0]:.2f})',
             flush=True,
         )
-  rows, medians = summarize(all_runs, rates, flops)
+        if args.json:  # after every run: a sitting cut short keeps what it measured
+          write_json(args.json, args, all_runs, rates, flops, failures)
+  rows, _ = summarize(all_runs, rates, flops)
   print('\n'.join(rows))
   if args.json:
-    with open(args.json, 'w') as f:
-      json.dump(
-          {
-              'pair': args.pair,
-              'device': args.device,
-              'commands': {r.name: r.args for r in all_runs},
-              'samples_per_s': rates,
-              'medians': medians,
-              'flops_per_sample_and_peak': flops,
-          },
-          f,
-          indent=1,
-      )
+    write_json(args.json, args, all_runs, rates, flops, failures)
+  return 1 if failures else 0
 
 
 if __name__ == '__main__':
-  main()
+  sys.exit(main())

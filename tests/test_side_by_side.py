@@ -1,5 +1,7 @@
 """benchmarks/side_by_side.py: what it reads from each run and how it sums the rounds up."""
 
+import json
+
 import pytest
 
 from benchmarks import side_by_side
@@ -68,3 +70,31 @@ def test_on_a_gpu_each_precision_runs_both_frameworks_eager_and_compiled():
       ('float32', False),
       ('float32', True),
   ]
+
+
+def test_a_failing_command_is_reported_and_the_others_are_kept(tmp_path, capsys, monkeypatch):
+  # Stand-in interpreters: "jax" prints a rate and writes the benchmark JSON; "torch" fails.
+  jax_python, torch_python = tmp_path / 'jax_python', tmp_path / 'torch_python'
+  jax_python.write_text(
+      '#!/bin/sh\n'
+      'for a in "$@"; do case "$a" in --json=*) out="${a#--json=}";; esac; done\n'
+      'echo \'{"flops_per_iter": 1280, "d_steps": 1, "batch_size": 128, "peak_flops": 1e3}\''
+      ' > "$out"\n'
+      'echo samples_per_s=5\n'
+  )
+  torch_python.write_text('#!/bin/sh\necho "RuntimeError: no CUDA" >&2\nexit 3\n')
+  for f in (jax_python, torch_python):
+    f.chmod(0o755)
+  out = tmp_path / 'sitting.json'
+  argv = ['side_by_side', '--pair=mlp', '--rounds=2', '--peak_flops=1e3', f'--json={out}']
+  argv += [f'--jax_python={jax_python}', f'--torch_python={torch_python}']
+  monkeypatch.setattr('sys.argv', argv)
+  assert side_by_side.main() == 1
+  captured = capsys.readouterr()
+  assert '| gan_jax | 5.0 | 5.0-5.0 | 1.00x | 5.0 % |' in captured.out  # 5 x 10 FLOPs / 1e3
+  assert '| torch | failed | - | - | - |' in captured.out
+  assert 'round 2 torch: failed: benchmarks/torch_mlp.py' in captured.err
+  assert 'exited 3' in captured.err and 'no CUDA' in captured.err
+  saved = json.loads(out.read_text())
+  assert saved['samples_per_s'] == {'gan_jax': [5.0, 5.0], 'torch': []}
+  assert [f['round'] for f in saved['failures']] == [1, 2]
