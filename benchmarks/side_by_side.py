@@ -151,9 +151,8 @@ def flops_per_sample(benchmark_json):
   flops = benchmark_json.get('flops_per_iter')
   if not flops:
     return None, None
-  return flops / (benchmark_json['d_steps'] * benchmark_json['batch_size']), benchmark_json.get(
-      'peak_flops'
-  )
+  samples = benchmark_json['d_steps'] * benchmark_json['batch_size']
+  return flops / samples, benchmark_json.get('peak_flops')
 
 
 def summarize(all_runs, rates, flops=None):
