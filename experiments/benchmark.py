@@ -29,7 +29,7 @@ from ml_collections import config_flags
 
 from experiments.common import parse_flags, run_cli
 from gan_jax import benchmark, device_peaks
-from gan_jax.experiment import UserError
+from gan_jax.errors import UserError
 
 config_flags.DEFINE_config_file('config', None, 'Experiment config file[:arg].')
 flags.DEFINE_integer(

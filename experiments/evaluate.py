@@ -16,7 +16,8 @@ from absl import app, flags
 from experiments.common import parse_flags, run_cli
 from gan_jax import sampling
 from gan_jax.evaluator import checked_metrics, eval_data, format_results, write_results
-from gan_jax.experiment import UserError, restore
+from gan_jax.errors import UserError
+from gan_jax.experiment import restore
 from gan_jax.metrics import METRICS
 from gan_jax.metrics.eval_data import DEFAULT_STATS_DIR
 from gan_jax.metrics.evaluation import evaluate

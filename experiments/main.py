@@ -17,7 +17,8 @@ from absl import app, flags
 from ml_collections import config_flags
 
 from experiments.common import parse_flags, run_cli
-from gan_jax.train import RunFailed, train_and_evaluate
+from gan_jax.errors import RunFailed
+from gan_jax.train import train_and_evaluate
 
 config_flags.DEFINE_config_file('config', None, 'Experiment config file[:arg].')
 flags.DEFINE_string('workdir', None, 'Where checkpoints, logs and samples go.')

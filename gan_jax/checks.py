@@ -4,9 +4,7 @@ A failed check raises `FieldError('<name>=<value>: <rule>')`; callers that know
 where the field lives prefix its path (`config.model.`).
 """
 
-
-class FieldError(ValueError):
-  """A field holds a value the suite cannot run with."""
+from gan_jax.errors import FieldError  # re-exported: `from gan_jax.checks import FieldError` works
 
 
 def check_number(name, value, *, integer=False, low=None, low_open=False, high_open=None):

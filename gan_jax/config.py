@@ -7,7 +7,8 @@ registries; a registry entry's keyword parameters are the fields it accepts.
 
 import inspect
 
-from gan_jax.checks import FieldError, check_number
+from gan_jax.checks import check_number
+from gan_jax.errors import FieldError
 from gan_jax.data import DATASETS
 from gan_jax.losses import LOSSES
 from gan_jax.models import MODELS

@@ -15,7 +15,7 @@ import numpy as np
 
 from gan_jax import sampling
 from gan_jax.config import entry_fields
-from gan_jax.experiment import UserError
+from gan_jax.errors import UserError
 from gan_jax.metrics import METRICS
 from gan_jax.metrics.eval_data import EvalData
 from gan_jax.metrics.evaluation import applicable, check, evaluate, scalars

@@ -16,17 +16,13 @@ import jax
 from gan_jax import checkpoint
 from gan_jax import config as config_lib
 from gan_jax.checkpoint import abstract_like
-from gan_jax.checks import FieldError
 from gan_jax.data import get_dataset
+from gan_jax.errors import FieldError, UserError  # UserError re-exported for older imports
 from gan_jax.data.source import ShapeOnlySource
 from gan_jax.models import build_models
 from gan_jax.optimizers import build_optimizer
 from gan_jax.sharding import make_mesh, replicated
 from gan_jax.state import create_state
-
-
-class UserError(Exception):
-  """A mistake in the user's input (config, flags, paths, data): one line, no traceback."""
 
 
 def check_creatable(path, flag, not_a_folder):

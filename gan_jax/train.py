@@ -24,17 +24,14 @@ from tensorboardX import SummaryWriter
 from gan_jax import checkpoint, sampling
 from gan_jax.config import config_diff
 from gan_jax.evaluator import PeriodicEval
-from gan_jax.experiment import UserError, build_experiment, check_creatable
+from gan_jax.errors import RunFailed, UserError  # both re-exported for older imports
+from gan_jax.experiment import build_experiment, check_creatable
 from gan_jax.images import image_grid, save_samples
 from gan_jax.progress import Progress
 from gan_jax.sharding import batch_sharding, global_batch
 from gan_jax.step import FAULTS, NO_FAULTS, build_train_step, combine_faults
 
 SAMPLE_SEED = 12345  # the fixed noise of the periodic sample images
-
-
-class RunFailed(Exception):
-  """Training hit a fault it must not go past (a non-finite update, a failed save): one line."""
 
 
 def _host_batches(exp, step):
