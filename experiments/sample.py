@@ -20,6 +20,7 @@ from gan_jax import sampling
 from gan_jax.errors import UserError
 from gan_jax.experiment import check_creatable, restore
 from gan_jax.images import save_samples
+from gan_jax.workdir import write_atomically
 
 flags.DEFINE_string('workdir', None, 'A workdir written by experiments.main.')
 flags.DEFINE_integer('num', 64, 'How many samples.')
@@ -42,15 +43,9 @@ def check_output(out):
 
 def write_whole(out, write):
   """write(path) to a temporary file beside `out`, then renames it: no partial `out` ever."""
-  os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-  root, ext = os.path.splitext(out)
-  partial = f'{root}.partial{ext}'
   try:
-    write(partial)
-    os.replace(partial, out)
+    write_atomically(out, write)
   except OSError as e:
-    if os.path.exists(partial):
-      os.remove(partial)
     raise UserError(f'--out={out}: {e}') from None
 
 

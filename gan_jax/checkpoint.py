@@ -1,6 +1,6 @@
 """Orbax checkpoints of the TrainState, verified on restore, and the config saved beside them.
 
-Layout of a workdir:  config.json, data.json, checkpoints/<step>/..., (logs, samples).
+Layout of a workdir: gan_jax/workdir.py (config.json, data.json, checkpoints/<step>/, ...).
 
 A save is synchronous and atomic: Orbax writes checkpoints/<step>.orbax-checkpoint-tmp/ and
 renames it to checkpoints/<step>/ once complete, so a process killed mid-save leaves only the
@@ -25,12 +25,12 @@ import ml_collections
 import numpy as np
 import orbax.checkpoint as ocp
 
-CONFIG_FILE = 'config.json'
-DATA_FILE = 'data.json'  # the data's shape: enough to rebuild the models without the data
-CHECKPOINT_DIR = 'checkpoints'
-UNFINISHED_MARK = '.orbax-checkpoint-tmp'  # in the name of a save that has not completed
+from gan_jax import workdir as run_folder
+from gan_jax.workdir import CHECKPOINT_DIR, CONFIG_FILE, DATA_FILE, UNFINISHED_MARK
+from gan_jax.workdir import write_atomically  # pylint: disable=unused-import (older imports)
+
 CORRUPT_SUFFIX = '.corrupt'
-STEP_METADATA_FILE = '_CHECKPOINT_METADATA'  # Orbax's, in each step: holds our custom metadata
+STEP_METADATA_FILE = run_folder.ORBAX_DONE_FILE  # Orbax's, in each step: holds our metadata
 
 
 class Corrupt(Exception):
@@ -311,18 +311,8 @@ def abstract_like(tree, sharding):
   )
 
 
-def write_atomically(path: str, text: str) -> None:
-  """Writes `path` through a temporary file and a rename: a crash leaves the old or the new one."""
-  partial = f'{path}.partial'
-  with open(partial, 'w') as f:
-    f.write(text)
-    f.flush()
-    os.fsync(f.fileno())
-  os.replace(partial, path)
-
-
 def save_config(workdir: str, config) -> None:
-  write_atomically(os.path.join(workdir, CONFIG_FILE), config.to_json(indent=2, sort_keys=True))
+  run_folder.write_config(workdir, config)
 
 
 def save_data_info(workdir: str, source) -> None:
@@ -341,20 +331,5 @@ def load_data_info(workdir: str):
 
 
 def load_config(workdir: str) -> ml_collections.ConfigDict:
-  """The config a workdir was trained with; lists come back as tuples.
-
-  Raises ValueError naming the file if it cannot be read or parsed.
-  """
-  path = os.path.join(workdir, CONFIG_FILE)
-  try:
-    with open(path) as f:
-      raw = json.load(f)
-  except (OSError, ValueError) as e:
-    raise ValueError(f'{path}: cannot be read ({_first_line(e)})') from None
-
-  def tuples(x):
-    if isinstance(x, dict):
-      return {k: tuples(v) for k, v in x.items()}
-    return tuple(tuples(v) for v in x) if isinstance(x, list) else x
-
-  return ml_collections.ConfigDict(tuples(raw))
+  """The config a workdir was trained with (gan_jax.workdir.read_config); ValueError if unreadable."""
+  return run_folder.read_config(workdir)

@@ -7,7 +7,6 @@ experiments.evaluate and from training) and, during training, to TensorBoard as
 """
 
 import json
-import os
 import sys
 
 import jax
@@ -19,6 +18,7 @@ from gan_jax.errors import UserError
 from gan_jax.metrics import METRICS
 from gan_jax.metrics.eval_data import EvalData
 from gan_jax.metrics.evaluation import applicable, check, evaluate, scalars
+from gan_jax.workdir import eval_path, write_atomically
 
 EVAL_SEED = 2024  # the noise of periodic evaluations (fixed, so that steps compare)
 
@@ -61,15 +61,9 @@ def _plain(value):
 
 def write_results(workdir, step, seed, data, results) -> str:
   """<workdir>/eval/<step>.json with the reference protocol and every metric's values."""
-  path = os.path.join(workdir, 'eval', f'{step}.json')
-  os.makedirs(os.path.dirname(path), exist_ok=True)
   record = {'step': step, 'seed': seed, 'reference': data.describe()}
   record.update({n: {k: _plain(v) for k, v in r.items()} for n, r in results.items()})
-  tmp = f'{path}.tmp'
-  with open(tmp, 'w') as f:
-    json.dump(record, f, indent=2)
-  os.replace(tmp, path)
-  return path
+  return write_atomically(eval_path(workdir, step), json.dumps(record, indent=2))
 
 
 def format_results(step, results) -> str:

@@ -22,6 +22,7 @@ import numpy as np
 from tensorboardX import SummaryWriter
 
 from gan_jax import checkpoint, sampling
+from gan_jax import workdir as run_folder
 from gan_jax.config import config_diff
 from gan_jax.evaluator import PeriodicEval
 from gan_jax.errors import RunFailed, UserError  # both re-exported for older imports
@@ -74,8 +75,9 @@ def write_samples(exp, state, workdir, step, writer=None):
   samples = sampling.draw(exp.generator, state, exp.config.train.num_samples, SAMPLE_SEED)
   if jax.process_index() != 0:
     return None
-  path = os.path.join(workdir, 'samples', f'step_{step:08d}.png')
-  save_samples(samples, path, modes=getattr(exp.source, 'modes', None))
+  path = run_folder.sample_path(workdir, step)
+  modes = getattr(exp.source, 'modes', None)
+  run_folder.write_atomically(path, lambda tmp: save_samples(samples, tmp, modes=modes))
   if writer and samples.ndim == 4:
     writer.add_image('samples', image_grid(samples), step, dataformats='HWC')
   return path

@@ -15,6 +15,7 @@ import numpy as np
 
 from gan_jax.data import get_dataset
 from gan_jax.metrics.fid import feature_stats
+from gan_jax.workdir import write_atomically
 
 FEATURE_NET = 'inception-2015-12-05-pool3'
 DEFAULT_STATS_DIR = os.path.join(os.path.expanduser('~'), '.cache', 'gan_jax', 'stats')
@@ -123,7 +124,7 @@ class EvalData:
         [self.features(source.get(idx[i : i + 2000])) for i in range(0, n, 2000)]
     ).astype(np.float32)
     os.makedirs(self.stats_dir, exist_ok=True)
-    tmp = f'{path}.tmp{os.getpid()}.npz'
     mu, sigma = feature_stats(feats)
-    np.savez(tmp, features=feats, mu=mu, sigma=sigma, indices=idx)
-    os.replace(tmp, path)
+    write_atomically(
+        path, lambda tmp: np.savez(tmp, features=feats, mu=mu, sigma=sigma, indices=idx)
+    )

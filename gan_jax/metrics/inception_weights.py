@@ -18,7 +18,6 @@ import hashlib
 import importlib.util
 import os
 import pickle
-import tempfile
 import zipfile
 
 import jax
@@ -27,6 +26,7 @@ import numpy as np
 from flax import traverse_util
 
 from gan_jax.metrics.inception import INPUT_SIZE, InceptionV3
+from gan_jax.workdir import write_atomically
 
 ENV_VAR = 'GAN_JAX_INCEPTION'
 DEFAULT_PATH = os.path.join('~', '.cache', 'gan_jax', 'inception_fid_2015-12-05.npz')
@@ -179,19 +179,8 @@ def default_path() -> str:
 def save_npz(variables: dict, npz_path) -> str:
   """Writes the variables (atomically: temp file + rename); returns the file's sha256."""
   npz_path = os.path.abspath(os.path.expanduser(os.fspath(npz_path)))
-  folder = os.path.dirname(npz_path)
-  os.makedirs(folder, exist_ok=True)
   flat = traverse_util.flatten_dict(variables, sep='/')
-  fd, tmp = tempfile.mkstemp(dir=folder, prefix='.inception-', suffix='.npz.tmp')
-  try:
-    with os.fdopen(fd, 'wb') as f:
-      np.savez(f, **flat)
-    os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide a shared cache from other users
-    os.replace(tmp, npz_path)
-  except BaseException:
-    if os.path.exists(tmp):
-      os.remove(tmp)
-    raise
+  write_atomically(npz_path, lambda tmp: np.savez(tmp, **flat))
   return sha256(npz_path)
 
 

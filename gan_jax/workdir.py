@@ -1,0 +1,195 @@
+"""A run's folder: its layout, the one atomic writer, and readers for its config, results, scalars.
+
+  <run>/config.json            the full config the run used (`write_config`, `read_config`)
+  <run>/data.json              the data's shape: enough to rebuild the models without the data
+  <run>/checkpoints/<step>/    Orbax checkpoints (gan_jax.checkpoint)
+  <run>/samples/step_<step>.png  sample grids (scatter plots for 2D data)
+  <run>/eval/<step>.json       metrics of a step with their reference protocol (`read_results`)
+  <run>/events.out.tfevents.*  TensorBoard scalars and images (`read_scalars`)
+
+Every hand-made file (all but Orbax's and TensorBoard's) is written by `write_atomically`: a
+temporary file in the same folder, then `os.replace`, so a reader or a crash sees the old file or
+the new one, never a part. Light to import (stdlib, numpy, ml_collections): launch/ reads run
+folders without starting JAX.
+"""
+
+import glob
+import json
+import os
+import struct
+import tempfile
+
+import ml_collections
+
+CONFIG_FILE = 'config.json'
+DATA_FILE = 'data.json'
+CHECKPOINT_DIR = 'checkpoints'
+SAMPLES_DIR = 'samples'
+EVAL_DIR = 'eval'
+EVENTS_GLOB = 'events.out.tfevents.*'
+UNFINISHED_MARK = '.orbax-checkpoint-tmp'  # in the name of a checkpoint save not completed
+ORBAX_DONE_FILE = '_CHECKPOINT_METADATA'  # in each completed Orbax step folder
+
+
+def _umask():
+  mask = os.umask(0)
+  os.umask(mask)
+  return mask
+
+
+def write_atomically(path, content) -> str:
+  """Writes `path` whole or not at all; returns it.
+
+  `content` is a str, bytes, or a function `write(temporary_path)` that writes the file itself
+  (np.save, a PNG writer): the temporary path ends with the same extension as `path`. Its folder
+  is created if missing. On any error the temporary file is removed and the error propagates.
+  """
+  path = os.fspath(path)
+  folder = os.path.dirname(os.path.abspath(path))
+  os.makedirs(folder, exist_ok=True)
+  root, ext = os.path.splitext(os.path.basename(path))
+  fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{root}.', suffix=f'.partial{ext}')
+  try:
+    if callable(content):
+      os.close(fd)
+      content(tmp)
+      fd = os.open(tmp, os.O_RDONLY)
+    else:
+      data = content.encode() if isinstance(content, str) else bytes(content)
+      view = memoryview(data)
+      while view:
+        view = view[os.write(fd, view) :]
+    os.fsync(fd)
+    os.close(fd)
+    fd = None
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide shared files from others
+    os.replace(tmp, path)
+  except BaseException:
+    if fd is not None:
+      try:
+        os.close(fd)
+      except OSError:
+        pass
+    if os.path.exists(tmp):
+      os.remove(tmp)
+    raise
+  return path
+
+
+def write_json(path, record) -> str:
+  return write_atomically(path, json.dumps(record, indent=2, sort_keys=True))
+
+
+def write_config(run, config) -> str:
+  return write_atomically(os.path.join(run, CONFIG_FILE), config.to_json(indent=2, sort_keys=True))
+
+
+def _tuples(x):
+  if isinstance(x, dict):
+    return {k: _tuples(v) for k, v in x.items()}
+  return tuple(_tuples(v) for v in x) if isinstance(x, list) else x
+
+
+def read_config(run) -> ml_collections.ConfigDict:
+  """The config a run was trained with; lists come back as tuples.
+
+  Raises ValueError naming the file if it cannot be read or parsed.
+  """
+  path = os.path.join(run, CONFIG_FILE)
+  try:
+    with open(path) as f:
+      raw = json.load(f)
+  except (OSError, ValueError) as e:
+    lines = str(e).strip().splitlines() or ['']
+    raise ValueError(f'{path}: cannot be read ({type(e).__name__}: {lines[0]})') from None
+  return ml_collections.ConfigDict(_tuples(raw))
+
+
+def eval_path(run, step) -> str:
+  return os.path.join(run, EVAL_DIR, f'{int(step)}.json')
+
+
+def sample_path(run, step) -> str:
+  return os.path.join(run, SAMPLES_DIR, f'step_{int(step):08d}.png')
+
+
+def read_results(run) -> dict:
+  """{step: record} of every readable eval/<step>.json, in step order (unreadable ones skipped)."""
+  found = {}
+  for path in glob.glob(os.path.join(run, EVAL_DIR, '*.json')):
+    name = os.path.basename(path)[: -len('.json')]
+    if not name.isdigit():
+      continue
+    try:
+      with open(path) as f:
+        found[int(name)] = json.load(f)
+    except (OSError, ValueError):
+      continue
+  return dict(sorted(found.items()))
+
+
+def checkpoint_steps(run) -> list:
+  """Steps of the completed checkpoints (not unfinished saves, not set-aside corrupt ones)."""
+  folder = os.path.join(run, CHECKPOINT_DIR)
+  if not os.path.isdir(folder):
+    return []
+  return sorted(
+      int(n)
+      for n in os.listdir(folder)
+      if n.isdigit() and os.path.isfile(os.path.join(folder, n, ORBAX_DONE_FILE))
+  )
+
+
+def is_finished(run, num_steps=None) -> bool:
+  """Whether the run has a checkpoint at (or past) `num_steps` (default: its config's)."""
+  steps = checkpoint_steps(run)
+  if not steps:
+    return False
+  if num_steps is None:
+    try:
+      num_steps = read_config(run).train.num_steps
+    except (ValueError, AttributeError):
+      return False
+  return steps[-1] >= num_steps
+
+
+def latest_sample(run):
+  """Path of the newest samples/step_*.png, or None."""
+  paths = sorted(glob.glob(os.path.join(run, SAMPLES_DIR, 'step_*.png')))
+  return paths[-1] if paths else None
+
+
+def _records(path):
+  """The records of a TFRecord file (length, CRC, data, CRC); stops at a truncated tail."""
+  with open(path, 'rb') as f:
+    while True:
+      header = f.read(12)
+      if len(header) < 12:
+        return
+      (length,) = struct.unpack('<Q', header[:8])
+      data = f.read(length)
+      if len(f.read(4)) < 4 or len(data) < length:
+        return
+      yield data
+
+
+def read_scalars(run) -> dict:
+  """{tag: [(step, value), ...]} of the TensorBoard scalars in the run's event files, by step.
+
+  A step logged twice (a resumed run repeats the steps since its checkpoint) keeps the value
+  written last.
+  """
+  from tensorboardX.proto import event_pb2  # pylint: disable=g-import-not-at-top (only here)
+
+  scalars = {}
+  for path in sorted(glob.glob(os.path.join(run, EVENTS_GLOB))):  # file names sort by time
+    for data in _records(path):
+      event = event_pb2.Event()
+      try:
+        event.ParseFromString(data)
+      except Exception:  # a damaged record: skip it  # pylint: disable=broad-except
+        continue
+      for value in event.summary.value:
+        if value.WhichOneof('value') == 'simple_value':
+          scalars.setdefault(value.tag, {})[event.step] = value.simple_value
+  return {tag: sorted(steps.items()) for tag, steps in sorted(scalars.items())}
