@@ -1,9 +1,15 @@
-"""Shared pieces of the experiment configs: defaults and dataset presets.
+"""Shared pieces of the experiment configs: defaults, dataset presets, config args.
 
 `entry(registry, name, **overrides)` spells out every field a registry entry
 accepts, so each field can be overridden from the command line.
+
+A config arg (`configs/X.py:<arg>`) is big_vision's form: a preset name and/or `key=value` pairs
+separated by commas, e.g. `grid25,seed=3` or `ring8,train.num_steps=20000,model.g_hidden=(64,64)`.
+Keys are dotted config fields, set after the preset; values are typed by the field they replace
+(`parse_arg`, `apply_arg`). An unknown preset or field is a one-line ValueError.
 """
 
+import ast
 import inspect
 
 import ml_collections
@@ -111,11 +117,111 @@ DATA_PRESETS = {
 }
 
 
-def with_preset(config, arg, presets=None):
-  """Applies the preset named by `arg` (None or '' keeps the defaults)."""
-  presets = {**DATA_PRESETS, **(presets or {})}
-  if arg:
-    if arg not in presets:
-      raise ValueError(f'config arg {arg!r}: allowed: {", ".join(sorted(presets))}')
-    presets[arg](config)
+def _split_top_level(text):
+  """Splits at the commas outside brackets and quotes: 'a,b=(1,2)' -> ['a', 'b=(1,2)']."""
+  parts, depth, quote, start = [], 0, None, 0
+  for i, ch in enumerate(text):
+    if quote:
+      quote = None if ch == quote else quote
+    elif ch in '\'"':
+      quote = ch
+    elif ch in '([{':
+      depth += 1
+    elif ch in ')]}':
+      depth -= 1
+    elif ch == ',' and depth == 0:
+      parts.append(text[start:i])
+      start = i + 1
+  parts.append(text[start:])
+  return [p.strip() for p in parts if p.strip()]
+
+
+def parse_arg(arg):
+  """'grid25,seed=3,train.num_steps=100' -> ('grid25', {'seed': '3', 'train.num_steps': '100'}).
+
+  The preset is the one item without '=' (None if there is none); values stay strings until
+  `apply_overrides` types them by their field. ValueError for two presets or an empty key.
+  """
+  preset, overrides = None, {}
+  for item in _split_top_level(arg or ''):
+    key, eq, value = item.partition('=')
+    key = key.strip()
+    if not eq:
+      if preset is not None:
+        raise ValueError(f'config arg {arg!r}: two presets ({preset}, {key}); name one')
+      preset = key
+    elif not key:
+      raise ValueError(f'config arg {arg!r}: {item!r} has no field name')
+    else:
+      overrides[key] = value.strip()
+  return preset, overrides
+
+
+def _typed(text, current, field_type):
+  """The value `text` stands for, typed like the field it replaces."""
+  if field_type is str or isinstance(current, str):
+    return text[1:-1] if len(text) > 1 and text[0] == text[-1] and text[0] in '\'"' else text
+  if field_type is bool or isinstance(current, bool):
+    if text.lower() in ('true', '1', 'yes'):
+      return True
+    if text.lower() in ('false', '0', 'no'):
+      return False
+    raise ValueError('must be true or false')
+  try:
+    value = ast.literal_eval(text)
+  except (ValueError, SyntaxError):
+    value = text
+  if isinstance(value, list):
+    value = tuple(value)
+  if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+    value = float(value)
+  return value
+
+
+def apply_overrides(config, overrides, arg=None):
+  """Sets each dotted field of `overrides` ({'train.num_steps': '100'}) in `config`.
+
+  Values are typed by the field they replace. ValueError (one line, naming the config arg and
+  the field) for an unknown field or a value of the wrong type.
+  """
+  where = f'config arg {arg!r}' if arg is not None else 'config override'
+  for key, text in overrides.items():
+    *path, name = key.split('.')
+    node = config
+    for part in path:
+      node = node.get(part) if hasattr(node, 'get') else None
+      if not isinstance(node, ml_collections.ConfigDict):
+        break
+    if not isinstance(node, ml_collections.ConfigDict) or name not in node:
+      raise ValueError(f'{where}: unknown field {key}')
+    current = node[name]
+    try:
+      field_type = node.get_type(name)
+    except (AttributeError, KeyError, TypeError):
+      field_type = type(current)
+    try:
+      node[name] = _typed(text, current, field_type)
+    except ValueError as e:
+      raise ValueError(f'{where}: {key}={text}: {e}') from None
+    except TypeError:
+      kind = getattr(field_type, '__name__', 'the field\'s type')
+      raise ValueError(f'{where}: {key}={text}: must be of type {kind}') from None
   return config
+
+
+def apply_arg(config, arg, presets, default=None):
+  """Applies a config arg: the preset it names (`default` if none) from `presets`
+  ({name: edit(config)}), then its key=value fields. ValueError for an unknown preset or field."""
+  preset, overrides = parse_arg(arg)
+  preset = preset or default
+  if preset:
+    if preset not in presets:
+      raise ValueError(f'config arg {preset!r}: allowed: {", ".join(sorted(presets))}')
+    presets[preset](config)
+  return apply_overrides(config, overrides, arg)
+
+
+def with_preset(config, arg, presets=None):
+  """Applies the config arg `arg`: a preset of DATA_PRESETS (or `presets`) and/or key=value
+  fields (None or '' keeps the defaults)."""
+  return apply_arg(config, arg, {**DATA_PRESETS, **(presets or {})})

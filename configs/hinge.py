@@ -9,8 +9,9 @@ from gan_jax.optimizers import OPTIMIZERS
 
 
 def get_config(arg=None):
-  c = common.with_preset(common.base('hinge'), arg)
+  preset, overrides = common.parse_arg(arg)
+  c = common.with_preset(common.base('hinge'), preset)
   c.model.d_sn = True
   c.optim.g = common.entry(OPTIMIZERS, 'adam', lr=2e-4, b1=0.5, b2=0.999)
   c.optim.d = common.entry(OPTIMIZERS, 'adam', lr=2e-4, b1=0.5, b2=0.999)
-  return c
+  return common.apply_overrides(c, overrides, arg)

@@ -1,6 +1,7 @@
 """2D Gaussian mixtures, the mode-collapse benchmark of VEEGAN / PacGAN.
 
   python -m experiments.main --config=configs/mixture_2d.py:grid25 --workdir=runs/grid25
+Config arg: a preset and/or key=value fields (`configs/mixture_2d.py:ring8,seed=3`).
 Presets: grid25 (default; 25 modes at {-4,-2,0,2,4}^2, std 0.05), ring8 (8 modes
 on a circle of radius 2, std 0.02). Defaults: non-saturating loss + R1 (0.1),
 z_dim 16, 3x128 MLPs (leaky-ReLU D), Adam 5e-4, batch 128, 50k steps run 100 per
@@ -15,11 +16,12 @@ from gan_jax.optimizers import OPTIMIZERS
 
 
 def get_config(arg=None):
-  arg = arg or 'grid25'
-  if arg not in ('grid25', 'ring8'):
-    raise ValueError(f'config arg {arg!r}: allowed: grid25, ring8')
+  preset, overrides = common.parse_arg(arg)
+  preset = preset or 'grid25'
+  if preset not in ('grid25', 'ring8'):
+    raise ValueError(f'config arg {preset!r}: allowed: grid25, ring8')
   c = common.base('non_saturating')
-  c.data = common.entry(DATASETS, arg)
+  c.data = common.entry(DATASETS, preset)
   c.model = common.entry(
       MODELS,
       'mlp',
@@ -41,4 +43,4 @@ def get_config(arg=None):
   c.checkpoint.every_steps = 10_000
   c.eval.every_steps = 10_000  # modes, high-quality share, reverse KL on 2,500 samples
   c.eval.num_samples = 2500
-  return c
+  return common.apply_overrides(c, overrides, arg)

@@ -24,11 +24,12 @@ from gan_jax.models import MODELS
 
 
 def get_config(arg=None):
-  arg = arg or 'mnist5k'
-  if arg not in DIGIT_SOURCES:
-    raise ValueError(f'config arg {arg!r}: allowed: {", ".join(DIGIT_SOURCES)}')
+  preset, overrides = common.parse_arg(arg)
+  preset = preset or 'mnist5k'
+  if preset not in DIGIT_SOURCES:
+    raise ValueError(f'config arg {preset!r}: allowed: {", ".join(DIGIT_SOURCES)}')
   c = common.base('non_saturating')
-  c.data = common.entry(DATASETS, 'stacked_mnist', digits=arg)
+  c.data = common.entry(DATASETS, 'stacked_mnist', digits=preset)
   c.model = common.entry(MODELS, 'sngan_cnn', z_dim=100)
   c.train.batch_size = 64
   c.train.num_steps = 100_000
@@ -37,4 +38,4 @@ def get_config(arg=None):
   c.eval.metrics = 'stacked_modes'
   c.eval.num_samples = 26_000
   c.checkpoint.every_steps = 5000
-  return c
+  return common.apply_overrides(c, overrides, arg)
