@@ -17,8 +17,9 @@ from absl import app, flags
 from ml_collections import config_flags
 
 from experiments.common import parse_flags, run_cli
-from gan_jax.errors import RunFailed
+from gan_jax.errors import RunFailed, UserError
 from gan_jax.train import train_and_evaluate
+from launch import distributed  # --coordinator_address, --num_processes, --process_id
 
 config_flags.DEFINE_config_file('config', None, 'Experiment config file[:arg].')
 flags.DEFINE_string('workdir', None, 'Where checkpoints, logs and samples go.')
@@ -43,6 +44,10 @@ def _on_signal(signum, frame):
 @run_cli
 def main(argv):
   del argv
+  try:
+    distributed.initialize_from_flags()  # several processes: one jax.distributed job
+  except ValueError as e:
+    raise UserError(str(e)) from None
   for sig in (signal.SIGTERM, signal.SIGINT):
     signal.signal(sig, _on_signal)
   try:

@@ -25,6 +25,7 @@ import ml_collections
 import numpy as np
 import orbax.checkpoint as ocp
 
+from gan_jax import multihost
 from gan_jax import workdir as run_folder
 from gan_jax.workdir import CHECKPOINT_DIR, CONFIG_FILE, DATA_FILE, UNFINISHED_MARK
 from gan_jax.workdir import write_atomically  # pylint: disable=unused-import (older imports)
@@ -171,7 +172,9 @@ def _warn(line):
 class Checkpoints:
   """Save / restore the state of one run; keeps the newest `keep` steps.
 
-  A writer first removes the folders of saves that never completed (`self.removed`).
+  A writer first removes the folders of saves that never completed (`self.removed`). With
+  several processes, every one makes the same calls (Orbax saves collectively); process 0
+  alone removes or renames folders while the others wait for it.
   """
 
   def __init__(self, workdir: str, keep: int = 3, read_only: bool = False):
@@ -180,7 +183,8 @@ class Checkpoints:
     if read_only:  # the options a read-only manager would override anyway
       options = ocp.CheckpointManagerOptions(read_only=True, create=False, save_interval_steps=0)
     else:
-      self.removed = self._remove_unfinished()
+      self.removed = self._remove_unfinished() if multihost.is_main_process() else []
+      multihost.wait_for_all('gan_jax_checkpoints_cleaned')
       options = ocp.CheckpointManagerOptions(
           max_to_keep=keep, create=True, enable_async_checkpointing=False
       )
@@ -227,7 +231,8 @@ class Checkpoints:
             step, args=ocp.args.StandardSave(state), custom_metadata=custom, force=True
         )
     except Exception as e:  # whatever the storage raised: the save did not happen
-      self._remove_unfinished(step)
+      if multihost.is_main_process():
+        self._remove_unfinished(step)
       self._manager.reload()
       raise SaveFailed(
           f'cannot save checkpoint step {step} in {self.directory}: {_first_line(e)}'
@@ -280,7 +285,10 @@ class Checkpoints:
     while os.path.exists(target):
       n += 1
       target = f'{source}{CORRUPT_SUFFIX}.{n}'
-    os.rename(source, target)
+    multihost.wait_for_all(f'gan_jax_set_aside_{step}_found')  # every process has checked it
+    if multihost.is_main_process():
+      os.rename(source, target)
+    multihost.wait_for_all(f'gan_jax_set_aside_{step}_done')
     self._manager.reload()
     return target
 

@@ -21,7 +21,7 @@ import jax
 import numpy as np
 from tensorboardX import SummaryWriter
 
-from gan_jax import checkpoint, sampling
+from gan_jax import checkpoint, multihost, sampling
 from gan_jax import workdir as run_folder
 from gan_jax.config import config_diff
 from gan_jax.evaluator import PeriodicEval
@@ -230,14 +230,15 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_
     else:
       last_saved, state, faults = None, exp.init_state(k_init), dict(NO_FAULTS)
     try:
-      checkpoint.save_config(workdir, config)
-      checkpoint.save_data_info(workdir, exp.source)
+      if multihost.is_main_process():  # the others write nothing but their checkpoint shards
+        checkpoint.save_config(workdir, config)
+        checkpoint.save_data_info(workdir, exp.source)
     except OSError as e:  # e.g. a full disk
       raise RunFailed(f'cannot write the config into {workdir}: {e}') from None
     train_step = build_train_step(
         config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh
     )
-    writer = SummaryWriter(workdir) if jax.process_index() == 0 else None
+    writer = SummaryWriter(workdir) if multihost.is_main_process() else None
     t = config.train
     on_nonfinite, reported = ON_NONFINITE[t.get('on_nonfinite', 'stop')], faults
 
