@@ -47,19 +47,6 @@ from absl import app, flags
 from gan_jax import workdir as run_folder
 from gan_jax.errors import UserError
 
-flags.DEFINE_string('config', None, 'Sweep file[:arg]: a config module with sweep(add, arg).')
-flags.DEFINE_string('workdir', None, 'Folder of the study: one subfolder per run.')
-flags.DEFINE_integer('parallel', 1, 'Runs at a time (local), or at most in the array (slurm).')
-flags.DEFINE_enum('backend', 'local', ['local', 'slurm'], 'Where the runs go.')
-flags.DEFINE_bool('dry_run', False, 'Print what would run (the sbatch script), start nothing.')
-flags.DEFINE_string('only', None, 'Only the runs whose name matches this glob (or substring).')
-flags.DEFINE_integer('gpus_per_run', 1, 'GPUs per run (local with GPUs; slurm: per node).')
-flags.DEFINE_integer('nodes_per_run', 1, 'slurm: nodes per run (one task per GPU on each).')
-flags.DEFINE_string('partition', None, 'slurm: partition.')
-flags.DEFINE_string('time', '24:00:00', 'slurm: time limit per run.')
-flags.DEFINE_integer('cpus_per_task', None, 'slurm: CPUs per task.')
-flags.DEFINE_string('python', sys.executable, 'Python that runs experiments.main.')
-flags.DEFINE_float('progress_every', 30.0, 'local: seconds between progress lines.')
 
 SWEEP_FILE = 'sweep.json'
 LOG_FILE = 'log.txt'
@@ -513,5 +500,23 @@ def _parse(argv):
     _fail(e)
 
 
+def define_flags():
+  """The command line's flags (defined on demand: the module's functions are importable)."""
+  flags.DEFINE_string('config', None, 'Sweep file[:arg]: a config module with sweep(add, arg).')
+  flags.DEFINE_string('workdir', None, 'Folder of the study: one subfolder per run.')
+  flags.DEFINE_integer('parallel', 1, 'Runs at a time (local), or at most in the array (slurm).')
+  flags.DEFINE_enum('backend', 'local', ['local', 'slurm'], 'Where the runs go.')
+  flags.DEFINE_bool('dry_run', False, 'Print what would run (the sbatch script), start nothing.')
+  flags.DEFINE_string('only', None, 'Only the runs whose name matches this glob (or substring).')
+  flags.DEFINE_integer('gpus_per_run', 1, 'GPUs per run (local with GPUs; slurm: per node).')
+  flags.DEFINE_integer('nodes_per_run', 1, 'slurm: nodes per run (one task per GPU on each).')
+  flags.DEFINE_string('partition', None, 'slurm: partition.')
+  flags.DEFINE_string('time', '24:00:00', 'slurm: time limit per run.')
+  flags.DEFINE_integer('cpus_per_task', None, 'slurm: CPUs per task.')
+  flags.DEFINE_string('python', sys.executable, 'Python that runs experiments.main.')
+  flags.DEFINE_float('progress_every', 30.0, 'local: seconds between progress lines.')
+
+
 if __name__ == '__main__':
+  define_flags()
   app.run(lambda argv: sys.exit(main(argv)), flags_parser=_parse)
