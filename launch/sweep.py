@@ -386,12 +386,13 @@ def run_local(runs, config_file, root, parallel, gpus_per_run, python, progress_
 
 def sbatch_script(runs, config_file, root, parallel, python, partition, gpus_per_run,
                   nodes_per_run, time_limit, cpus_per_task=None, job_name='gan_jax'):
-  """A job array with one task per run; each runs experiments.main with one task per GPU."""
+  """A job array with one task per run (at most `parallel` at once; None: no cap); each runs
+  experiments.main with one task per GPU of its nodes."""
   root = os.path.abspath(root)
   lines = [
       '#!/bin/bash',
       f'#SBATCH --job-name={job_name}',
-      f'#SBATCH --array=0-{len(runs) - 1}%{parallel}',
+      f'#SBATCH --array=0-{len(runs) - 1}' + (f'%{parallel}' if parallel else ''),
       f'#SBATCH --nodes={nodes_per_run}',
       f'#SBATCH --ntasks-per-node={max(gpus_per_run, 1)}',
   ]
@@ -465,7 +466,8 @@ def main(argv):
       print(f'All {len(runs)} runs are finished.')
       return 0
     script = sbatch_script(
-        todo, config_file, root, f.parallel, f.python, f.partition,
+        todo, config_file, root, f.parallel if f['parallel'].present else None, f.python,
+        f.partition,
         f.gpus_per_run, f.nodes_per_run, f.time, f.cpus_per_task,
         job_name=f'gan_jax-{os.path.basename(os.path.abspath(root))}',
     )

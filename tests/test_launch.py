@@ -1,0 +1,289 @@
+"""launch/: sweeps end to end (local backend, rerun, resume after Ctrl-C, a failing run, bad
+input), the report, the Slurm script, and a real two-process jax.distributed run.
+
+Every process shares one persistent compilation cache, so that each step function compiles once.
+"""
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from absl import flags
+
+from gan_jax import checkpoint, workdir
+from launch import report, sweep
+from tests.conftest import ROOT
+
+TINY_SWEEP = """
+from configs import common, mixture_2d
+
+def get_config(arg=None):
+  preset, overrides = common.parse_arg(arg)
+  c = mixture_2d.get_config(preset or 'ring8')
+  c.model.g_hidden = (16, 16)
+  c.model.d_hidden = (16, 16)
+  c.train.update(dict(num_steps=40, batch_size=16, log_every=10, sample_every=40,
+                      steps_per_call=10, num_samples=64))
+  c.checkpoint.every_steps = 20
+  c.eval.every_steps = 20
+  c.eval.num_samples = 200
+  return common.apply_overrides(c, overrides, arg)
+
+def sweep(add, arg=None):
+  {body}
+"""
+
+THREE_BY_TWO = """for loss in ('non_saturating', 'hinge', 'least_squares'):
+    for seed in (0, 1):
+      add(**{'loss.name': loss, 'seed': seed})"""
+
+
+@pytest.fixture(scope='module')
+def env(tmp_path_factory):
+  cache = str(tmp_path_factory.mktemp('jax_cache'))
+  return {
+      **os.environ,
+      'PYTHONPATH': ROOT,
+      'JAX_PLATFORMS': 'cpu',
+      'JAX_COMPILATION_CACHE_DIR': cache,
+      'JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS': '0',
+  }
+
+
+def sweep_file(folder, body, name='tiny_sweep.py'):
+  path = folder / name
+  path.write_text(TINY_SWEEP.format(body=body))
+  return str(path)
+
+
+def launch(args, env, timeout=600):
+  return subprocess.run(
+      [sys.executable, '-m', 'launch.sweep', *args],
+      cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+  )
+
+
+def final_arrays(run):
+  """The arrays of a run's newest checkpoint, read without building its models."""
+  import orbax.checkpoint as ocp  # pylint: disable=g-import-not-at-top
+
+  step = workdir.checkpoint_steps(run)[-1]
+  with ocp.StandardCheckpointer() as reader:
+    state = reader.restore(os.path.join(run, workdir.CHECKPOINT_DIR, str(step), 'default'))
+  import jax  # pylint: disable=g-import-not-at-top
+
+  leaves = jax.tree_util.tree_flatten_with_path(state)[0]
+  return step, {checkpoint.leaf_name(p): np.asarray(x) for p, x in leaves}
+
+
+@pytest.fixture(scope='module')
+def tiny_sweep(tmp_path_factory, env):
+  """The 3 x 2 tiny sweep run with --parallel=2: (root, CompletedProcess)."""
+  folder = tmp_path_factory.mktemp('sweep')
+  config = sweep_file(folder, THREE_BY_TWO)
+  root = str(folder / 'runs')
+  result = launch([f'--config={config}', f'--workdir={root}', '--parallel=2'], env)
+  return config, root, result
+
+
+def test_a_tiny_sweep_runs_end_to_end_then_the_report_and_a_rerun_skips(tiny_sweep, env):
+  config, root, result = tiny_sweep
+  assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+  names = [f'loss={l},seed={s}' for l in ('non_saturating', 'hinge', 'least_squares') for s in (0, 1)]
+  record = json.load(open(os.path.join(root, sweep.SWEEP_FILE)))
+  assert [r['name'] for r in record['runs']] == names
+  assert record['runs'][2]['overrides'] == {'loss.name': 'hinge', 'seed': 0}
+  for name in names:
+    assert workdir.is_finished(os.path.join(root, name)), name
+    assert list(workdir.read_results(os.path.join(root, name))) == [20, 40]
+  assert '6/6 done, 0 running, 0 failed' in result.stdout
+
+  report.report(root, no_eval=True)
+  rows = list(csv.DictReader(open(os.path.join(root, 'results.csv'))))
+  assert [r['name'] for r in rows] == names
+  assert {r['final_step'] for r in rows} == {'40'} and rows[3]['seed'] == '1'
+  assert rows[0]['loss.name'] == 'non_saturating' and 'modes.reverse_kl' in rows[0]
+  table = open(os.path.join(root, 'results.md')).read()
+  assert '## ring8' in table and '| loss=hinge | 2 |' in table and 'modes.modes' in table
+  for kind in ('metrics', 'losses', 'samples'):
+    assert os.path.getsize(os.path.join(root, f'{kind}_ring8.png')) > 1000
+
+  again = launch([f'--config={config}', f'--workdir={root}', '--parallel=2'], env)
+  assert again.returncode == 0, again.stderr
+  assert '6 of 6 runs already finished: skipped' in again.stdout
+  assert '[sweep] start' not in again.stdout
+
+
+def test_a_failing_run_is_reported_while_the_others_finish(tmp_path, env):
+  body = """add(**{'seed': 0})
+  add(**{'seed': 1, 'optim.d.lr': 1e30, 'optim.g.lr': 1e30})"""
+  config = sweep_file(tmp_path, body)
+  root = str(tmp_path / 'runs')
+  result = launch([f'--config={config}', f'--workdir={root}', '--parallel=2'], env)
+  assert result.returncode == 1, result.stdout + result.stderr
+  assert workdir.is_finished(os.path.join(root, 'seed=0'))
+  assert not workdir.is_finished(os.path.join(root, 'seed=1,d.lr=1e+30,g.lr=1e+30'))
+  assert '[sweep] failed: seed=1,d.lr=1e+30,g.lr=1e+30 (exit 1)' in result.stdout
+  assert 'error: step' in result.stdout.split('[sweep] failed:')[1]  # the tail of its log
+  assert '1 failed' in result.stdout
+
+
+def test_ctrl_c_saves_and_the_rerun_resumes_bit_identical(tmp_path, env):
+  body = """add(**{'train.num_steps': 3000, 'train.log_every': 100, 'train.sample_every': 0,
+         'checkpoint.every_steps': 100, 'eval.every_steps': 0})"""
+  config = sweep_file(tmp_path, body)
+  root = str(tmp_path / 'runs')
+  (only_run,) = sweep.expand(sweep.load_module(config)[0], None)
+  name = only_run.name
+  args = [f'--config={config}', f'--workdir={root}', '--parallel=1']
+  reference = subprocess.Popen(  # the same run uninterrupted, meanwhile
+      [sys.executable, '-m', 'experiments.main', f'--config={config}:{only_run.arg}',
+       f'--workdir={tmp_path}/ref'],
+      cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+  )
+  proc = subprocess.Popen(
+      [sys.executable, '-m', 'launch.sweep', *args], cwd=ROOT, env=env,
+      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+  )
+  run = os.path.join(root, name)
+  deadline = time.time() + 300
+  while not workdir.checkpoint_steps(run) and time.time() < deadline and proc.poll() is None:
+    time.sleep(0.05)
+  proc.send_signal(signal.SIGINT)
+  out, _ = proc.communicate(timeout=300)
+  assert proc.returncode == 130, out
+  stopped_at = workdir.checkpoint_steps(run)[-1]
+  assert stopped_at < 3000, 'the run ended before the signal: make it longer'
+  assert 'Stopped at step' in open(os.path.join(run, sweep.LOG_FILE)).read()
+  assert 'stopped ' + name in out and 'rerun the same command' in out
+
+  again = launch(args, env)
+  assert again.returncode == 0, again.stdout + again.stderr
+  assert f'Resumed from {run} at step {stopped_at}' in open(os.path.join(run, sweep.LOG_FILE)).read()
+  assert reference.wait(timeout=300) == 0
+  step, resumed = final_arrays(run)
+  ref_step, uninterrupted = final_arrays(str(tmp_path / 'ref'))
+  assert step == ref_step == 3000
+  assert resumed.keys() == uninterrupted.keys()
+  for key in resumed:
+    np.testing.assert_array_equal(resumed[key], uninterrupted[key], err_msg=key)
+
+
+def test_the_slurm_dry_run_prints_an_array_with_resources_and_writes_nothing(tmp_path, env):
+  config = sweep_file(tmp_path, THREE_BY_TWO)
+  root = str(tmp_path / 'slurm_runs')
+  result = launch(
+      [f'--config={config}', f'--workdir={root}', '--backend=slurm', '--dry_run', '--parallel=3',
+       '--partition=gpu', '--gpus_per_run=4', '--nodes_per_run=2', '--time=2:00:00'],
+      env,
+  )
+  assert result.returncode == 0, result.stderr
+  script = result.stdout
+  for line in ('#SBATCH --array=0-5%3', '#SBATCH --partition=gpu', '#SBATCH --nodes=2',
+               '#SBATCH --ntasks-per-node=4', '#SBATCH --gpus-per-task=1',
+               '#SBATCH --time=2:00:00', 'exec srun'):
+    assert line in script, line
+  assert script.count('-m experiments.main') == 6
+  assert f'--workdir={root}/loss=hinge,seed=1' in script
+  assert not os.path.exists(root)
+
+
+@pytest.fixture(scope='module')
+def parse():
+  """Runs launch.sweep.main in this process with the given flags: (exit code, stdout, stderr)."""
+  if 'parallel' not in flags.FLAGS:
+    sweep.define_flags()
+
+  def run(args, capsys):
+    flags.FLAGS.unparse_flags()
+    flags.FLAGS(['launch.sweep', *args])
+    try:
+      code = sweep.main(['launch.sweep'])
+    except SystemExit as e:
+      code = e.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+  return run
+
+
+def test_bad_input_is_one_error_line_exit_2_and_nothing_written(tmp_path, parse, capsys):
+  good = sweep_file(tmp_path, THREE_BY_TWO)
+  unknown_field = sweep_file(tmp_path, "add(**{'train.nope': 1, 'seed': 0})", 'unknown.py')
+  bad_value = sweep_file(
+      tmp_path, "add(seed=0)\n  add(**{'loss.name': 'wgan', 'seed': 1})", 'bad_value.py'
+  )
+  no_sweep = tmp_path / 'no_sweep.py'
+  no_sweep.write_text('def get_config(arg=None):\n  return None\n')
+  a_file = tmp_path / 'a_file'
+  a_file.write_text('')
+  root = str(tmp_path / 'runs')
+  cases = [
+      ([f'--config={tmp_path}/missing.py', f'--workdir={root}'], 'no such sweep file'),
+      ([f'--config={no_sweep}', f'--workdir={root}'], 'defines no sweep()'),
+      ([f'--config={unknown_field}', f'--workdir={root}'], 'unknown field train.nope'),
+      ([f'--config={bad_value}', f'--workdir={root}'], "run loss=wgan,seed=1: config.loss.name='wgan'"),
+      ([f'--config={good}', f'--workdir={a_file}/runs'], 'is a file, not a folder'),
+      ([f'--config={good}', f'--workdir={root}', '--parallel=0'], '--parallel=0: must be >= 1'),
+      ([f'--config={good}', f'--workdir={root}', '--only=nothing'], '--only=nothing: matches none'),
+  ]
+  for args, message in cases:
+    code, out, err = parse(args, capsys)
+    assert code == 2, (args, out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('error: ') and message in lines[0], (args, err)
+    assert not os.path.exists(root), args
+
+
+def free_port():
+  with socket.socket() as s:
+    s.bind(('127.0.0.1', 0))
+    return s.getsockname()[1]
+
+
+MULTI_CONFIG = """
+from tests.test_reliability import mini_config
+
+def get_config(arg=None):
+  c = mini_config(num_steps=10)
+  c.train.sample_every = 10
+  return c
+"""
+
+
+def test_two_processes_train_like_one_with_four_devices_and_only_process_0_writes(tmp_path, env):
+  config = tmp_path / 'multi.py'
+  config.write_text(MULTI_CONFIG)
+  port, procs = free_port(), []
+  for pid in (0, 1):
+    procs.append(subprocess.Popen(
+        [sys.executable, '-m', 'experiments.main', f'--config={config}',
+         f'--workdir={tmp_path}/two', f'--coordinator_address=127.0.0.1:{port}',
+         '--num_processes=2', f'--process_id={pid}'],
+        cwd=ROOT, env={**env, 'JAX_NUM_CPU_DEVICES': '2'},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    ))
+  one = subprocess.run(
+      [sys.executable, '-m', 'experiments.main', f'--config={config}', f'--workdir={tmp_path}/one'],
+      cwd=ROOT, env={**env, 'XLA_FLAGS': '--xla_force_host_platform_device_count=4'},
+      capture_output=True, text=True, timeout=600,
+  )
+  assert one.returncode == 0, one.stderr[-3000:]
+  outs = [p.communicate(timeout=600)[0] for p in procs]
+  assert [p.returncode for p in procs] == [0, 0], outs[0][-2000:] + outs[1][-2000:]
+  step, two = final_arrays(str(tmp_path / 'two'))
+  _, four = final_arrays(str(tmp_path / 'one'))
+  assert step == 10 and two.keys() == four.keys() and len(two) > 10
+  for key in two:
+    np.testing.assert_allclose(two[key], four[key], rtol=1e-5, atol=1e-6, err_msg=key)
+  written = sorted(os.listdir(tmp_path / 'two'))
+  assert len([n for n in written if n.startswith('events.out.tfevents')]) == 1  # process 0's
+  assert os.listdir(tmp_path / 'two' / 'samples') == ['step_00000010.png']
+  assert {'config.json', 'data.json', 'checkpoints', 'samples'} <= set(written)
