@@ -343,7 +343,7 @@ def run_local(runs, config_file, root, parallel, gpus_per_run, python, progress_
 
   last = time.time()
   try:
-    while queue or running:
+    while running or (queue and not received):
       while queue and free and not received:
         run = queue.pop(0)
         child = Child(run, run.command(python, config_file, root), free.pop(0), root)
@@ -376,7 +376,7 @@ def run_local(runs, config_file, root, parallel, gpus_per_run, python, progress_
   for name, code, log in failed:
     print(f'[sweep] failed: {name} (exit {code}), {log}:\n{log_tail(log)}', flush=True)
   if received:
-    print(f'[sweep] interrupted: rerun the same command to resume', flush=True)
+    print('[sweep] interrupted: rerun the same command to resume', flush=True)
     return 128 + received[0]
   return 1 if failed else 0
 
