@@ -519,6 +519,14 @@ def define_flags():
   flags.DEFINE_float('progress_every', 30.0, 'local: seconds between progress lines.')
 
 
+def _main(argv):
+  try:
+    sys.exit(main(argv))
+  except KeyboardInterrupt:  # before the runs started (the loop forwards signals itself)
+    print('[sweep] interrupted before any run started', file=sys.stderr)
+    sys.exit(130)
+
+
 if __name__ == '__main__':
   define_flags()
-  app.run(lambda argv: sys.exit(main(argv)), flags_parser=_parse)
+  app.run(_main, flags_parser=_parse)

@@ -71,16 +71,13 @@ def launch(args, env, timeout=600):
 
 
 def final_arrays(run):
-  """The arrays of a run's newest checkpoint, read without building its models."""
-  import orbax.checkpoint as ocp  # pylint: disable=g-import-not-at-top
+  """(step, {name: array}) of a run's newest checkpoint, restored onto this process's device."""
+  from gan_jax.experiment import build_experiment  # pylint: disable=g-import-not-at-top
 
+  exp = build_experiment(workdir.read_config(run), num_devices=1)
   step = workdir.checkpoint_steps(run)[-1]
-  with ocp.StandardCheckpointer() as reader:
-    state = reader.restore(os.path.join(run, workdir.CHECKPOINT_DIR, str(step), 'default'))
-  import jax  # pylint: disable=g-import-not-at-top
-
-  leaves = jax.tree_util.tree_flatten_with_path(state)[0]
-  return step, {checkpoint.leaf_name(p): np.asarray(x) for p, x in leaves}
+  state = checkpoint.Checkpoints(run, read_only=True).restore(exp.abstract_state, step)
+  return step, checkpoint.host_arrays(state)
 
 
 @pytest.fixture(scope='module')
@@ -114,6 +111,14 @@ def test_a_tiny_sweep_runs_end_to_end_then_the_report_and_a_rerun_skips(tiny_swe
   assert '## ring8' in table and '| loss=hinge | 2 |' in table and 'modes.modes' in table
   for kind in ('metrics', 'losses', 'samples'):
     assert os.path.getsize(os.path.join(root, f'{kind}_ring8.png')) > 1000
+
+  lost = os.path.join(root, names[0], 'eval', '40.json')
+  os.remove(lost)  # a run without results at its final step: --no_eval names it, else evaluated
+  report.report(root, no_eval=True)
+  assert f'Runs without metrics: {names[0]}' in open(os.path.join(root, 'results.md')).read()
+  report.report(root, python=sys.executable)
+  assert os.path.isfile(lost) and 'Runs without metrics' not in open(
+      os.path.join(root, 'results.md')).read()
 
   again = launch([f'--config={config}', f'--workdir={root}', '--parallel=2'], env)
   assert again.returncode == 0, again.stderr
