@@ -292,3 +292,42 @@ def test_two_processes_train_like_one_with_four_devices_and_only_process_0_write
   assert len([n for n in written if n.startswith('events.out.tfevents')]) == 1  # process 0's
   assert os.listdir(tmp_path / 'two' / 'samples') == ['step_00000010.png']
   assert {'config.json', 'data.json', 'checkpoints', 'samples'} <= set(written)
+
+
+def test_run_names_are_short_stable_and_values_read_back():
+  runs = sweep.expand(
+      type('M', (), {'sweep': staticmethod(lambda add, arg: [
+          add(config_arg='ring8', **{'loss.name': 'hinge', 'reg.r1': 0.0, 'seed': 1}),
+          add(config_arg='ring8', **{'loss.name': 'hinge', 'model.g_hidden': (64, 64),
+                                     'optim.d.lr': 1e-4, 'optim.g.lr': 2e-4, 'seed': 1}),
+      ])})(),
+      None,
+  )
+  assert runs[0].name == 'ring8,loss=hinge,r1=0.0,seed=1'
+  assert runs[0].arg == 'ring8,loss.name=hinge,reg.r1=0.0,seed=1'
+  assert runs[1].name == 'ring8,loss=hinge,g_hidden=(64,64),d.lr=0.0001,g.lr=0.0002,seed=1'
+  from configs import common, mixture_2d  # pylint: disable=g-import-not-at-top
+
+  c = mixture_2d.get_config(runs[1].arg)
+  assert c.model.g_hidden == (64, 64) and c.optim.d.lr == 1e-4 and c.data.name == 'ring8'
+  from configs import nsgan  # pylint: disable=g-import-not-at-top
+
+  arg = f"fashion_mnist_idx,data.data_dir={sweep.format_value('/x,y=z')}"
+  assert common.parse_arg(arg) == ('fashion_mnist_idx', {'data.data_dir': "'/x,y=z'"})
+  assert nsgan.get_config(arg).data.data_dir == '/x,y=z'
+
+
+def test_the_multi_process_launcher_is_detected_from_the_environment():
+  from launch import distributed  # pylint: disable=g-import-not-at-top
+
+  assert distributed.launcher({}) is None
+  assert distributed.launcher({'SLURM_JOB_ID': '1', 'SLURM_NTASKS': '1', 'SLURM_STEP_ID': '0'}) is None
+  assert distributed.launcher({'SLURM_JOB_ID': '1', 'SLURM_STEP_ID': '0',
+                               'SLURM_STEP_NUM_TASKS': '8'}) == 'slurm'
+  assert distributed.launcher({'SLURM_JOB_ID': '1', 'SLURM_NTASKS': '8'}) is None  # batch script
+  assert distributed.launcher({'TPU_WORKER_HOSTNAMES': 'a,b'}) == 'tpu'
+  assert distributed.check_flags(None, None, None) is None
+  assert distributed.check_flags('h:1', 2, 1) == ('h:1', 2, 1)
+  for bad in (('h:1', 2, None), ('h:1', 2, 2), ('h', 2, 0)):
+    with pytest.raises(ValueError):
+      distributed.check_flags(*bad)
