@@ -375,7 +375,8 @@ def plot_samples(variants, path):
 
 def report(root, metrics=None, no_eval=False, python=sys.executable):
   """Writes results.csv, results.md and the plots into `root`; returns the runs read."""
-  runs = [RunData(root, *r) for r in find_runs(root)]
+  every = [RunData(root, *r) for r in find_runs(root)]
+  runs = [r for r in every if r.status != 'missing']  # those never started: named at the end
   if not no_eval:
     evaluate_missing(runs, python)
   found = []
@@ -397,9 +398,10 @@ def report(root, metrics=None, no_eval=False, python=sys.executable):
   missing = [r for r in runs if r.status == 'finished' and not r.metrics]
   if missing:
     text += '\nRuns without metrics: ' + ', '.join(r.name for r in missing) + '\n'
-  not_run = [r for r in runs if r.status == 'missing']
+  not_run = [r for r in every if r.status == 'missing']
   if not_run:
-    text += '\nRuns not started: ' + ', '.join(r.name for r in not_run) + '\n'
+    names = ', '.join(r.name for r in not_run[:10]) + (', ...' if len(not_run) > 10 else '')
+    text += f'\nRuns not started ({len(not_run)}): {names}\n'
   run_folder.write_atomically(os.path.join(root, 'results.md'), text)
   return runs
 
@@ -415,8 +417,11 @@ def main(argv):
       raise UserError(f'--workdir={f.workdir}: no such folder')
     if not os.access(f.workdir, os.W_OK):
       raise UserError(f'--workdir={f.workdir}: is not writable')
-    if not find_runs(f.workdir):
+    found = find_runs(f.workdir)
+    if not found:
       raise UserError(f'--workdir={f.workdir}: no runs (no sweep.json, no run folders)')
+    if not any(os.path.isfile(os.path.join(f.workdir, r[0], run_folder.CONFIG_FILE)) for r in found):
+      raise UserError(f'--workdir={f.workdir}: none of its {len(found)} runs has started')
   except UserError as e:
     _fail(e)
   runs = report(f.workdir, f.metric, f.no_eval, f.python)
