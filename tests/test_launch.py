@@ -90,6 +90,7 @@ def tiny_sweep(tmp_path_factory, env):
   return config, root, result
 
 
+@pytest.mark.slow
 def test_a_tiny_sweep_runs_end_to_end_then_the_report_and_a_rerun_skips(tiny_sweep, env):
   config, root, result = tiny_sweep
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -126,6 +127,7 @@ def test_a_tiny_sweep_runs_end_to_end_then_the_report_and_a_rerun_skips(tiny_swe
   assert '[sweep] start' not in again.stdout
 
 
+@pytest.mark.slow
 def test_a_failing_run_is_reported_while_the_others_finish(tmp_path, env):
   body = """add(**{'seed': 0})
   add(**{'seed': 1, 'optim.d.lr': 1e30, 'optim.g.lr': 1e30})"""
@@ -140,6 +142,7 @@ def test_a_failing_run_is_reported_while_the_others_finish(tmp_path, env):
   assert '1 failed' in result.stdout
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_and_the_rerun_resumes_bit_identical(tmp_path, env):
   body = """add(**{'train.num_steps': 3000, 'train.log_every': 100, 'train.sample_every': 0,
          'checkpoint.every_steps': 100, 'eval.every_steps': 0})"""
@@ -263,6 +266,7 @@ def get_config(arg=None):
 """
 
 
+@pytest.mark.slow
 def test_two_processes_train_like_one_with_four_devices_and_only_process_0_writes(tmp_path, env):
   config = tmp_path / 'multi.py'
   config.write_text(MULTI_CONFIG)
