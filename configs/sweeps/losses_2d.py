@@ -9,7 +9,9 @@ default of configs/mixture_2d.py), no R1 (the plain game)} x 5 seeds = 140 runs 
 configs/mixture_2d.py, shortened to STEPS steps so that the study fits a 2-core CPU: every run uses
 the same models (3x128 MLPs), optimizer (Adam 5e-4, betas 0.5 / 0.9), batch (128) and one D step
 per G step. The `modes` metric (modes captured, high-quality share, reverse KL on 2,500 samples)
-is computed every EVAL_EVERY steps. Config arg: `ring8` or `grid25` runs that dataset only; the
+is computed every EVAL_EVERY steps. Cost: the costliest variant (wasserstein + GP with R1) took
+28.7 CPU-seconds for its 10k steps on one core (95 s of wall time on this 2-core VM while other
+jobs loaded it); four hinge runs took 199 s with --parallel=2 under the same load. Config arg: `ring8` or `grid25` runs that dataset only; the
 base config (get_config) takes mixture_2d's config args.
 """
 
