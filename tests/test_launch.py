@@ -144,8 +144,8 @@ def test_a_failing_run_is_reported_while_the_others_finish(tmp_path, env):
 
 @pytest.mark.slow
 def test_ctrl_c_saves_and_the_rerun_resumes_bit_identical(tmp_path, env):
-  body = """add(**{'train.num_steps': 3000, 'train.log_every': 100, 'train.sample_every': 0,
-         'checkpoint.every_steps': 100, 'eval.every_steps': 0})"""
+  body = """add(**{'train.num_steps': 6000, 'train.log_every': 500, 'train.sample_every': 0,
+         'checkpoint.every_steps': 500, 'eval.every_steps': 0})"""
   config = sweep_file(tmp_path, body)
   root = str(tmp_path / 'runs')
   (only_run,) = sweep.expand(sweep.load_module(config)[0], None)
@@ -168,7 +168,7 @@ def test_ctrl_c_saves_and_the_rerun_resumes_bit_identical(tmp_path, env):
   out, _ = proc.communicate(timeout=300)
   assert proc.returncode == 130, out
   stopped_at = workdir.checkpoint_steps(run)[-1]
-  assert stopped_at < 3000, 'the run ended before the signal: make it longer'
+  assert stopped_at < 6000, 'the run ended before the signal: make it longer'
   assert 'Stopped at step' in open(os.path.join(run, sweep.LOG_FILE)).read()
   assert 'stopped ' + name in out and 'rerun the same command' in out
 
@@ -178,7 +178,7 @@ def test_ctrl_c_saves_and_the_rerun_resumes_bit_identical(tmp_path, env):
   assert reference.wait(timeout=300) == 0
   step, resumed = final_arrays(run)
   ref_step, uninterrupted = final_arrays(str(tmp_path / 'ref'))
-  assert step == ref_step == 3000
+  assert step == ref_step == 6000
   assert resumed.keys() == uninterrupted.keys()
   for key in resumed:
     np.testing.assert_array_equal(resumed[key], uninterrupted[key], err_msg=key)
