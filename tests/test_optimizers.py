@@ -29,9 +29,7 @@ def _updates(tx, steps=5):
   params = {'w': jnp.linspace(-1.0, 1.0, 12).reshape(3, 4), 'b': jnp.ones(4)}
   state = tx.init(params)
   for i in range(steps):
-    grads = jax.tree_util.tree_map(
-        lambda p, i=i: jnp.sin(3.0 * p + i) + 0.1 * i, params
-    )
+    grads = jax.tree_util.tree_map(lambda p, i=i: jnp.sin(3.0 * p + i) + 0.1 * i, params)
     updates, state = tx.update(grads, state, params)
     params = optax.apply_updates(params, updates)
   return params
@@ -58,7 +56,9 @@ def test_schedule_values(decay_to):
   cosine = learning_rate(lr, 'cosine', steps, decay_to)
   for t in (0, 1, 250, 500, 999, 1000, 1500, 5000):
     frac = min(t, steps) / steps
-    np.testing.assert_allclose(linear(t), lr * (1 - (1 - decay_to) * frac), rtol=1e-6, atol=lr * 1e-6)
+    np.testing.assert_allclose(
+        linear(t), lr * (1 - (1 - decay_to) * frac), rtol=1e-6, atol=lr * 1e-6
+    )
     np.testing.assert_allclose(
         cosine(t),
         lr * (decay_to + (1 - decay_to) * (1 + math.cos(math.pi * frac)) / 2),
