@@ -10,6 +10,7 @@ import ml_collections
 
 from gan_jax.config import registry_fields
 from gan_jax.data import DATASETS
+from gan_jax.losses import LOSSES
 from gan_jax.models import MODELS
 from gan_jax.optimizers import OPTIMIZERS
 from gan_jax.regularizers import PENALTIES
@@ -35,18 +36,23 @@ def entry(registry, name, **overrides):
   return ml_collections.ConfigDict({'name': name, **fields, **overrides})
 
 
-def base(loss: str) -> ml_collections.ConfigDict:
-  """Defaults: 5,000 real MNIST digits (offline), the MLP pair, Adam, 1 D step."""
+def base(loss: str, **loss_fields) -> ml_collections.ConfigDict:
+  """Defaults: 5,000 real MNIST digits (offline), the MLP pair, Adam, 1 D step.
+
+  `loss` names a LOSSES entry; all its fields are spelled out (`loss_fields` override them).
+  """
   c = ml_collections.ConfigDict()
   c.seed = 0
   c.data = entry(DATASETS, 'mnist5k')
   c.model = entry(
       MODELS, 'mlp', z_dim=64, g_hidden=(256, 512), d_hidden=(512, 256), d_activation='leaky_relu'
   )
-  c.loss = ml_collections.ConfigDict({'name': loss})
+  c.model.pack = 1  # PacGAN: D sees this many samples at once (read by the step, not the model)
+  c.loss = entry(LOSSES, loss, **loss_fields)
   c.reg = ml_collections.ConfigDict(
       {**{n: 0.0 for n in PENALTIES}, 'clip': 0.0, 'instance_noise': 0.0, 'instance_noise_steps': 0}
   )
+  c.reg.diffaugment = ''  # DiffAugment policy (images only), e.g. 'color,translation,cutout'
   c.optim = ml_collections.ConfigDict(
       {
           'g': entry(OPTIMIZERS, 'adam', lr=2e-4, b1=0.5, b2=0.999),
@@ -64,6 +70,7 @@ def base(loss: str) -> ml_collections.ConfigDict:
           num_samples=64,
           steps_per_call=1,
           on_nonfinite='stop',  # or 'skip': leave out (and count) updates that are not finite
+          unroll_steps=0,  # unrolled GAN: G's loss against D after this many differentiable D steps
       )
   )
   c.checkpoint = ml_collections.ConfigDict(dict(every_steps=1000, keep=3))

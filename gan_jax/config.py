@@ -9,12 +9,18 @@ import inspect
 
 from gan_jax.checks import FieldError, check_number
 from gan_jax.data import DATASETS
-from gan_jax.losses import LOSSES
+from gan_jax.diffaugment import parse_policy
+from gan_jax.losses import LOSSES, build_loss
 from gan_jax.models import MODELS
 from gan_jax.optimizers import OPTIMIZERS
+from gan_jax.packing import check_pack
 from gan_jax.regularizers import PENALTIES
 
 REG_FIELDS = (*PENALTIES, 'clip', 'instance_noise', 'instance_noise_steps')
+# Optional fields (absent in older configs) and the value their absence means.
+OPTIONAL_DEFAULTS = {'model.pack': 1, 'train.unroll_steps': 0, 'reg.diffaugment': ''}
+# model.* fields that the step reads, not the model builder.
+STEP_MODEL_FIELDS = ('pack',)
 TRAIN_FIELDS = (
     'num_steps',
     'batch_size',
@@ -61,6 +67,17 @@ def entry_fields(section):
   return {k: v for k, v in section.items() if k != 'name'}
 
 
+def model_fields(section):
+  """The `config.model` fields its builder takes (without `name` and the step's `pack`)."""
+  return {k: v for k, v in entry_fields(section).items() if k not in STEP_MODEL_FIELDS}
+
+
+def optional(config, field):
+  """config.<field> ('section.key'), or the value its absence means (OPTIONAL_DEFAULTS)."""
+  section, key = field.split('.')
+  return config[section].get(key, OPTIONAL_DEFAULTS[field])
+
+
 def _check_keys(prefix, section, allowed, required=()):
   for key in section.keys():
     if key not in allowed:
@@ -74,11 +91,11 @@ def _check_keys(prefix, section, allowed, required=()):
       raise ConfigError(f'config.{prefix}.{key}: missing; required: {", ".join(required)}')
 
 
-def _check_entry(prefix, section, registry):
+def _check_entry(prefix, section, registry, extra=()):
   name = section.get('name')
   if name not in registry:
     _fail(f'{prefix}.name', name, f'allowed: {", ".join(sorted(registry))}')
-  _check_keys(prefix, section, ('name', *registry_fields(registry[name])))
+  _check_keys(prefix, section, ('name', *registry_fields(registry[name]), *extra))
 
 
 def _check_number(field, value, **bounds):
@@ -93,15 +110,19 @@ def validate(config, num_devices: int) -> None:
       _fail(section, None, 'missing section')
   _check_number('seed', config.seed, integer=True, low=0)
   _check_entry('data', config.data, DATASETS)
-  _check_entry('model', config.model, MODELS)
-  if config.loss.get('name') not in LOSSES:
-    _fail('loss.name', config.loss.get('name'), f'allowed: {", ".join(LOSSES)}')
-  _check_keys('loss', config.loss, ('name',))
+  _check_entry('model', config.model, MODELS, extra=STEP_MODEL_FIELDS)
+  _check_number('model.pack', optional(config, 'model.pack'), integer=True, low=1)
+  _check_entry('loss', config.loss, LOSSES)
+  try:
+    build_loss(config.loss)  # pure and cheap: the builder checks its fields' values
+  except ConfigError as e:
+    raise ConfigError(f'config.loss.{e}') from None
 
-  _check_keys('reg', config.reg, REG_FIELDS, required=REG_FIELDS)
+  _check_keys('reg', config.reg, (*REG_FIELDS, 'diffaugment'), required=REG_FIELDS)
   for name in REG_FIELDS:
     _check_number(f'reg.{name}', config.reg[name], low=0)
   _check_number('reg.instance_noise_steps', config.reg.instance_noise_steps, integer=True, low=0)
+  parse_policy(optional(config, 'reg.diffaugment'))  # names only; images only: build_experiment
 
   _check_keys('optim', config.optim, ('g', 'd'))
   for net in ('g', 'd'):
@@ -110,7 +131,10 @@ def validate(config, num_devices: int) -> None:
       _check_number(f'optim.{net}.lr', config.optim[net].lr, low=0, low_open=True)
 
   train = config.train
-  _check_keys('train', train, (*TRAIN_FIELDS, 'on_nonfinite'), required=TRAIN_FIELDS)
+  _check_keys(
+      'train', train, (*TRAIN_FIELDS, 'on_nonfinite', 'unroll_steps'), required=TRAIN_FIELDS
+  )
+  _check_number('train.unroll_steps', optional(config, 'train.unroll_steps'), integer=True, low=0)
   if train.get('on_nonfinite', 'stop') not in ON_NONFINITE:
     _fail('train.on_nonfinite', train.on_nonfinite, f'allowed: {", ".join(ON_NONFINITE)}')
   for name in ('num_steps', 'batch_size', 'd_steps', 'log_every', 'num_samples', 'steps_per_call'):
@@ -123,6 +147,7 @@ def validate(config, num_devices: int) -> None:
         train.batch_size,
         f'must be divisible by the number of devices ({num_devices})',
     )
+  check_pack(train.batch_size, optional(config, 'model.pack'), num_devices)
 
   _check_keys('checkpoint', config.checkpoint, CHECKPOINT_FIELDS, required=CHECKPOINT_FIELDS)
   _check_number('checkpoint.every_steps', config.checkpoint.every_steps, integer=True, low=1)
@@ -187,6 +212,9 @@ def _flatten(tree, prefix=''):
 def config_diff(old, new, ignore=RESUMABLE_FIELDS):
   """['field: old -> new', ...] for the fields that differ, except those in `ignore`."""
   a, b = _flatten(old), _flatten(new)
+  for flat in (a, b):  # an optional field's absence (an older config) means its default
+    for field, default in OPTIONAL_DEFAULTS.items():
+      flat.setdefault(field, default)
   return [
       f'{k}: {a.get(k, "<unset>")!r} -> {b.get(k, "<unset>")!r}'
       for k in sorted(set(a) | set(b))

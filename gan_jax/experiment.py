@@ -88,7 +88,7 @@ def build_experiment(config, num_devices=None, source=None) -> Experiment:
   generator, discriminator = _built(
       'model',
       config.model.name,
-      lambda: build_models(config.model.name, shape, **fields(config.model)),
+      lambda: build_models(config.model.name, shape, **config_lib.model_fields(config.model)),
   )
   g_tx = _built('optim.g', config.optim.g.name, lambda: build_optimizer(**config.optim.g))
   d_tx = _built('optim.d', config.optim.d.name, lambda: build_optimizer(**config.optim.d))
