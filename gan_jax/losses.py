@@ -38,14 +38,8 @@ def _g_non_saturating(fake):
   return jnp.mean(jax.nn.softplus(-fake))
 
 
-# exp(l) is D/(1-D); clamped so that float32 stays finite (exp(80) ~ 5.5e34). The f-GAN
-# activations and conjugates that grow like exp(+-v) use the same bound.
+# exp(l) is D/(1-D); clamped so that float32 stays finite (exp(80) ~ 5.5e34).
 _ML_MAX_LOGIT = 80.0
-
-
-def _exp(v):
-  """exp(min(v, 80)): finite in float32 (and so is its gradient) for any finite v."""
-  return jnp.exp(jnp.minimum(v, _ML_MAX_LOGIT))
 
 
 def _g_maximum_likelihood(fake):
@@ -53,7 +47,21 @@ def _g_maximum_likelihood(fake):
 
   Logits are clamped at 80 to stay finite; below that the cost is exact.
   """
-  return -0.5 * jnp.mean(_exp(fake))
+  return -0.5 * jnp.mean(jnp.exp(jnp.minimum(fake, _ML_MAX_LOGIT)))
+
+
+# f-GAN's exponentials are exact up to this argument and continue along their tangent beyond.
+F_GAN_EXP_LINEAR_FROM = 20.0
+
+
+def _exp_linear(v):
+  """exp(v) for v <= 20, e^20 (1 + v - 20) beyond: its tangent, so that the loss and its
+  gradient (at most e^20 ~ 4.9e8) stay finite for any finite v. A clamp would leave D without
+  a gradient where G has pushed its output past the bound, and its Adam statistics overflow
+  with gradients near exp(80); the tangent keeps D's gradient and lets it pull the output back.
+  """
+  c = F_GAN_EXP_LINEAR_FROM
+  return jnp.where(v <= c, jnp.exp(jnp.minimum(v, c)), jnp.exp(c) * (1.0 + v - c))
 
 
 def _d_wasserstein(real, fake):
@@ -129,16 +137,19 @@ _LOG2 = 0.6931471805599453
 # sq. Hellinger g = 1 - e^-v,             f*(t) = t / (1 - t)       -> f*(g) = e^v - 1
 # Jensen-Shannon g = log 2 - softplus(-v), f*(t) = -log(2 - e^t)    -> f*(g) = softplus(v) - log 2
 # GAN           g = -softplus(-v),        f*(t) = -log(1 - e^t)     -> f*(g) = softplus(v)
-# exp(+-v) is clamped at v = +-80 (`_exp`): finite for logits of +-1e4, exact below that.
+# exp(+-v) continues linearly past an argument of 20 (`_exp_linear`): finite for logits of
+# +-1e4, exact where |v| <= 20 (KL: density ratios up to e^19).
 DIVERGENCES: dict[str, Divergence] = {
     # f(u) = u log u
-    'kl': Divergence(lambda v: v, lambda v: _exp(v - 1.0)),
+    'kl': Divergence(lambda v: v, lambda v: _exp_linear(v - 1.0)),
     # f(u) = -log u
-    'reverse_kl': Divergence(lambda v: -_exp(-v), lambda v: v - 1.0),
+    'reverse_kl': Divergence(lambda v: -_exp_linear(-v), lambda v: v - 1.0),
     # f(u) = (u - 1)^2
     'pearson': Divergence(lambda v: v, lambda v: 0.25 * jnp.square(v) + v),
     # f(u) = (sqrt(u) - 1)^2
-    'squared_hellinger': Divergence(lambda v: 1.0 - _exp(-v), lambda v: _exp(v) - 1.0),
+    'squared_hellinger': Divergence(
+        lambda v: 1.0 - _exp_linear(-v), lambda v: _exp_linear(v) - 1.0
+    ),
     # f(u) = -(u + 1) log((1 + u) / 2) + u log u
     'jensen_shannon': Divergence(
         lambda v: _LOG2 - jax.nn.softplus(-v), lambda v: jax.nn.softplus(v) - _LOG2

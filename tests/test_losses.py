@@ -178,3 +178,15 @@ def test_f_gan_unknown_fields_are_one_line_config_errors(make_config):
     validate(config, num_devices=1)
   config.loss = {'name': 'f_gan'}  # fields left out take the builder's defaults
   validate(config, num_devices=1)
+
+
+@pytest.mark.parametrize('divergence', ['kl', 'squared_hellinger', 'reverse_kl'])
+def test_f_gan_exponentials_keep_a_gradient_past_their_exact_range(divergence):
+  # Where G pushed D's output far past the exact range, D still gets a gradient that pulls it
+  # back (a clamp would give none): the conjugate's slope on fakes, the activation's on reals.
+  loss = LOSSES['f_gan'](divergence=divergence)
+  big = jnp.full((2,), 1e4)
+  d_fake = jax.grad(lambda f: loss.d(jnp.zeros(2), f))(big)
+  d_real = jax.grad(lambda r: loss.d(r, jnp.zeros(2)))(-big)
+  assert np.all(np.asarray(d_fake) > 0) and np.all(np.asarray(d_real) < 0)
+  assert np.all(np.isfinite(d_fake)) and np.all(np.isfinite(d_real))
