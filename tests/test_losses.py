@@ -174,7 +174,9 @@ def test_f_gan_unknown_fields_are_one_line_config_errors(make_config):
   ):
     validate(config, num_devices=1)
   config.loss = {'name': 'non_saturating', 'divergence': 'kl'}
-  with pytest.raises(ConfigError, match=r"config.loss.divergence='kl': unknown field; allowed: name$"):
+  with pytest.raises(
+      ConfigError, match=r"config.loss.divergence='kl': unknown field; allowed: name$"
+  ):
     validate(config, num_devices=1)
   config.loss = {'name': 'f_gan'}  # fields left out take the builder's defaults
   validate(config, num_devices=1)
