@@ -6,6 +6,7 @@ mixture_2d's setting without what keeps its modes: the non-saturating loss, no R
 (0.5, 0.9), batch 128, 20k steps run 100 per compiled call; modes, high-quality share and reverse KL
 on 2,500 samples at the end. Args: grid25 (default) or ring8, then key=value pairs of dotted
 fields ('ring8,seed=3,model.pack=2', 'grid25,loss.name=f_gan,loss.divergence=kl').
+Seed 0 drops modes: 7 of 25 on grid25 (52 % high quality), 3 of 8 on ring8 (80 %).
 """
 
 from configs import common
