@@ -106,3 +106,27 @@ def test_the_sweep_is_the_study_grid_and_every_run_validates():
   collapse_2d.sweep(lambda **o: ring8.append(o), 'ring8')
   assert len(ring8) == 60 and all(o['config_arg'].startswith('ring8') for o in ring8)
   assert len(collapse_2d.commands()) == 120
+
+
+@pytest.mark.parametrize(
+    'args,message',
+    [
+        (
+            ['--config=configs/fgan.py:grid25', '--config.loss.divergence=tv'],
+            "error: config.loss.divergence='tv': allowed: kl, reverse_kl, pearson, "
+            'squared_hellinger, jensen_shannon, gan',
+        ),
+        (
+            ['--config=configs/pacgan.py:ring8', '--config.model.pack=3'],
+            'error: config.train.batch_size=128: must be divisible by model.pack=3',
+        ),
+    ],
+)
+def test_cli_rejects_bad_remedy_fields_in_one_line(tmp_path, args, message):
+  from tests.conftest import run_module  # pylint: disable=g-import-not-at-top
+
+  workdir = tmp_path / 'run'
+  result = run_module('experiments.main', *args, f'--workdir={workdir}')
+  assert result.returncode == 2
+  assert result.stderr.strip().splitlines()[-1] == message, result.stderr[-2000:]
+  assert 'Traceback' not in result.stderr and not workdir.exists()
