@@ -130,3 +130,20 @@ def test_cli_rejects_bad_remedy_fields_in_one_line(tmp_path, args, message):
   assert result.returncode == 2
   assert result.stderr.strip().splitlines()[-1] == message, result.stderr[-2000:]
   assert 'Traceback' not in result.stderr and not workdir.exists()
+
+
+def test_older_configs_without_the_new_fields_resume_unchanged():
+  from gan_jax.config import config_diff, optional  # pylint: disable=g-import-not-at-top
+
+  new = importlib.import_module('configs.nsgan').get_config()
+  old = new.to_dict()
+  del old['model']['pack'], old['train']['unroll_steps'], old['reg']['diffaugment']
+  assert config_diff(old, new.to_dict()) == []
+  new.model.pack = 2
+  assert config_diff(old, new.to_dict()) == ['model.pack: 1 -> 2']
+  import ml_collections  # pylint: disable=g-import-not-at-top
+
+  old = ml_collections.ConfigDict(old)
+  assert (optional(old, 'model.pack'), optional(old, 'train.unroll_steps')) == (1, 0)
+  assert optional(old, 'reg.diffaugment') == ''
+  validate(old, num_devices=1)
