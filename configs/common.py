@@ -32,6 +32,8 @@ def _default(param):
 def entry(registry, name, **overrides):
   params = inspect.signature(registry[name]).parameters
   fields = {n: _default(params[n]) for n in registry_fields(registry[name])}
+  if registry is MODELS:
+    fields['pack'] = 1  # PacGAN's packing (gan_jax/d_input.py): a field of the step, not the builder
   unknown = set(overrides) - set(fields)
   if unknown:
     raise ValueError(f'{name}: unknown fields {sorted(unknown)}; allowed: {sorted(fields)}')
@@ -49,12 +51,17 @@ def base(loss: str, **loss_fields) -> ml_collections.ConfigDict:
   c.model = entry(
       MODELS, 'mlp', z_dim=64, g_hidden=(256, 512), d_hidden=(512, 256), d_activation='leaky_relu'
   )
-  c.model.pack = 1  # PacGAN: D sees this many samples at once (read by the step, not the model)
   c.loss = entry(LOSSES, loss, **loss_fields)
   c.reg = ml_collections.ConfigDict(
-      {**{n: 0.0 for n in PENALTIES}, 'clip': 0.0, 'instance_noise': 0.0, 'instance_noise_steps': 0}
+      {
+          **{n: 0.0 for n in PENALTIES},
+          'clip': 0.0,
+          'instance_noise': 0.0,
+          'instance_noise_steps': 0,
+          'diffaugment': '',  # DiffAugment policy: comma-separated color, translation, cutout
+          'acgan': 0.0,  # weight of ACGAN's class loss (model.conditioning='acgan')
+      }
   )
-  c.reg.diffaugment = ''  # DiffAugment policy (images only), e.g. 'color,translation,cutout'
   c.optim = ml_collections.ConfigDict(
       {
           'g': entry(OPTIMIZERS, 'adam', lr=2e-4, b1=0.5, b2=0.999),
@@ -72,7 +79,8 @@ def base(loss: str, **loss_fields) -> ml_collections.ConfigDict:
           num_samples=64,
           steps_per_call=1,
           on_nonfinite='stop',  # or 'skip': leave out (and count) updates that are not finite
-          unroll_steps=0,  # unrolled GAN: G's loss against D after this many differentiable D steps
+          unroll_steps=0,  # unrolled GAN (Metz et al. 2017): D updates G's loss looks through
+          fake_labels='uniform',  # conditional runs: labels of G's samples, or 'data'
       )
   )
   c.checkpoint = ml_collections.ConfigDict(dict(every_steps=1000, keep=3))

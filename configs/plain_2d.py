@@ -39,7 +39,6 @@ def setting_2d(c):
       d_activation='leaky_relu',
       g_output='linear',
   )
-  c.model.pack = 1
   c.optim.g = common.entry(OPTIMIZERS, 'adam', lr=5e-4, b1=0.5, b2=0.9)
   c.optim.d = common.entry(OPTIMIZERS, 'adam', lr=5e-4, b1=0.5, b2=0.9)
   c.train.batch_size = 128

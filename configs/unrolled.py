@@ -31,7 +31,6 @@ def get_config(arg=None):
       d_activation='relu',
       g_output='linear',
   )
-  c.model.pack = 1
   c.optim.g = common.entry(OPTIMIZERS, 'adam', lr=1e-4, b1=0.5, b2=0.999)
   c.optim.d = common.entry(OPTIMIZERS, 'adam', lr=1e-4, b1=0.5, b2=0.999)
   c.train.batch_size = 512

@@ -93,12 +93,14 @@ def parse_policy(s: str, field: str = 'config.reg.diffaugment') -> tuple[str, ..
   return names
 
 
-def check_policy(policy_str: str, data_is_image: bool, field: str = 'config.reg.diffaugment'):
+def check_policy(
+    policy_str: str, data_is_image: bool, data_name='the data', field='config.reg.diffaugment'
+):
   """The parsed policy; FieldError if a name is unknown or the data are not images."""
   policy = parse_policy(policy_str, field)
   if policy and not data_is_image:
     raise FieldError(
-        f'{field}={policy_str!r}: DiffAugment applies to images only; '
-        "this data is not an image (use '')"
+        f'{field}={policy_str!r}: DiffAugment is for images, and {data_name} is not an image '
+        'dataset; use reg.instance_noise for 2D data'
     )
   return policy

@@ -26,13 +26,11 @@ def packed_shape(data_shape, k: int) -> tuple[int, ...]:
   return (*rest, k * last)
 
 
-def check_pack(batch_size, pack_size, num_devices=1):
-  """FieldError unless model.pack >= 1 divides the batch each device packs."""
+def check_pack(batch_size, pack_size):
+  """FieldError unless model.pack is an integer >= 1 that divides the batch."""
   check_number('config.model.pack', pack_size, integer=True, low=1)
-  per_device = batch_size // num_devices
-  if per_device % pack_size:
-    where = f' per device ({per_device} on each of {num_devices})' if num_devices > 1 else ''
+  if batch_size % pack_size:
     raise FieldError(
-        f'config.train.batch_size={batch_size}: must be divisible{where} by '
-        f'model.pack={pack_size}'
+        f'config.train.batch_size={batch_size}: must be divisible by model.pack={pack_size} '
+        f'(D judges packs of {pack_size} samples)'
     )

@@ -134,9 +134,10 @@ def test_policy_string_errors_are_one_line():
   assert check_policy('color', data_is_image=True) == ('color',)
   assert check_policy('', data_is_image=False) == ()
   with pytest.raises(
-      FieldError, match=r"^config.reg.diffaugment='translation': DiffAugment applies to images only"
+      FieldError,
+      match=r"^config.reg.diffaugment='translation': DiffAugment is for images, and grid25 is not",
   ):
-    check_policy('translation', data_is_image=False)
+    check_policy('translation', data_is_image=False, data_name='grid25')
   assert set(AUGMENTATIONS) == {'color', 'translation', 'cutout'}
 
 
