@@ -118,7 +118,8 @@ def test_the_sweep_is_the_study_grid_and_every_run_validates():
         ),
         (
             ['--config=configs/pacgan.py:ring8', '--config.model.pack=3'],
-            'error: config.train.batch_size=128: must be divisible by model.pack=3',
+            'error: config.train.batch_size=128: must be divisible by model.pack=3 (D judges '
+            'packs of 3 samples)',
         ),
     ],
 )
@@ -133,17 +134,17 @@ def test_cli_rejects_bad_remedy_fields_in_one_line(tmp_path, args, message):
 
 
 def test_older_configs_without_the_new_fields_resume_unchanged():
-  from gan_jax.config import config_diff, optional  # pylint: disable=g-import-not-at-top
+  import ml_collections  # pylint: disable=g-import-not-at-top
+
+  from gan_jax.config import config_diff, with_defaults  # pylint: disable=g-import-not-at-top
 
   new = importlib.import_module('configs.nsgan').get_config()
   old = new.to_dict()
   del old['model']['pack'], old['train']['unroll_steps'], old['reg']['diffaugment']
-  assert config_diff(old, new.to_dict()) == []
-  new.model.pack = 2
-  assert config_diff(old, new.to_dict()) == ['model.pack: 1 -> 2']
-  import ml_collections  # pylint: disable=g-import-not-at-top
-
   old = ml_collections.ConfigDict(old)
-  assert (optional(old, 'model.pack'), optional(old, 'train.unroll_steps')) == (1, 0)
-  assert optional(old, 'reg.diffaugment') == ''
+  assert config_diff(old, new) == []
+  new.model.pack = 2
+  assert config_diff(old, new) == ['model.pack: 1 -> 2']
+  filled = with_defaults(old)
+  assert (filled.model.pack, filled.train.unroll_steps, filled.reg.diffaugment) == (1, 0, '')
   validate(old, num_devices=1)
