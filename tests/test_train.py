@@ -91,6 +91,15 @@ assert jax.device_count() == n, jax.devices()
 (_, _, real), = batches(build_experiment(tiny_config()), 0, 1)
 x = real['x']
 assert x.shape[2] == 16 and {s.data.shape[2] for s in x.addressable_shards} == {16 // n}
+from configs import nsgan  # labelled data: each device holds its images with their labels
+labelled = build_experiment(nsgan.get_config())
+(_, _, b), = batches(labelled, 0, 1)
+host = labelled.source.batch(0, 0, 64)
+for sx, sy in zip(b['x'].addressable_shards, b['y'].addressable_shards, strict=True):
+  assert sx.device == sy.device and sx.index[:3] == sy.index
+  rows = sx.index[2]
+  assert np.array_equal(np.asarray(sx.data)[0, 0], host['x'][rows])
+  assert np.array_equal(np.asarray(sy.data)[0, 0], host['y'][rows])
 state, _ = train_and_evaluate(tiny_config(num_steps=6), sys.argv[1])
 np.savez(sys.argv[1] + '.npz', *[np.asarray(x) for x in jax.tree_util.tree_leaves(state)])
 """
