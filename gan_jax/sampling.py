@@ -17,10 +17,8 @@ def sample_noise(seed: int, num: int, z_dim: int):
 
 
 def draw(generator, state, num: int, seed: int, use_ema: bool = True, chunk: int = 1000):
-  """`num` samples as a numpy array (EMA weights unless `use_ema` is False)."""
-  params = state.ema_params if use_ema else state.g_params
+  """`num` samples as a numpy array (the EMA weights and statistics unless `use_ema` is False)."""
+  params, g_state = (state.ema_params, state.ema_state) if use_ema else (state.g_params, state.g_state)
   z = np.asarray(sample_noise(seed, num, generator.z_dim))
-  parts = [
-      generate(generator, params, state.g_state, z[i : i + chunk]) for i in range(0, num, chunk)
-  ]
+  parts = [generate(generator, params, g_state, z[i : i + chunk]) for i in range(0, num, chunk)]
   return np.concatenate([np.asarray(p) for p in parts])
