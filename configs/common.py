@@ -7,6 +7,8 @@ A config arg (`configs/X.py:<arg>`) is big_vision's form: a preset name and/or `
 separated by commas, e.g. `grid25,seed=3` or `ring8,train.num_steps=20000,model.g_hidden=(64,64)`.
 Keys are dotted config fields, set after the preset; values are typed by the field they replace
 (`parse_arg`, `apply_arg`). An unknown preset or field is a one-line ValueError.
+`with_arg(config, arg, presets)` applies several presets and key=value pairs the same way
+(`loss.name=...` rebuilds the loss section with that loss's fields).
 """
 
 import ast
@@ -16,6 +18,7 @@ import ml_collections
 
 from gan_jax.config import registry_fields
 from gan_jax.data import DATASETS
+from gan_jax.losses import LOSSES
 from gan_jax.models import MODELS
 from gan_jax.optimizers import OPTIMIZERS
 from gan_jax.regularizers import PENALTIES
@@ -43,15 +46,18 @@ def entry(registry, name, **overrides):
   return ml_collections.ConfigDict({'name': name, **fields, **overrides})
 
 
-def base(loss: str) -> ml_collections.ConfigDict:
-  """Defaults: 5,000 real MNIST digits (offline), the MLP pair, Adam, 1 D step."""
+def base(loss: str, **loss_fields) -> ml_collections.ConfigDict:
+  """Defaults: 5,000 real MNIST digits (offline), the MLP pair, Adam, 1 D step.
+
+  `loss` names a LOSSES entry; all its fields are spelled out (`loss_fields` override them).
+  """
   c = ml_collections.ConfigDict()
   c.seed = 0
   c.data = entry(DATASETS, 'mnist5k')
   c.model = entry(
       MODELS, 'mlp', z_dim=64, g_hidden=(256, 512), d_hidden=(512, 256), d_activation='leaky_relu'
   )
-  c.loss = ml_collections.ConfigDict({'name': loss})
+  c.loss = entry(LOSSES, loss, **loss_fields)
   c.reg = ml_collections.ConfigDict(
       {
           **{n: 0.0 for n in PENALTIES},
@@ -197,6 +203,12 @@ def apply_overrides(config, overrides, arg=None):
   """
   where = f'config arg {arg!r}' if arg is not None else 'config override'
   for key, text in overrides.items():
+    if key == 'loss.name':  # a loss with other fields: its section rebuilt at their defaults
+      name = _typed(text, '', str)
+      if name not in LOSSES:
+        raise ValueError(f'{where}: loss.name={name}: allowed: {", ".join(LOSSES)}')
+      config.loss = entry(LOSSES, name)
+      continue
     *path, name = key.split('.')
     node = config
     for part in path:
@@ -236,3 +248,55 @@ def with_preset(config, arg, presets=None):
   """Applies the config arg `arg`: a preset of DATA_PRESETS (or `presets`) and/or key=value
   fields (None or '' keeps the defaults)."""
   return apply_arg(config, arg, {**DATA_PRESETS, **(presets or {})})
+
+
+def _value(text):
+  """A key=value pair's value: a Python literal (3, 0.5, True, (1, 2)) or else the string."""
+  try:
+    return ast.literal_eval(text)
+  except (ValueError, SyntaxError):
+    return text
+
+
+def with_arg(config, arg, presets, default=None):
+  """Applies a config arg 'preset,...,key=value,...': `default`, the presets named, then the pairs.
+
+  A key is a dotted config field (`seed`, `model.pack`, `loss.divergence`); setting
+  `loss.name` replaces the loss section with that loss's fields at their defaults, so
+  'loss.name=f_gan,loss.divergence=kl' works on any config. Unknown presets and fields are
+  ValueErrors naming what is allowed. `presets` maps names to edits of the config.
+  """
+  parts = [p.strip() for p in (arg or '').split(',') if p.strip()]
+  names = [p for p in parts if '=' not in p]
+  unknown = [n for n in names if n not in presets]
+  if unknown:
+    raise ValueError(f'config arg {unknown[0]!r}: allowed: {", ".join(presets)}')
+  for name in [default] * (default is not None) + names:
+    presets[name](config)
+  for part in parts:
+    if '=' in part:
+      key, _, text = part.partition('=')
+      set_field(config, key.strip(), _value(text.strip()))
+  return config
+
+
+def set_field(config, key, value):
+  """config.<key> = value for a dotted key that exists (`loss.name` rebuilds the loss)."""
+  if key == 'loss.name':
+    if value not in LOSSES:
+      raise ValueError(f'config arg loss.name={value!r}: allowed: {", ".join(LOSSES)}')
+    config.loss = entry(LOSSES, value)
+    return
+  *path, last = key.split('.')
+  node = config
+  for part in path:
+    if part not in node:
+      raise ValueError(f'config arg {key}={value!r}: no field {key!r}')
+    node = node[part]
+  if last not in node:
+    allowed = ', '.join(k for k in node.keys())
+    raise ValueError(f'config arg {key}={value!r}: no field {key!r}; allowed: {allowed}')
+  try:
+    node[last] = value
+  except TypeError as e:
+    raise ValueError(f'config arg {key}={value!r}: {e}') from None

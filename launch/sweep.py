@@ -110,11 +110,8 @@ def run_name(config_arg, overrides, all_keys) -> str:
   return ','.join(parts) or 'default'
 
 
-def load_module(spec):
-  """(module, file, arg) of 'path/to/file.py[:arg]'; UserError if it cannot be loaded."""
-  path, _, arg = spec.partition(':')
-  if not path.endswith('.py') or not os.path.isfile(path):
-    raise UserError(f'--config={spec}: no such sweep file {path}')
+def _exec(path, spec):
+  """The module of the Python file `path`; UserError if importing it raises."""
   module_spec = importlib.util.spec_from_file_location(
       f'sweep_{os.path.basename(path)[:-3]}', path
   )
@@ -122,10 +119,33 @@ def load_module(spec):
   try:
     module_spec.loader.exec_module(module)
   except Exception as e:  # pylint: disable=broad-except (anything the file raises)
-    raise UserError(f'--config={spec}: the file raised {type(e).__name__}: {e}') from None
-  for needed in ('sweep', 'get_config'):
-    if not callable(getattr(module, needed, None)):
-      raise UserError(f'--config={spec}: {path} defines no {needed}() (see launch/sweep.py)')
+    raise UserError(f'--config={spec}: {path} raised {type(e).__name__}: {e}') from None
+  return module
+
+
+def load_module(spec):
+  """(module, config file, arg) of 'path/to/file.py[:arg]'; UserError if it cannot be loaded.
+
+  A sweep file may leave the base config to another file, `CONFIG = 'configs/x.py'`: the runs
+  then train that file's get_config.
+  """
+  path, _, arg = spec.partition(':')
+  if not path.endswith('.py') or not os.path.isfile(path):
+    raise UserError(f'--config={spec}: no such sweep file {path}')
+
+  module = _exec(path, spec)
+  if not callable(getattr(module, 'sweep', None)):
+    raise UserError(f'--config={spec}: {path} defines no sweep() (see launch/sweep.py)')
+  if not callable(getattr(module, 'get_config', None)):
+    base = getattr(module, 'CONFIG', None)  # a study of another config file
+    if not base:
+      raise UserError(f'--config={spec}: {path} defines neither get_config() nor CONFIG')
+    if not os.path.isfile(base):
+      raise UserError(f'--config={spec}: CONFIG={base}: no such file')
+    base_module, path = _exec(base, spec), base
+    if not callable(getattr(base_module, 'get_config', None)):
+      raise UserError(f'--config={spec}: CONFIG={base} defines no get_config()')
+    module.get_config = base_module.get_config
   return module, path, arg or None
 
 

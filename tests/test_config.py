@@ -55,7 +55,7 @@ def test_unknown_preset_names_the_allowed_ones():
         (
             'loss.name',
             'wgan',
-            r"config.loss.name='wgan': allowed: minimax, non_saturating, .*hinge",
+            r"config.loss.name='wgan': allowed: f_gan, hinge, .*wasserstein",
         ),
         ('model.name', 'resnet9', r"config.model.name='resnet9': allowed: mlp, sngan_cnn"),
         ('data.name', 'imagenet', r"config.data.name='imagenet': allowed: .*mnist5k"),

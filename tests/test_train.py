@@ -281,12 +281,14 @@ def test_resuming_with_another_config_is_refused_and_changes_nothing(tmp_path, m
   assert int(state.step) == 4
 
 
-def test_resuming_off_the_steps_per_call_grid_is_refused(tmp_path, make_config):
+def test_steps_per_call_is_a_speed_setting_any_step_counts_work(tmp_path, make_config):
+  """A run at step 3 resumes with steps_per_call=4; 10 steps end at 10 with logs at 7."""
   train_and_evaluate(make_config(num_steps=3, log_every=1), str(tmp_path))
-  config = make_config(num_steps=10, steps_per_call=2, log_every=2)
-  config.checkpoint.every_steps = 2
-  with pytest.raises(UserError, match=r'steps_per_call=2: the run is at step 3'):
-    train_and_evaluate(config, str(tmp_path))
+  config = make_config(num_steps=10, steps_per_call=4, log_every=7)
+  config.checkpoint.every_steps = 4
+  state, _ = train_and_evaluate(config, str(tmp_path))
+  assert int(state.step) == 10
+  assert sorted(os.listdir(tmp_path / 'checkpoints'), key=int)[-3:] == ['4', '8', '10']
 
 
 def test_weight_clipping_holds_in_training(tmp_path, make_config):

@@ -7,7 +7,7 @@
 wasserstein with the gradient penalty 10, least_squares, hinge) x {ring8, grid25} x {R1 0.1 (the
 default of configs/mixture_2d.py), no R1 (the plain game)} x 5 seeds = 140 runs of
 configs/mixture_2d.py, shortened to STEPS steps so that the study fits a 2-core CPU: every run uses
-the same models (3x128 MLPs), optimizer (Adam 5e-4, betas 0.5 / 0.9), batch (128) and one D step
+the same models (3x128 MLPs), optimizer (mixture_2d's Adam, its schedule ending at STEPS), batch (128) and one D step
 per G step. The `modes` metric (modes captured, high-quality share, reverse KL on 2,500 samples)
 is computed every EVAL_EVERY steps. Cost: the costliest variant (wasserstein + GP with R1) took
 28.7 CPU-seconds for its 10k steps on one core (95 s of wall time on this 2-core VM while other
@@ -39,6 +39,9 @@ def get_config(arg=None):
   preset, overrides = common.parse_arg(arg)
   c = mixture_2d.get_config(preset)
   c.train.num_steps = STEPS
+  for net in ('g', 'd'):  # a learning-rate schedule ends where the shortened run does
+    if 'decay_steps' in c.optim[net]:
+      c.optim[net].decay_steps = STEPS
   c.train.sample_every = STEPS
   c.checkpoint.every_steps = EVAL_EVERY
   c.eval.every_steps = EVAL_EVERY
