@@ -226,7 +226,7 @@ def test_bad_input_is_one_error_line_exit_2_and_nothing_written(tmp_path, parse,
   good = sweep_file(tmp_path, THREE_BY_TWO)
   unknown_field = sweep_file(tmp_path, "add(**{'train.nope': 1, 'seed': 0})", 'unknown.py')
   bad_value = sweep_file(
-      tmp_path, "add(seed=0)\n  add(**{'loss.name': 'wgan', 'seed': 1})", 'bad_value.py'
+      tmp_path, "add(seed=0)\n  add(**{'train.batch_size': -1, 'seed': 1})", 'bad_value.py'
   )
   no_sweep = tmp_path / 'no_sweep.py'
   no_sweep.write_text('def get_config(arg=None):\n  return None\n')
@@ -237,7 +237,7 @@ def test_bad_input_is_one_error_line_exit_2_and_nothing_written(tmp_path, parse,
       ([f'--config={tmp_path}/missing.py', f'--workdir={root}'], 'no such sweep file'),
       ([f'--config={no_sweep}', f'--workdir={root}'], 'defines no sweep()'),
       ([f'--config={unknown_field}', f'--workdir={root}'], 'unknown field train.nope'),
-      ([f'--config={bad_value}', f'--workdir={root}'], "run loss=wgan,seed=1: config.loss.name='wgan'"),
+      ([f'--config={bad_value}', f'--workdir={root}'], "run batch_size=-1,seed=1: config.train.batch_size=-1: must be >= 1"),
       ([f'--config={good}', f'--workdir={a_file}/runs'], 'is a file, not a folder'),
       ([f'--config={good}', f'--workdir={root}', '--parallel=0'], '--parallel=0: must be >= 1'),
       ([f'--config={good}', f'--workdir={root}', '--only=nothing'], '--only=nothing: matches none'),
