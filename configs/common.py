@@ -45,7 +45,13 @@ def base(loss: str) -> ml_collections.ConfigDict:
   )
   c.loss = ml_collections.ConfigDict({'name': loss})
   c.reg = ml_collections.ConfigDict(
-      {**{n: 0.0 for n in PENALTIES}, 'clip': 0.0, 'instance_noise': 0.0, 'instance_noise_steps': 0}
+      {
+          **{n: 0.0 for n in PENALTIES},
+          'clip': 0.0,
+          'instance_noise': 0.0,
+          'instance_noise_steps': 0,
+          'acgan': 0.0,  # ACGAN class-loss weight (0 = off)
+      }
   )
   c.optim = ml_collections.ConfigDict(
       {
@@ -64,6 +70,7 @@ def base(loss: str) -> ml_collections.ConfigDict:
           num_samples=64,
           steps_per_call=1,
           on_nonfinite='stop',  # or 'skip': leave out (and count) updates that are not finite
+          fake_labels='uniform',  # labels of fake samples (conditional runs): uniform or 'data'
       )
   )
   c.checkpoint = ml_collections.ConfigDict(dict(every_steps=1000, keep=3))
