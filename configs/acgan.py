@@ -19,7 +19,9 @@ from gan_jax.optimizers import OPTIMIZERS
 
 def _cifar10(c):
   c.data = common.entry(DATASETS, 'cifar10')
-  c.model = common.entry(MODELS, 'resnet', g_width=256, d_width=128, d_sn=True, conditioning='acgan')
+  c.model = common.entry(
+      MODELS, 'resnet', g_width=256, d_width=128, d_sn=True, conditioning='acgan'
+  )
   c.optim.g = common.entry(OPTIMIZERS, 'adam', lr=2e-4, b1=0.0, b2=0.9)
   c.optim.d = common.entry(OPTIMIZERS, 'adam', lr=2e-4, b1=0.0, b2=0.9)
   c.train.d_steps = 5

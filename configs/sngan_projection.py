@@ -1,7 +1,7 @@
 """cGAN with a projection discriminator (Miyato & Koyama 2018) on SNGAN's ResNet (Miyato et
 al. 2018): conditional BatchNorm in G, projection D, spectral norm on D, hinge loss.
 
-  python -m experiments.main --config=configs/sngan_projection.py --workdir=runs/proj        # mnist5k
+  python -m experiments.main --config=configs/sngan_projection.py --workdir=runs/proj  # mnist5k
   python -m experiments.main --config=configs/sngan_projection.py:cifar10 --workdir=runs/proj_c10
 
 Presets:

@@ -41,7 +41,9 @@ def check_labels(generator, labels, num=None) -> np.ndarray:
   if labels.ndim != 1 or (num is not None and len(labels) != num):
     raise ValueError(f'need {num or "N"} labels (N,), got shape {labels.shape}')
   if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() >= classes:
-    raise ValueError(f'labels must be integers in [0, {classes}), got {labels.min()}..{labels.max()}')
+    raise ValueError(
+        f'labels must be integers in [0, {classes}), got {labels.min()}..{labels.max()}'
+    )
   return labels.astype(np.int32)
 
 

@@ -64,7 +64,8 @@ def test_class_agreement_of_real_digits(digits, tmp_path):
   data = _data(digits, tmp_path)
   idx = np.random.default_rng(1).permutation(5000)[:600]  # mnist5k is sorted by class
   true = lambda n: (digits.get(idx[:n]), digits.labels[idx[:n]])
-  shuffled = lambda n: (digits.get(idx[:n]), np.random.default_rng(0).permutation(digits.labels[idx[:n]]))
+  permuted = np.random.default_rng(0).permutation(digits.labels[idx])
+  shuffled = lambda n: (digits.get(idx[:n]), permuted[:n])
   good = evaluate(['class_agreement'], true, data, num_samples=600)['class_agreement']
   bad = evaluate(['class_agreement'], shuffled, data, num_samples=600)['class_agreement']
   assert good['num_samples'] == 600 and good['agreement'] > 0.97

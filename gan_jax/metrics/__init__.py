@@ -88,7 +88,9 @@ def class_agreement(logits, data, labels):
   predicted = np.argmax(np.asarray(logits), axis=-1)
   labels = np.asarray(labels)
   hits = predicted == labels
-  per_class = np.array([hits[labels == k].mean() if (labels == k).any() else np.nan for k in range(10)])
+  per_class = np.array(
+      [hits[labels == k].mean() if (labels == k).any() else np.nan for k in range(10)]
+  )
   return {'agreement': float(hits.mean()), 'per_class': per_class}
 
 
@@ -101,7 +103,9 @@ def intra_fid(features, data, labels):
   for k in range(data.num_classes):
     fake, real = features[labels == k], ref[ref_labels == k]
     if len(fake) < 2 or len(real) < 2:
-      raise ValueError(f'intra_fid: class {k} has {len(fake)} samples, {len(real)} reference images')
+      raise ValueError(
+          f'intra_fid: class {k} has {len(fake)} samples, {len(real)} reference images'
+      )
     per_class.append(frechet_distance(*feature_stats(fake), *feature_stats(real)))
   return {'intra_fid': float(np.mean(per_class)), 'per_class': np.array(per_class)}
 
@@ -142,7 +146,9 @@ METRICS = {
         _needs_conditional_mnist, class_agreement, 10000, 'mnist_classifier', needs_labels=True
     ),
     # Miyato & Koyama 2018: 5,000 samples per class on CIFAR-10 (here: N in total, N/K a class)
-    'intra_fid': Metric(_needs_conditional_images, intra_fid, 10000, 'inception', needs_labels=True),
+    'intra_fid': Metric(
+        _needs_conditional_images, intra_fid, 10000, 'inception', needs_labels=True
+    ),
     'stacked_modes': Metric(
         unavailable=_needs_stacked_mnist,
         compute=lambda samples, data: stacked_modes(samples),

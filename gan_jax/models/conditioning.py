@@ -140,9 +140,11 @@ class SelfAttention(nn.Module):
   def __call__(self, x, train: bool):
     b, h, w, c = x.shape
     inner = max(c // 8, 1)
-    dense = lambda n, name: (
-        lambda v: apply_sn(nn.Dense(n, use_bias=False, dtype=self.dtype, name=name), v, self.sn, train)
-    )
+
+    def dense(n, name):
+      layer = nn.Dense(n, use_bias=False, dtype=self.dtype, name=name)
+      return lambda v: apply_sn(layer, v, self.sn, train)
+
     f = dense(inner, 'f')(x)
     g = dense(inner, 'g')(x)
     v = dense(inner, 'h')(x)

@@ -128,9 +128,8 @@ class ResNetGenerator(nn.Module):
         if x.shape[1] == self.attention_res
         else x
     )
-    x = cond.apply_sn(
-        nn.Dense(s * s * self.width, dtype=dtype, name="dense"), z.astype(jnp.float32), self.sn, train
-    )
+    dense = nn.Dense(s * s * self.width, dtype=dtype, name="dense")
+    x = cond.apply_sn(dense, z.astype(jnp.float32), self.sn, train)
     x = attend(x.reshape((x.shape[0], s, s, self.width)))
     fields = dict(sn=self.sn, conv=self.conv, dtype=self.dtype, num_classes=self.num_classes)
     for i in range(n):
