@@ -50,9 +50,12 @@ def check_labels(generator, labels, num=None) -> np.ndarray:
 def draw(
     generator, state, num: int, seed: int, use_ema: bool = True, chunk: int = 1000, labels=None
 ):
-  """`num` samples as a numpy array (EMA weights unless `use_ema` is False); for a
-  conditional generator `(samples, labels)`, with `labels` (num,) as given or i mod K."""
-  params = state.ema_params if use_ema else state.g_params
+  """`num` samples as a numpy array (the EMA weights and statistics unless `use_ema` is False);
+  for a conditional generator `(samples, labels)`, with `labels` (num,) as given or i mod K."""
+  if use_ema:
+    params, g_state = state.ema_params, state.ema_state
+  else:
+    params, g_state = state.g_params, state.g_state
   z = np.asarray(sample_noise(seed, num, generator.z_dim))
   classes = num_classes(generator)
   if classes:
@@ -64,7 +67,7 @@ def draw(
       generate(
           generator,
           params,
-          state.g_state,
+          g_state,
           z[i : i + chunk],
           None if labels is None else labels[i : i + chunk],
       )
@@ -72,3 +75,15 @@ def draw(
   ]
   samples = np.concatenate([np.asarray(p) for p in parts])
   return (samples, labels) if classes else samples
+
+
+def draw_grid(generator, state, num: int, seed: int, use_ema: bool = True):
+  """(samples, ncols) of a sample grid: `num` samples (ncols None: near-square) for an
+  unconditional generator; one row of max(1, num // K) samples per class for a conditional one
+  (for `images.save_samples(samples, path, ncols=ncols)`)."""
+  classes = num_classes(generator)
+  if not classes:
+    return draw(generator, state, num, seed, use_ema), None
+  per_row = max(1, num // classes)
+  labels = class_rows(classes, per_row)
+  return draw(generator, state, len(labels), seed, use_ema, labels=labels)[0], per_row

@@ -33,7 +33,7 @@ def test_a_few_steps_lower_d_loss_on_separable_data(make_config):
   step = build_train_step(config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh)
   state = exp.init_state(jax.random.key(0))
   losses = []
-  for _, real in batches(exp, 0, 120):
+  for _, _, real in batches(exp, 0, 120):
     state, metrics = step(state, real, jax.random.key(1))
     losses.append(float(metrics['d_loss']))
   assert losses[-1] < 0.5 * losses[0], losses
@@ -88,8 +88,9 @@ from gan_jax.experiment import build_experiment
 from gan_jax.train import batches, train_and_evaluate
 n = int(sys.argv[2])
 assert jax.device_count() == n, jax.devices()
-(_, real), = batches(build_experiment(tiny_config()), 0, 1)
-assert real.shape[2] == 16 and {s.data.shape[2] for s in real.addressable_shards} == {16 // n}
+(_, _, real), = batches(build_experiment(tiny_config()), 0, 1)
+x = real['x']
+assert x.shape[2] == 16 and {s.data.shape[2] for s in x.addressable_shards} == {16 // n}
 state, _ = train_and_evaluate(tiny_config(num_steps=6), sys.argv[1])
 np.savez(sys.argv[1] + '.npz', *[np.asarray(x) for x in jax.tree_util.tree_leaves(state)])
 """
