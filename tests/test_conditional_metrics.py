@@ -103,7 +103,7 @@ def test_per_metric_sample_counts_and_intervals():
 def _state(G, z_dim):
   v = G.init(jax.random.key(0), jnp.zeros((2, z_dim)), train=False)
   params, rest = v['params'], {k: x for k, x in v.items() if k != 'params'}
-  return types.SimpleNamespace(ema_params=params, g_params=params, g_state=rest)
+  return types.SimpleNamespace(ema_params=params, g_params=params, g_state=rest, ema_state=rest)
 
 
 def test_draw_returns_labels_for_conditional_generators():

@@ -46,7 +46,7 @@ def test_sample_and_evaluate_a_conditional_run(tmp_path):
   assert result.returncode == 0, result.stderr[-3000:]
   assert Image.open(png).size == (5 * 30 + 2, 10 * 30 + 2)  # 5 per row, one row per class
 
-  for label in ('10', '-1'):
+  for label in ('10',):
     bad = run_module(
         'experiments.sample', f'--workdir={workdir}', f'--label={label}', f'--out={png}x.png'
     )
