@@ -295,3 +295,4 @@ def test_bad_fields():
   for name in MODELS:
     G, D = build_models(name, (28, 28, 1))
     assert G.z_dim > 0
+
