@@ -24,6 +24,11 @@ OPTIONAL_FIELDS = {
     'train.unroll_steps': 0,  # unrolled GAN: D updates G looks through (0: the plain step)
     'train.on_nonfinite': 'stop',
     'model.pack': 1,  # PacGAN: samples D judges at once
+    **{
+        f'optim.{net}.{name}': value  # learning-rate schedules (gan_jax/optimizers.py)
+        for net in 'gd'
+        for name, value in (('schedule', 'none'), ('decay_steps', 0), ('decay_to', 0.0))
+    },
 }
 FAKE_LABELS = ('uniform', 'data')
 AUGMENTATIONS = ('color', 'translation', 'cutout')
@@ -80,9 +85,12 @@ def with_defaults(config):
   config = config.copy_and_resolve_references()
   with config.unlocked():
     for field, default in OPTIONAL_FIELDS.items():
-      section, name = field.split('.')
-      if section in config and name not in config[section]:
-        config[section][name] = default
+      *path, name = field.split('.')
+      section = config
+      for key in path:
+        section = section.get(key) if section is not None and key in section else None
+      if section is not None and name not in section:
+        section[name] = default
   return config
 
 
