@@ -17,7 +17,7 @@ from gan_jax.config import entry_fields
 from gan_jax.errors import UserError
 from gan_jax.metrics import METRICS
 from gan_jax.metrics.eval_data import EvalData
-from gan_jax.metrics.evaluation import applicable, check, evaluate, scalars
+from gan_jax.metrics.evaluation import applicable, check, evaluate, networks, scalars
 from gan_jax.workdir import eval_path, write_atomically
 
 EVAL_SEED = 2024  # the noise of periodic evaluations (fixed, so that steps compare)
@@ -37,6 +37,7 @@ def eval_data(exp, stats_dir=None, num_reference=10000, reference_split=None):
       mesh=exp.mesh,
       num_reference=num_reference,
       reference_split=reference_split or None,
+      num_classes=getattr(exp.generator, 'num_classes', 0),
   )
 
 
@@ -48,8 +49,8 @@ def checked_metrics(names, data, flag):
     raise UserError(f'{flag}: no metric applies to data {data.name}')
   try:
     check(names, data)
-    if any(METRICS[n].features for n in names):
-      data.load_features()
+    for net in networks(names):
+      data.load_features(net)
   except (ValueError, FileNotFoundError) as e:
     raise UserError(f'{flag}={",".join(names)}: {e}') from None
   return names
@@ -61,7 +62,7 @@ def _plain(value):
 
 def write_results(workdir, step, seed, data, results) -> str:
   """<workdir>/eval/<step>.json with the reference protocol and every metric's values."""
-  record = {'step': step, 'seed': seed, 'reference': data.describe()}
+  record = {'step': step, 'seed': seed, 'reference': data.describe(networks(results))}
   record.update({n: {k: _plain(v) for k, v in r.items()} for n, r in results.items()})
   return write_atomically(eval_path(workdir, step), json.dumps(record, indent=2))
 
@@ -97,12 +98,13 @@ class PeriodicEval:
       self.names = checked_metrics(named, self.data, 'config.eval.metrics')
       return
     names = applicable(self.data)
-    if any(METRICS[n].features for n in names):
+    for net in networks(names):
       try:
-        self.data.load_features()
+        self.data.load_features(net)
       except FileNotFoundError as e:
-        print(f'warning: periodic FID/KID/PR off: {e}', file=sys.stderr)
-        names = [n for n in names if not METRICS[n].features]
+        off = [n for n in names if METRICS[n].features == net]
+        print(f'warning: periodic {", ".join(off)} off: {e}', file=sys.stderr)
+        names = [n for n in names if n not in off]
     self.names = names
 
   def due(self, step, last_step) -> bool:

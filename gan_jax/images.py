@@ -6,7 +6,7 @@
 - ``save_image_grid(images, path)``: the grid as PNG (grayscale when C=1).
 - ``save_scatter(points (N,2), path, modes=None, title=None)``: scatter PNG, mixture
   means marked, equal aspect.  Uses ``matplotlib.figure.Figure`` (no pyplot state).
-- ``save_samples(samples, path, modes=None)``: grid for 4-D arrays, scatter for (N, 2).
+- ``save_samples(samples, path, modes=None, ncols=None)``: grid for 4-D arrays, scatter for (N, 2).
 Parent folders are created.
 """
 
@@ -84,11 +84,12 @@ def save_scatter(points, path, modes=None, title: str | None = None) -> None:
   fig.savefig(os.fspath(path), format="png")
 
 
-def save_samples(samples, path, modes=None) -> None:
-  """Grid PNG for (N, H, W, C) samples, scatter PNG for (N, 2) points."""
+def save_samples(samples, path, modes=None, ncols: int | None = None) -> None:
+  """Grid PNG for (N, H, W, C) samples (`ncols` per row: one row per class for class rows),
+  scatter PNG for (N, 2) points."""
   samples = np.asarray(samples)
   if samples.ndim == 4:
-    save_image_grid(samples, path)
+    save_image_grid(samples, path, ncols)
   elif samples.ndim == 2 and samples.shape[1] == 2:
     save_scatter(samples, path, modes=modes)
   else:

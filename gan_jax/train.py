@@ -87,18 +87,23 @@ def batches(exp, start, stop, depth=2):
 
 
 def write_samples(exp, state, workdir, step, writer=None):
-  """samples/step_<step>.png from the fixed noise (EMA weights); images also to TensorBoard.
+  """samples/step_<step>.png from the fixed noise (EMA weights; one row per class for a
+  conditional run); images also to TensorBoard.
 
   Every process draws (the arrays span all of them); process 0 writes.
   """
-  samples = sampling.draw(exp.generator, state, exp.config.train.num_samples, SAMPLE_SEED)
+  samples, ncols = sampling.draw_grid(
+      exp.generator, state, exp.config.train.num_samples, SAMPLE_SEED
+  )
   if jax.process_index() != 0:
     return None
   path = run_folder.sample_path(workdir, step)
   modes = getattr(exp.source, 'modes', None)
-  run_folder.write_atomically(path, lambda tmp: save_samples(samples, tmp, modes=modes))
+  run_folder.write_atomically(
+      path, lambda tmp: save_samples(samples, tmp, modes=modes, ncols=ncols)
+  )
   if writer and samples.ndim == 4:
-    writer.add_image('samples', image_grid(samples), step, dataformats='HWC')
+    writer.add_image('samples', image_grid(samples, ncols=ncols), step, dataformats='HWC')
   return path
 
 

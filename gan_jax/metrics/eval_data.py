@@ -1,9 +1,10 @@
 """What metrics compare generated samples with, and the cache of real-data features.
 
 `EvalData` holds the run's data source, builds its held-out splits on demand,
-computes Inception features (lazily loading the weights) and keeps the features
-of the reference examples in `stats_dir`, keyed by dataset, its fields, split,
-number of examples and feature network, so that they are computed once.
+computes features with the networks of metrics/features.py (lazily loading their
+weights) and keeps the features of the reference examples in `stats_dir`, keyed by
+dataset, its fields, split, number of examples and feature network, so that they
+are computed once. `num_classes` is the run's: > 0 for a class-conditional generator.
 """
 
 import hashlib
@@ -14,26 +15,21 @@ import sys
 import numpy as np
 
 from gan_jax.data import get_dataset
+from gan_jax.metrics.features import FEATURES
 from gan_jax.metrics.fid import feature_stats
 from gan_jax.workdir import write_atomically
 
-FEATURE_NET = 'inception-2015-12-05-pool3'
+FEATURE_NET = FEATURES['inception'].key
 DEFAULT_STATS_DIR = os.path.join(os.path.expanduser('~'), '.cache', 'gan_jax', 'stats')
-
-
-def _default_features(mesh):
-  from gan_jax.metrics import inception, inception_weights  # heavy: only when needed
-
-  params = inception_weights.load_inception_params()
-  return lambda images: inception.inception_features(params, images, mesh=mesh)
 
 
 class EvalData:
   """The run's data (`source`, built from config.data `name` and `fields`) for metrics.
 
-  `features`: images (N, H, W, C) in [-1, 1] -> (N, D) features, named
-  `feature_name` in cache keys; default: the FID InceptionV3 (weights loaded on
-  first use). `num_reference` real examples
+  `features`: images (N, H, W, C) in [-1, 1] -> (N, D) features standing in for the
+  'inception' network, named `feature_name` in cache keys (tests); default: the FID
+  InceptionV3 (weights loaded on first use). `networks`: {name: function} stand-ins for
+  other networks of FEATURES. `num_reference` real examples
   (fewer if the split is smaller) of `reference_split` (default: the training
   split) are compared with the samples.
   """
@@ -49,30 +45,41 @@ class EvalData:
       reference_split=None,
       features=None,
       feature_name=FEATURE_NET,
+      num_classes=0,
+      networks=None,
   ):
     self.source, self.name, self.fields = source, name, dict(fields)
     self.stats_dir = stats_dir or os.environ.get('GAN_JAX_STATS', DEFAULT_STATS_DIR)
     self.num_reference, self.reference_split = num_reference, reference_split
-    self._features, self._mesh, self._reference = features, mesh, None
+    self._nets = {**(networks or {}), **({'inception': features} if features else {})}
+    self._mesh, self._reference = mesh, {}
     self.feature_name = feature_name
+    self.num_classes = num_classes
 
-  def load_features(self):
-    """Loads the feature network now (FileNotFoundError saying how to get its weights)."""
-    if self._features is None:
-      self._features = _default_features(self._mesh)
+  def _key(self, net):
+    return self.feature_name if net == 'inception' else FEATURES[net].key
 
-  def features(self, images) -> np.ndarray:
-    self.load_features()
-    return np.asarray(self._features(images))
+  def load_features(self, net='inception'):
+    """Loads the feature network `net` now (FileNotFoundError saying how to get its weights)."""
+    if net not in self._nets:
+      self._nets[net] = FEATURES[net].load(self._mesh)
+    return self._nets[net]
 
-  def describe(self) -> dict:
+  def features(self, images, net='inception') -> np.ndarray:
+    return np.asarray(self.load_features(net)(images))
+
+  def describe(self, nets=('inception',)) -> dict:
     """The reference protocol, for the results file."""
-    return {
+    out = {
         'dataset': self.name,
         'reference_split': self.reference_split or self.fields.get('split', 'train'),
         'num_reference': self.num_reference,
         'features': self.feature_name,
     }
+    others = [self._key(n) for n in nets if n != 'inception']
+    if others:
+      out['other_features'] = others
+    return out
 
   def held_out(self, split):
     """The same dataset with another split (never downloads)."""
@@ -86,42 +93,49 @@ class EvalData:
       return self.source
     return self.held_out(self.reference_split)
 
-  def reference_key(self) -> str:
+  def reference_key(self, net='inception') -> str:
     split = self.reference_split or self.fields.get('split', 'train')
     fields = json.dumps({k: v for k, v in sorted(self.fields.items()) if k != 'download'})
     digest = hashlib.sha256(fields.encode()).hexdigest()[:8]
     safe = ''.join(c if c.isalnum() or c in '-_' else '-' for c in f'{self.name}-{split}')
-    return f'{safe}-{digest}-{self.num_reference}-{self.feature_name}'
+    return f'{safe}-{digest}-{self.num_reference}-{self._key(net)}'
 
-  def reference_features(self) -> np.ndarray:
+  def reference_features(self, net='inception') -> np.ndarray:
     """Features (N, D) of the reference examples, from `stats_dir` when cached there."""
-    return self._load_reference()['features']
+    return self._load_reference(net)['features']
 
-  def reference_stats(self) -> tuple[np.ndarray, np.ndarray]:
+  def reference_stats(self, net='inception') -> tuple[np.ndarray, np.ndarray]:
     """(mean, covariance) in float64 of the reference features (cached with them)."""
-    ref = self._load_reference()
+    ref = self._load_reference(net)
     return ref['mu'], ref['sigma']
 
-  def _load_reference(self) -> dict:
-    if self._reference is None:
-      path = os.path.join(self.stats_dir, self.reference_key() + '.npz')
-      if not os.path.isfile(path):
-        self._compute_reference(path)
-      with np.load(path) as f:
-        self._reference = {k: f[k] for k in ('features', 'mu', 'sigma')}
-    return self._reference
+  def reference_labels(self, net='inception') -> np.ndarray:
+    """Class labels (N,) of the reference examples (the source's labels at their indices)."""
+    labels = self._reference_source().labels
+    if labels is None:
+      raise ValueError(f'the dataset {self.name} has no labels')
+    return np.asarray(labels)[self._load_reference(net)['indices']]
 
-  def _compute_reference(self, path):
+  def _load_reference(self, net='inception') -> dict:
+    if net not in self._reference:
+      path = os.path.join(self.stats_dir, self.reference_key(net) + '.npz')
+      if not os.path.isfile(path):
+        self._compute_reference(path, net)
+      with np.load(path) as f:
+        self._reference[net] = {k: f[k] for k in ('features', 'mu', 'sigma', 'indices') if k in f}
+    return self._reference[net]
+
+  def _compute_reference(self, path, net='inception'):
     source = self._reference_source()
     n = min(self.num_reference, source.num_examples)
     idx = np.sort(np.random.default_rng(0).permutation(source.num_examples)[:n])
     print(
-        f'Computing reference features of {n} examples ({self.reference_key()})...',
+        f'Computing reference features of {n} examples ({self.reference_key(net)})...',
         file=sys.stderr,
         flush=True,
     )
     feats = np.concatenate(
-        [self.features(source.get(idx[i : i + 2000])) for i in range(0, n, 2000)]
+        [self.features(source.get(idx[i : i + 2000]), net) for i in range(0, n, 2000)]
     ).astype(np.float32)
     os.makedirs(self.stats_dir, exist_ok=True)
     mu, sigma = feature_stats(feats)
