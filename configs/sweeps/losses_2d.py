@@ -11,7 +11,8 @@ the same models (3x128 MLPs), optimizer (mixture_2d's Adam, its schedule ending 
 per G step. The `modes` metric (modes captured, high-quality share, reverse KL on 2,500 samples)
 is computed every EVAL_EVERY steps. Cost: the costliest variant (wasserstein + GP with R1) took
 28.7 CPU-seconds for its 10k steps on one core (95 s of wall time on this 2-core VM while other
-jobs loaded it); four hinge runs took 199 s with --parallel=2 under the same load. Config arg: `ring8` or `grid25` runs that dataset only; the
+jobs loaded it); four hinge runs took 60.8 s with --parallel=2 (130.5 s with --parallel=1) at a
+load average of ~3.8, so the 140 runs take about 35 minutes with --parallel=2. Config arg: `ring8` or `grid25` runs that dataset only; the
 base config (get_config) takes mixture_2d's config args.
 """
 
