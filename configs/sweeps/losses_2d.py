@@ -12,7 +12,8 @@ per G step. The `modes` metric (modes captured, high-quality share, reverse KL o
 is computed every EVAL_EVERY steps. Cost: the costliest variant (wasserstein + GP with R1) took
 28.7 CPU-seconds for its 10k steps on one core (95 s of wall time on this 2-core VM while other
 jobs loaded it); four hinge runs took 60.8 s with --parallel=2 (130.5 s with --parallel=1) at a
-load average of ~3.8, so the 140 runs take about 35 minutes with --parallel=2. Config arg: `ring8` or `grid25` runs that dataset only; the
+load average of ~3.8: 140 such runs would take ~35 minutes with --parallel=2 (estimate; the
+GP variants cost more). Config arg: `ring8` or `grid25` runs that dataset only; the
 base config (get_config) takes mixture_2d's config args.
 """
 
