@@ -1,0 +1,118 @@
+"""Regenerates every figure and number of the README's Results from today's code.
+
+  python -m launch.readme_figures --workdir=runs/readme [--only=nsgan,mixtures,cgan] [--dry_run]
+
+Each entry of `FIGURES` is a list of commands (the ones the README prints beside the figure or
+table) and the files they leave in docs/; the script runs them one after the other, copies the
+figures into docs/, and prints the numbers the README quotes, with their commands. A figure
+that the README shows and no entry makes (a GPU run) is listed in `MADE_ELSEWHERE` with the
+reason; tests/test_readme.py checks that every image the README shows is one or the other, so a
+new figure cannot be added without the command that makes it.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+from absl import app, flags
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DOCS = os.path.join(ROOT, 'docs')
+
+# name -> (commands with {w} for the workdir root, {{docs file: file under {w}}})
+FIGURES = {
+    'nsgan': (
+        [
+            'experiments.main --config=configs/nsgan.py --workdir={w}/nsgan',
+            'experiments.evaluate --workdir={w}/nsgan --metrics=fid,kid,pr --num_samples=1000 '
+            '--num_reference=1000',
+        ],
+        {'nsgan_mnist5k.png': 'nsgan/samples/step_00005000.png'},
+    ),
+    'losses_2d': (
+        [
+            'launch.sweep --config=configs/sweeps/losses_2d.py --workdir={w}/losses_2d --parallel=2',
+            'launch.report --workdir={w}/losses_2d',
+        ],
+        {'losses_2d_grid25.png': 'losses_2d/metrics_grid25.png'},
+    ),
+    'mixtures': (
+        [
+            f'experiments.main --config=configs/mixture_2d.py:{d} --workdir={{w}}/{d}_s{s} '
+            f'--config.seed={s}'
+            for d in ('grid25', 'ring8')
+            for s in range(3)
+        ]
+        + [
+            f'experiments.evaluate --workdir={{w}}/{d}_s{s} --metrics=modes'
+            for d in ('grid25', 'ring8')
+            for s in range(3)
+        ]
+        + ['experiments.sample --workdir={w}/grid25_s0 --num=2500 --out={w}/grid25.png'],
+        {'grid25.png': 'grid25.png'},
+    ),
+    'cgan': (
+        [
+            'experiments.main --config=configs/cgan.py --workdir={w}/cgan',
+            'experiments.sample --workdir={w}/cgan --label=7 --num=64 --out={w}/sevens.png',
+            'experiments.sample --workdir={w}/cgan --num=10 --out={w}/cgan.png',
+            'experiments.evaluate --workdir={w}/cgan --metrics=class_agreement',
+        ],
+        {'cgan_mnist5k.png': 'cgan.png'},
+    ),
+}
+# Figures the README shows that this script cannot make, and why.
+MADE_ELSEWHERE = {
+    'stacked_mnist_d_sn.png': 'a 50k-step CNN run on an H100 (README, Stacked MNIST, with its '
+    'command); the CNN is not practical on a 2-core CPU',
+}
+
+flags.DEFINE_string('workdir', 'runs/readme', 'Where the runs go.')
+flags.DEFINE_list('only', None, f'Entries to make (default all): {", ".join(FIGURES)}.')
+flags.DEFINE_bool('dry_run', False, 'Print the commands only.')
+FLAGS = flags.FLAGS
+
+
+def _run(command):
+  print(f'$ python -m {command}', flush=True)
+  start = time.time()
+  proc = subprocess.run(
+      [sys.executable, '-m', *command.split()], cwd=ROOT, capture_output=True, text=True
+  )
+  if proc.returncode:
+    sys.exit(f'error: python -m {command} exited {proc.returncode}: {proc.stderr.strip()[-2000:]}')
+  lines = [l for l in proc.stdout.splitlines() if l.startswith('step ') and ':' in l]
+  for line in lines if 'evaluate' in command else []:
+    print(f'  {line}')
+  print(f'  ({time.time() - start:.0f} s)', flush=True)
+
+
+def main(argv):
+  del argv
+  names = FLAGS.only or list(FIGURES)
+  unknown = [n for n in names if n not in FIGURES]
+  if unknown:
+    sys.exit(f'error: --only={",".join(unknown)}: allowed: {", ".join(FIGURES)}')
+  made = {}
+  for name in names:
+    commands, files = FIGURES[name]
+    for command in commands:
+      command = command.format(w=FLAGS.workdir)
+      if FLAGS.dry_run:
+        print(f'python -m {command}')
+      else:
+        _run(command)
+    for doc, produced in files.items():
+      if not FLAGS.dry_run:
+        shutil.copyfile(os.path.join(FLAGS.workdir, produced), os.path.join(DOCS, doc))
+        made[doc] = [c.format(w=FLAGS.workdir) for c in commands]
+        print(f'wrote docs/{doc}')
+  if made:
+    print(json.dumps(made, indent=1))
+
+
+if __name__ == '__main__':
+  app.run(main)
