@@ -1,6 +1,6 @@
 """Draw samples from a trained run's checkpoint.
 
-  python -m experiments.sample --workdir=runs/wgan_gp --num=64 --out=samples.png \
+  python -m experiments.sample --workdir=runs/wgan_gp --num=64 --out=samples.png \\
       [--step=S] [--seed=S] [--noema]
 
 `.png` writes an image grid (a scatter plot for 2D data); `.npy` the raw array:

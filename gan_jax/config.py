@@ -43,8 +43,27 @@ SECTIONS = ('seed', 'data', 'model', 'loss', 'reg', 'optim', 'train', 'checkpoin
 ConfigError = FieldError  # what `validate` raises: 'config.<field>=<value>: <rule>'
 
 
+# (field, value) -> what the user probably meant: names of GANs that are a loss plus a
+# regularizer here, not a loss.
+HINTS = {
+    ('loss.name', 'wgan_gp'): (
+        "WGAN-GP is configs/wgan_gp.py: loss 'wasserstein' plus reg.gp=10 "
+        '(--config.loss.name=wasserstein --config.reg.gp=10)'
+    ),
+    ('loss.name', 'wgan'): (
+        "WGAN is configs/wgan.py: loss 'wasserstein' plus reg.clip=0.01 "
+        '(--config.loss.name=wasserstein --config.reg.clip=0.01)'
+    ),
+    ('loss.name', 'sngan'): "SNGAN is loss 'hinge' plus --config.model.d_sn=True (configs/hinge.py)",
+    ('loss.name', 'dragan'): "DRAGAN is a penalty: --config.reg.dragan=10 with any loss",
+}
+for _alias in ('wgan-gp', 'wgangp'):
+  HINTS['loss.name', _alias] = HINTS['loss.name', 'wgan_gp']
+
+
 def _fail(field, value, allowed):
-  raise ConfigError(f'config.{field}={value!r}: {allowed}')
+  hint = HINTS.get((field, value)) if isinstance(value, str) else None
+  raise ConfigError(f'config.{field}={value!r}: {allowed}' + (f'; {hint}' if hint else ''))
 
 
 def registry_fields(builder):
@@ -158,6 +177,25 @@ def _check_eval(ev):
     _fail('eval.metrics', ev.metrics, f'allowed: comma-separated names of {", ".join(METRICS)}')
 
 
+def _lipschitz_constraints(config):
+  """The config fields that keep a Wasserstein critic bounded, set to a nonzero value."""
+  on = [f'reg.{n}' for n in ('clip', 'gp', 'dragan') if config.reg.get(n)]
+  return on + ['model.d_sn'] * bool(config.model.get('d_sn'))
+
+
+def config_warnings(config) -> list[str]:
+  """Runnable configs that are probably a mistake: one line each, printed at the start."""
+  found = []
+  if config.loss.get('name') == 'wasserstein' and not _lipschitz_constraints(config):
+    found.append(
+        "warning: config.loss.name='wasserstein' with no constraint on D (reg.clip, reg.gp, "
+        'reg.dragan and model.d_sn are all off): the critic is unbounded and the losses '
+        'diverge. WGAN-GP is configs/wgan_gp.py (reg.gp=10), WGAN configs/wgan.py '
+        '(reg.clip=0.01)'
+    )
+  return found
+
+
 # Fields a resumed run may change: how long it runs and how it reports, not what it computes
 # (the step refuses non-finite updates whatever on_nonfinite says; only the host reacts to it).
 RESUMABLE_FIELDS = (
@@ -182,6 +220,12 @@ def _flatten(tree, prefix=''):
       out.update(_flatten(value, f'{prefix}{key}.'))
     return out
   return {prefix[:-1]: tuple(tree) if isinstance(tree, list) else tree}
+
+
+def format_config(config) -> str:
+  """Every field of `config`, one `field = value` line each, in the config's order: the names
+  that `--config.<field>=<value>` overrides."""
+  return '\n'.join(f'{k} = {v!r}' for k, v in _flatten(config).items())
 
 
 def config_diff(old, new, ignore=RESUMABLE_FIELDS):

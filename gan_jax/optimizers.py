@@ -40,3 +40,10 @@ OPTIMIZERS = {'adam': adam, 'rmsprop': rmsprop, 'sgd': sgd}
 def build_optimizer(name, **fields):
   """The optimizer `name` with its fields (`config.optim.g` / `.d` unpacked)."""
   return OPTIMIZERS[name](**fields)
+
+
+def learning_rates(optim, step) -> dict:
+  """{'lr/g': ..., 'lr/d': ...}: the learning rates `config.optim` applies at `step` (for
+  TensorBoard). Every optimizer here takes a constant `lr`; a schedule would be read here."""
+  del step  # constant
+  return {f'lr/{net}': float(optim[net].lr) for net in ('g', 'd') if 'lr' in optim[net]}

@@ -22,12 +22,13 @@ import numpy as np
 from tensorboardX import SummaryWriter
 
 from gan_jax import checkpoint, sampling
-from gan_jax.config import config_diff
+from gan_jax.config import config_diff, config_warnings
 from gan_jax.evaluator import PeriodicEval
 from gan_jax.experiment import UserError, build_experiment, check_creatable
-from gan_jax.images import image_grid, save_samples
+from gan_jax.images import samples_image, save_png
+from gan_jax.optimizers import learning_rates
 from gan_jax.progress import Progress
-from gan_jax.sharding import batch_sharding, global_batch
+from gan_jax.sharding import batch_sharding, describe_here, global_batch
 from gan_jax.step import FAULTS, NO_FAULTS, build_train_step, combine_faults
 
 SAMPLE_SEED = 12345  # the fixed noise of the periodic sample images
@@ -70,7 +71,8 @@ def batches(exp, start, stop, depth=2):
 
 
 def write_samples(exp, state, workdir, step, writer=None):
-  """samples/step_<step>.png from the fixed noise (EMA weights); images also to TensorBoard.
+  """samples/step_<step>.png from the fixed noise (EMA weights): an image grid, or the scatter
+  plot of 2D points; the same picture to TensorBoard ('samples').
 
   Every process draws (the arrays span all of them); process 0 writes.
   """
@@ -78,9 +80,10 @@ def write_samples(exp, state, workdir, step, writer=None):
   if jax.process_index() != 0:
     return None
   path = os.path.join(workdir, 'samples', f'step_{step:08d}.png')
-  save_samples(samples, path, modes=getattr(exp.source, 'modes', None))
-  if writer and samples.ndim == 4:
-    writer.add_image('samples', image_grid(samples), step, dataformats='HWC')
+  pixels = samples_image(samples, modes=getattr(exp.source, 'modes', None))
+  save_png(pixels, path)
+  if writer:
+    writer.add_image('samples', pixels, step, dataformats='HWC')
   return path
 
 
@@ -198,12 +201,28 @@ def _save(ckpts, state, step, faults, last_saved):
     ) from None
 
 
-def _log(writer, progress, step, metrics, faults):
-  """TensorBoard scalars and the progress line (with the skipped updates, once there are any)."""
+def _announce(exp):
+  """What runs where, and the config's warnings: printed once at the start (process 0)."""
+  if jax.process_index() != 0:
+    return
+  for line in describe_here(exp.mesh):
+    print(line, flush=True)
+  for line in config_warnings(exp.config):
+    print(line, file=sys.stderr, flush=True)
+
+
+def _log(writer, progress, step, metrics, faults, config):
+  """TensorBoard scalars (with the learning rates) and the progress line (with the skipped
+  updates, once there are any). The rate is over the last ticks, compilation left out."""
   skipped = {f'skipped_{n}_updates': faults[f'skipped_{n}'] for n in 'dg'}
   rate = progress.tick(step)
   if writer:
-    scalars = {**metrics, **skipped, **({'steps_per_sec': rate} if rate else {})}
+    scalars = {
+        **metrics,
+        **skipped,
+        **learning_rates(config.optim, step),
+        **({'steps_per_sec': rate} if rate else {}),
+    }
     for name, value in scalars.items():
       writer.add_scalar(name, float(value), step)
   line = progress.line(step, rate, metrics)
@@ -226,6 +245,7 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_
   try:
     k_init, k_train = jax.random.split(jax.random.key(config.seed))
     found = _restore(ckpts, exp, workdir)
+    _announce(exp)
     if found:
       last_saved, state, faults = found
     else:
@@ -258,9 +278,13 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_
       step = first + t.steps_per_call
       if step == start + t.steps_per_call:  # the first call compiles: time the rest
         jax.block_until_ready(state)
-        print(f'Compiled and ran step {step} in {progress.restart(step):.1f}s.', flush=True)
+        seconds, compiling = progress.first_call()
+        print(
+            f'Compiled and ran step {step} in {seconds:.1f}s ({compiling:.1f}s compiling).',
+            flush=True,
+        )
       if step % t.log_every == 0 or step == t.num_steps:
-        _log(writer, progress, step, jax.device_get(metrics), check_faults())
+        _log(writer, progress, step, jax.device_get(metrics), check_faults(), config)
       if t.sample_every and (step % t.sample_every == 0 or step == t.num_steps):
         try:
           write_samples(exp, state, workdir, step, writer)
