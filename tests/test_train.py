@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from gan_jax import checkpoint
+from gan_jax.evaluator import read_results
 from gan_jax.experiment import UserError, build_experiment
 from gan_jax.step import build_train_step
 from gan_jax.train import batches, train_and_evaluate
@@ -160,9 +161,11 @@ def test_main_writes_checkpoints_samples_and_logs_then_sample_restores(tmp_path)
   result = run_module('experiments.evaluate', f'--workdir={workdir}', '--num_samples=500')
   assert result.returncode == 0, result.stderr[-3000:]
   assert 'step 20 modes: modes=' in result.stdout
-  report = json.loads((workdir / 'eval' / '20.json').read_text())
-  assert report['modes']['num_samples'] == 500 and sum(report['modes']['counts']) <= 500
-  assert 0 <= report['modes']['modes'] <= 8 and 0 <= report['modes']['high_quality'] <= 1
+  (entry,) = [e for e in read_results(workdir) if e['by'] == 'experiments.evaluate']
+  assert entry['step'] == 20 and entry['num_samples'] == 500 and entry['metric'] == 'modes'
+  modes = entry['values']
+  assert sum(modes['counts']) <= 500
+  assert 0 <= modes['modes'] <= 8 and 0 <= modes['high_quality'] <= 1
   bad = run_module('experiments.evaluate', f'--workdir={workdir}', '--metrics=fid')
   assert (
       bad.returncode == 2 and 'error: --metrics=fid: fid: needs image data, not ring8' in bad.stderr

@@ -17,6 +17,11 @@ from gan_jax.data import get_dataset
 from gan_jax.metrics.fid import feature_stats
 
 FEATURE_NET = 'inception-2015-12-05-pool3'
+# How images reach FEATURE_NET (gan_jax/metrics/inception.py): FID depends on it.
+PREPROCESSING = (
+    'quantized to uint8 as the PNG writer does, resized to 299x299 bilinear without '
+    'antialias (pytorch-fid), scaled by (x - 128) / 128'
+)
 DEFAULT_STATS_DIR = os.path.join(os.path.expanduser('~'), '.cache', 'gan_jax', 'stats')
 
 
@@ -24,7 +29,12 @@ def _default_features(mesh):
   from gan_jax.metrics import inception, inception_weights  # heavy: only when needed
 
   params = inception_weights.load_inception_params()
-  return lambda images: inception.inception_features(params, images, mesh=mesh)
+
+  def features(images, on_progress=None):
+    return inception.inception_features(params, images, mesh=mesh, on_progress=on_progress)
+
+  features.reports_progress = True  # calls on_progress(done) batch by batch
+  return features
 
 
 class EvalData:
@@ -34,7 +44,8 @@ class EvalData:
   `feature_name` in cache keys; default: the FID InceptionV3 (weights loaded on
   first use). `num_reference` real examples
   (fewer if the split is smaller) of `reference_split` (default: the training
-  split) are compared with the samples.
+  split) are compared with the samples. `progress(label, total)` -> `report(done)` (e.g.
+  gan_jax.progress.Counter) is told how feature computations advance; None: silent.
   """
 
   def __init__(
@@ -48,30 +59,48 @@ class EvalData:
       reference_split=None,
       features=None,
       feature_name=FEATURE_NET,
+      progress=None,
   ):
     self.source, self.name, self.fields = source, name, dict(fields)
     self.stats_dir = stats_dir or os.environ.get('GAN_JAX_STATS', DEFAULT_STATS_DIR)
     self.num_reference, self.reference_split = num_reference, reference_split
     self._features, self._mesh, self._reference = features, mesh, None
-    self.feature_name = feature_name
+    self.feature_name, self.progress = feature_name, progress
 
   def load_features(self):
     """Loads the feature network now (FileNotFoundError saying how to get its weights)."""
     if self._features is None:
       self._features = _default_features(self._mesh)
 
-  def features(self, images) -> np.ndarray:
+  def features(self, images, label='the samples', report=None) -> np.ndarray:
+    """Features (N, D) of `images`; the progress is reported as '<network> features of
+    <label>' (or to `report(done)` if given)."""
     self.load_features()
-    return np.asarray(self._features(images))
+    if report is None and self.progress:
+      report = self.progress(f'{self.feature_name} features of {label}', len(images))
+    if report and getattr(self._features, 'reports_progress', False):
+      return np.asarray(self._features(images, on_progress=report))
+    out = np.asarray(self._features(images))
+    if report:
+      report(len(images))
+    return out
 
-  def describe(self) -> dict:
-    """The reference protocol, for the results file."""
-    return {
+  def num_reference_used(self) -> int:
+    """How many reference examples the metrics compare with (`num_reference` capped by the
+    split's size)."""
+    return len(self.reference_features())
+
+  def reference_protocol(self) -> dict:
+    """What a feature metric compares with, for the results file."""
+    protocol = {
         'dataset': self.name,
         'reference_split': self.reference_split or self.fields.get('split', 'train'),
-        'num_reference': self.num_reference,
+        'num_reference': self.num_reference_used(),
         'features': self.feature_name,
     }
+    if self.feature_name == FEATURE_NET:
+      protocol['preprocessing'] = PREPROCESSING
+    return protocol
 
   def held_out(self, split):
     """The same dataset with another split (never downloads)."""
@@ -119,8 +148,14 @@ class EvalData:
         file=sys.stderr,
         flush=True,
     )
+    report = self.progress and self.progress(f'{self.feature_name} features of the reference', n)
     feats = np.concatenate(
-        [self.features(source.get(idx[i : i + 2000])) for i in range(0, n, 2000)]
+        [
+            self.features(
+                source.get(idx[i : i + 2000]), report=report and (lambda d, i=i: report(i + d))
+            )
+            for i in range(0, n, 2000)
+        ]
     ).astype(np.float32)
     os.makedirs(self.stats_dir, exist_ok=True)
     tmp = f'{path}.tmp{os.getpid()}.npz'
