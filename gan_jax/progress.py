@@ -19,17 +19,21 @@ _lock = threading.Lock()
 _spans = []  # disjoint (start, end) of compilation, time.time() seconds, sorted
 
 
+def merge_span(spans, start, end) -> list:
+  """Sorted disjoint spans with [start, end] added: the spans it overlaps become one."""
+  apart = [(a, b) for a, b in spans if b < start or a > end]
+  overlapping = [(a, b) for a, b in spans if not (b < start or a > end)]
+  lo = min([start, *(a for a, _ in overlapping)])
+  hi = max([end, *(b for _, b in overlapping)])
+  return sorted([*apart, (lo, hi)])
+
+
 def _on_span(event, start, end, **kwargs):
-  """Merges one compilation span into `_spans` (a nested span adds nothing)."""
+  """Adds one compilation span to `_spans` (a span nested in another adds nothing)."""
   del kwargs
-  if not event.startswith('/jax/core/compile/'):
-    return
-  with _lock:
-    kept = [(a, b) for a, b in _spans if b < start or a > end]
-    merged = [(a, b) for a, b in _spans if not (b < start or a > end)]
-    lo = min([start, *(a for a, _ in merged)])
-    hi = max([end, *(b for _, b in merged)])
-    _spans[:] = sorted([*kept, (lo, hi)])
+  if event.startswith('/jax/core/compile/'):
+    with _lock:
+      _spans[:] = merge_span(_spans, start, end)
 
 
 jax.monitoring.register_event_time_span_listener(_on_span)
@@ -89,12 +93,15 @@ class Counter:
   seconds, once `after_s` seconds have passed (short jobs print nothing), and a last line
   at `total` if it printed any. Rates are on the compile-free `clock`."""
 
-  def __init__(self, label, total, unit='images', stream=None, every_s=10.0, after_s=5.0, clock=clock):
+  def __init__(
+      self, label, total, unit='images', stream=None, every_s=10.0, after_s=5.0, clock=clock
+  ):
     self.label, self.total, self.unit = label, total, unit
     self.stream = stream or sys.stderr
     self.every_s, self.after_s, self._clock = every_s, after_s, clock
     self._start = clock()
     self._printed = None  # clock of the last line
+    self._finished = False
 
   def __call__(self, done: int) -> None:
     now = self._clock()
@@ -103,17 +110,13 @@ class Counter:
     due = elapsed >= self.after_s and (
         self._printed is None or now - self._printed >= self.every_s
     )
-    if not (due or (finished and self._printed is not None)):
+    if self._finished or not (due or (finished and self._printed is not None)):
       return
-    self._printed = now
+    self._printed, self._finished = now, finished
     line = f'{self.label}: {done}/{self.total}'
     if done and elapsed > 0:
       rate = done / elapsed
-      line += f' | {format_rate(rate, self.unit)}'
-      line += f' | done in {format_eta(elapsed)}' if finished else f' | ETA {format_eta((self.total - done) / rate)}'
+      eta = format_eta((self.total - done) / rate)
+      left = f'took {format_eta(elapsed)}' if finished else f'ETA {eta}'
+      line += f' | {format_rate(rate, self.unit)} | {left}'
     print(line, file=self.stream, flush=True)
-
-
-def counter(label, unit='images', **kwargs):
-  """A factory of Counters for one label: `counter(label)(total)(done)`."""
-  return lambda total: Counter(label, total, unit, **kwargs)
