@@ -54,8 +54,8 @@ HINTS = {
         "WGAN is configs/wgan.py: loss 'wasserstein' plus reg.clip=0.01 "
         '(--config.loss.name=wasserstein --config.reg.clip=0.01)'
     ),
-    ('loss.name', 'sngan'): "SNGAN is loss 'hinge' plus --config.model.d_sn=True (configs/hinge.py)",
-    ('loss.name', 'dragan'): "DRAGAN is a penalty: --config.reg.dragan=10 with any loss",
+    ('loss.name', 'sngan'): "SNGAN is loss 'hinge' plus model.d_sn=True (configs/hinge.py)",
+    ('loss.name', 'dragan'): 'DRAGAN is a penalty: --config.reg.dragan=10 with any loss',
 }
 for _alias in ('wgan-gp', 'wgangp'):
   HINTS['loss.name', _alias] = HINTS['loss.name', 'wgan_gp']

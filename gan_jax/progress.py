@@ -107,9 +107,7 @@ class Counter:
     now = self._clock()
     elapsed = now - self._start
     finished = done >= self.total
-    due = elapsed >= self.after_s and (
-        self._printed is None or now - self._printed >= self.every_s
-    )
+    due = elapsed >= self.after_s and (self._printed is None or now - self._printed >= self.every_s)
     if self._finished or not (due or (finished and self._printed is not None)):
       return
     self._printed, self._finished = now, finished

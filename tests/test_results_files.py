@@ -36,7 +36,12 @@ def test_each_metric_records_its_own_protocol(digits, tmp_path):
   }  # no feature network, no reference count: modes uses neither
 
   images = EvalData(
-      digits, 'mnist5k', {}, stats_dir=str(tmp_path), features=_pixels, feature_name='pixels',
+      digits,
+      'mnist5k',
+      {},
+      stats_dir=str(tmp_path),
+      features=_pixels,
+      feature_name='pixels',
       num_reference=300,
   )
   draw = lambda n: digits.get(np.arange(n))
@@ -89,8 +94,15 @@ def test_evaluations_of_one_step_are_kept_side_by_side_and_replacements_are_said
       'modes of seed 0 (ema weights, 10 samples, by experiments.evaluate): modes=5 -> modes=4'
   ]
   write_results(tmp_path, 30, 2024, _results(8), by='training')
-  found = [(e['step'], e['seed'], e['weights'], e['values']['modes']) for e in read_results(tmp_path)]
-  assert found == [(20, 2024, 'ema', 7), (20, 0, 'live', 6), (20, 0, 'ema', 4), (30, 2024, 'ema', 8)]
+  found = [
+      (e['step'], e['seed'], e['weights'], e['values']['modes']) for e in read_results(tmp_path)
+  ]
+  assert found == [
+      (20, 2024, 'ema', 7),
+      (20, 0, 'live', 6),
+      (20, 0, 'ema', 4),
+      (30, 2024, 'ema', 8),
+  ]
   assert json.loads(open(path).read())['step'] == 20
 
 
@@ -104,7 +116,12 @@ def test_results_files_of_the_older_format_are_read(tmp_path):
   }
   (tmp_path / 'eval' / '5.json').write_text(json.dumps(old))
   (entry,) = read_results(tmp_path)
-  assert (entry['step'], entry['metric'], entry['seed'], entry['num_samples']) == (5, 'modes', 0, 100)
+  assert (entry['step'], entry['metric'], entry['seed'], entry['num_samples']) == (
+      5,
+      'modes',
+      0,
+      100,
+  )
   assert entry['values'] == {'modes': 8, 'counts': [1, 2]}
   write_results(tmp_path, 5, 1, _results(3))
   assert [e['seed'] for e in read_results(tmp_path)] == [0, 1]  # kept, now in the new format
@@ -115,5 +132,7 @@ def test_is_is_listed_apart_with_its_reason(digits, tmp_path):
   allowed = allowed_names()
   assert allowed.startswith('modes, fid, kid, pr, parzen, stacked_modes (is: always refused,')
   assert 'no logits layer' in allowed
-  with pytest.raises(ValueError, match=r"unknown metric 'nope'; allowed: modes, .*stacked_modes \(is"):
+  with pytest.raises(
+      ValueError, match=r"unknown metric 'nope'; allowed: modes, .*stacked_modes \(is"
+  ):
     check(['nope'], EvalData(digits, 'mnist5k', {}, stats_dir=str(tmp_path)))
