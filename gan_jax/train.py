@@ -276,7 +276,7 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_
       state, metrics = train_step(state, real, k_train)
       faults = combine_faults(faults, {k: metrics.pop(k) for k in FAULTS})
       step = first + t.steps_per_call
-      if step == start + t.steps_per_call:  # the first call compiles: time the rest
+      if step == start + t.steps_per_call:  # the first call compiles: say how long it took
         jax.block_until_ready(state)
         seconds, compiling = progress.first_call()
         print(
