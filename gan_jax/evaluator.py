@@ -29,6 +29,7 @@ from gan_jax.experiment import UserError
 from gan_jax.metrics import METRICS
 from gan_jax.metrics.eval_data import EvalData
 from gan_jax.metrics.evaluation import applicable, check, evaluate, is_value, scalars
+from gan_jax.progress import Counter
 
 EVAL_SEED = 2024  # the noise of periodic evaluations (fixed, so that steps compare)
 
@@ -175,7 +176,9 @@ class PeriodicEval:
     if not c or not c.every_steps:
       return
     self.every, self.num_samples = c.every_steps, c.num_samples
-    self.data = eval_data(exp, c.stats_dir, c.num_reference, c.reference_split)
+    self.data = eval_data(  # Inception over 10k images takes long on a CPU: say how far
+        exp, c.stats_dir, c.num_reference, c.reference_split, progress=Counter
+    )
     self.exp = exp
     named = [m for m in c.metrics.split(',') if m]
     if named:

@@ -260,7 +260,8 @@ def test_train_then_evaluate_reports_stacked_modes(tmp_path):
   )
   assert result.returncode == 0, result.stderr[-3000:]
   assert 'step 2 stacked_modes: modes=' in result.stdout
-  (entry,) = read_results(tmp_path)
-  report = entry['values']
-  assert entry['num_samples'] == 300 and sum(report['counts']) == 300
+  (stored,) = read_results(tmp_path)
+  report = stored['values']
+  assert stored['num_samples'] == 300 and sum(report['counts']) == 300
+  assert stored['protocol'] == {'classifier': 'mnist_classifier.npz', 'num_modes': 1000}
   assert 1 <= report['modes'] <= 300 and 0 <= report['kl'] <= np.log(1000) + 1e-9
