@@ -7,7 +7,8 @@
 Prints the metrics and adds them to DIR/eval/<step>.json, beside the results of other
 seeds, weights or protocols (training's periodic evaluation, seed 2024, among them); the
 same evaluation run again replaces its entry, and a line says so when the numbers changed
-(gan_jax/evaluator.py: the format and `read_results`). By default every
+(gan_jax/evaluator.py: the format and `read_results`), and logs the scalars to the
+workdir's TensorBoard as `evaluate/seed<S>_<ema|live>/<metric>/<value>`. By default every
 metric that applies to the run's dataset is computed: `modes` on 2D mixtures;
 `fid`, `kid`, `pr` (precision/recall in Inception space) on images; `parzen` on
 MNIST-like data with held-out splits; `stacked_modes` on stacked MNIST. The
@@ -19,7 +20,13 @@ from absl import app, flags
 
 from experiments.common import parse_flags, run_cli
 from gan_jax import sampling
-from gan_jax.evaluator import checked_metrics, eval_data, format_results, write_results
+from gan_jax.evaluator import (
+    checked_metrics,
+    eval_data,
+    format_results,
+    log_scalars,
+    write_results,
+)
 from gan_jax.experiment import UserError, restore
 from gan_jax.metrics import METRICS, REFUSED, allowed_names
 from gan_jax.metrics.eval_data import DEFAULT_STATS_DIR
@@ -74,6 +81,7 @@ def main(argv):
   )
   for line in replaced:
     print(f'note: replaced in {path}: {line}')
+  log_scalars(FLAGS.workdir, step, f'evaluate/seed{FLAGS.seed}_{weights}', results)
   print(f'Wrote {path} (seed {FLAGS.seed}, {weights} weights)')
 
 

@@ -109,7 +109,8 @@ def _read(path) -> list[dict]:
           'by': None,
           'num_samples': values.get('num_samples'),
           'values': {k: v for k, v in values.items() if k != 'num_samples'},
-          'protocol': record.get('reference', {}),
+          # that format stated the Inception reference for every metric: true of these only
+          'protocol': record.get('reference', {}) if name in ('fid', 'kid', 'pr') else {},
       }
       for name, values in old.items()
   ]
@@ -120,7 +121,13 @@ def write_results(workdir, step, seed, results, weights='ema', by='training'):
   (path, lines saying which stored results were replaced by different numbers)."""
   path = os.path.join(workdir, 'eval', f'{step}.json')
   os.makedirs(os.path.dirname(path), exist_ok=True)
-  entries = _read(path) if os.path.isfile(path) else []
+  entries = []
+  if os.path.isfile(path):
+    try:
+      entries = _read(path)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
+      os.replace(path, f'{path}.unreadable')
+      print(f'warning: {path} is unreadable ({e}); moved to {path}.unreadable', file=sys.stderr)
   replaced = []
   for new in result_entries(results, seed, weights, by):
     key = tuple(new[k] for k in _KEY)
@@ -147,8 +154,24 @@ def read_results(workdir) -> list[dict]:
   for path in glob.glob(os.path.join(workdir, 'eval', '*.json')):
     name = os.path.basename(path)[: -len('.json')]
     if name.isdigit():
-      found += [{'step': int(name), **e} for e in _read(path)]
+      try:
+        found += [{'step': int(name), **e} for e in _read(path)]
+      except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
+        print(f'warning: {path} is unreadable ({e}); left out', file=sys.stderr)
   return sorted(found, key=lambda e: e['step'])
+
+
+def log_scalars(workdir, step, prefix, results) -> None:
+  """The scalar values of `results` to a TensorBoard event file of its own in `workdir`, as
+  `<prefix>/<metric>/<value>` (a warning if it cannot be written)."""
+  from tensorboardX import SummaryWriter  # pylint: disable=g-import-not-at-top
+
+  try:
+    with SummaryWriter(workdir, filename_suffix='.evaluate') as writer:
+      for key, value in scalars(results).items():
+        writer.add_scalar(f'{prefix}/{key}', value, step)
+  except OSError as e:
+    print(f'warning: cannot write the TensorBoard log: {e}', file=sys.stderr)
 
 
 def _format_values(values) -> str:

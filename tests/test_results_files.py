@@ -136,3 +136,12 @@ def test_is_is_listed_apart_with_its_reason(digits, tmp_path):
       ValueError, match=r"unknown metric 'nope'; allowed: modes, .*stacked_modes \(is"
   ):
     check(['nope'], EvalData(digits, 'mnist5k', {}, stats_dir=str(tmp_path)))
+
+
+def test_an_unreadable_results_file_is_set_aside_not_fatal(tmp_path, capsys):
+  (tmp_path / 'eval').mkdir()
+  (tmp_path / 'eval' / '5.json').write_text('{"step": 5, "resu')
+  assert read_results(tmp_path) == [] and 'unreadable' in capsys.readouterr().err
+  write_results(tmp_path, 5, 0, _results(3))
+  assert [e['values']['modes'] for e in read_results(tmp_path)] == [3]
+  assert (tmp_path / 'eval' / '5.json.unreadable').exists()

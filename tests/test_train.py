@@ -166,6 +166,10 @@ def test_main_writes_checkpoints_samples_and_logs_then_sample_restores(tmp_path)
   live = run_module('experiments.evaluate', f'--workdir={workdir}', '--num_samples=500', '--noema')
   assert live.returncode == 0 and 'live weights' in live.stdout, live.stderr[-3000:]
   assert 'read only' not in result.stderr + live.stderr  # Orbax's notice, silenced
+  events = EventAccumulator(str(workdir)).Reload()
+  assert {'evaluate/seed0_ema/modes/modes', 'evaluate/seed0_live/modes/modes'} <= set(
+      events.Tags()['scalars']
+  )
   entries = [e for e in read_results(workdir) if e['by'] == 'experiments.evaluate']
   assert [(e['step'], e['weights'], e['seed']) for e in entries] == [
       (20, 'ema', 0),
