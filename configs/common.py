@@ -29,6 +29,8 @@ def _default(param):
 def entry(registry, name, **overrides):
   params = inspect.signature(registry[name]).parameters
   fields = {n: _default(params[n]) for n in registry_fields(registry[name])}
+  if registry is MODELS:
+    fields['pack'] = 1  # PacGAN's packing (gan_jax/d_input.py): a field of the step, not the builder
   unknown = set(overrides) - set(fields)
   if unknown:
     raise ValueError(f'{name}: unknown fields {sorted(unknown)}; allowed: {sorted(fields)}')
@@ -45,7 +47,14 @@ def base(loss: str) -> ml_collections.ConfigDict:
   )
   c.loss = ml_collections.ConfigDict({'name': loss})
   c.reg = ml_collections.ConfigDict(
-      {**{n: 0.0 for n in PENALTIES}, 'clip': 0.0, 'instance_noise': 0.0, 'instance_noise_steps': 0}
+      {
+          **{n: 0.0 for n in PENALTIES},
+          'clip': 0.0,
+          'instance_noise': 0.0,
+          'instance_noise_steps': 0,
+          'diffaugment': '',  # DiffAugment policy: comma-separated color, translation, cutout
+          'acgan': 0.0,  # weight of ACGAN's class loss (model.conditioning='acgan')
+      }
   )
   c.optim = ml_collections.ConfigDict(
       {
@@ -64,6 +73,8 @@ def base(loss: str) -> ml_collections.ConfigDict:
           num_samples=64,
           steps_per_call=1,
           on_nonfinite='stop',  # or 'skip': leave out (and count) updates that are not finite
+          unroll_steps=0,  # unrolled GAN (Metz et al. 2017): D updates G's loss looks through
+          fake_labels='uniform',  # conditional runs: labels of G's samples, or 'data'
       )
   )
   c.checkpoint = ml_collections.ConfigDict(dict(every_steps=1000, keep=3))

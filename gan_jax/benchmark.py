@@ -16,6 +16,7 @@ import dataclasses
 import time
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from absl import logging
 
@@ -57,7 +58,7 @@ def shape_only_source(config):
   fields = {k: v for k, v in config.data.items() if k not in ('name', 'download')}
   with tfds.testing.mock_data(num_examples=1, policy=tfds.testing.MockPolicy.USE_CODE):
     source = get_dataset(config.data.name, **fields, download=False)
-  return ShapeOnlySource(source.shape, source.is_image)
+  return ShapeOnlySource(source.shape, source.is_image, source.num_classes)
 
 
 def build_offline(config, num_devices=None):
@@ -89,14 +90,22 @@ def build_offline(config, num_devices=None):
 
 
 def random_batches(exp, rng):
-  """Random real data of one call's shape, on the devices: uniform in [-1, 1] for images,
-  standard normal otherwise."""
+  """A random batch pytree of one call's shape, on the devices: 'x' uniform in [-1, 1] for
+  images, standard normal otherwise; 'y' uniform labels for conditional models."""
   t = exp.config.train
-  shape = (t.steps_per_call, t.d_steps, t.batch_size, *exp.source.shape)
-  if exp.source.is_image:
-    draw = lambda k: jax.random.uniform(k, shape, minval=-1.0, maxval=1.0)
-  else:
-    draw = lambda k: jax.random.normal(k, shape)
+  lead = (t.steps_per_call, t.d_steps, t.batch_size)
+  shape = (*lead, *exp.source.shape)
+
+  def draw(k):
+    k_x, k_y = jax.random.split(k)
+    if exp.source.is_image:
+      batch = {'x': jax.random.uniform(k_x, shape, minval=-1.0, maxval=1.0)}
+    else:
+      batch = {'x': jax.random.normal(k_x, shape)}
+    if exp.num_classes:
+      batch['y'] = jax.random.randint(k_y, lead, 0, exp.num_classes, jnp.int32)
+    return batch
+
   return jax.jit(draw, out_shardings=batch_sharding(exp.mesh, 2))(rng)
 
 
@@ -106,7 +115,7 @@ def compile_step(exp, seed=0):
   state = exp.init_state(k_init)
   batches = random_batches(exp, k_data)
   train_step = build_train_step(
-      exp.config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh
+      exp.config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh, exp.num_classes
   )
   jax.block_until_ready((state, batches))
   start = time.perf_counter()
@@ -137,8 +146,11 @@ def flops_per_iteration(compiled):
       return _flops(compiled.lowered.cost_analysis())
     config = copy.deepcopy(exp.config)
     config.train.steps_per_call = 1
-    one = build_train_step(config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh)
-    return _flops(one.lower(compiled.state, compiled.batches[:1], compiled.rng).cost_analysis())
+    one = build_train_step(
+        config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh, exp.num_classes
+    )
+    first = jax.tree_util.tree_map(lambda b: b[:1], compiled.batches)
+    return _flops(one.lower(compiled.state, first, compiled.rng).cost_analysis())
   except (NotImplementedError, RuntimeError, jax.errors.JaxRuntimeError):
     return None
 

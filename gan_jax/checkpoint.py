@@ -345,12 +345,16 @@ def save_config(workdir: str, config) -> None:
 
 
 def save_data_info(workdir: str, source) -> None:
-  info = {'shape': list(source.shape), 'is_image': bool(source.is_image)}
+  info = {
+      'shape': list(source.shape),
+      'is_image': bool(source.is_image),
+      'num_classes': int(source.num_classes),
+  }
   write_atomically(os.path.join(workdir, DATA_FILE), json.dumps(info))
 
 
 def load_data_info(workdir: str):
-  """{'shape': [...], 'is_image': bool} saved by training, or None (missing or unreadable)."""
+  """{'shape': [...], 'is_image': bool, 'num_classes': int} saved by training, or None (missing or unreadable)."""
   path = os.path.join(workdir, DATA_FILE)
   try:
     with open(path) as f:

@@ -15,6 +15,25 @@ from gan_jax.optimizers import OPTIMIZERS
 from gan_jax.regularizers import PENALTIES
 
 REG_FIELDS = (*PENALTIES, 'clip', 'instance_noise', 'instance_noise_steps')
+# Fields added after runs were already saved: a config without them means these values (older
+# workdirs resume unchanged). `with_defaults` fills them in.
+OPTIONAL_FIELDS = {
+    'reg.acgan': 0.0,  # weight of ACGAN's class loss (a D with a class head)
+    'reg.diffaugment': '',  # DiffAugment policy, e.g. 'color,translation,cutout'
+    'train.fake_labels': 'uniform',  # labels of G's samples in conditional runs: or 'data'
+    'train.unroll_steps': 0,  # unrolled GAN: D updates G looks through (0: the plain step)
+    'train.on_nonfinite': 'stop',
+    'model.pack': 1,  # PacGAN: samples D judges at once
+    **{
+        f'optim.{net}.{name}': value  # learning-rate schedules (gan_jax/optimizers.py)
+        for net in 'gd'
+        for name, value in (('schedule', 'none'), ('decay_steps', 0), ('decay_to', 0.0))
+    },
+}
+FAKE_LABELS = ('uniform', 'data')
+AUGMENTATIONS = ('color', 'translation', 'cutout')
+# model.* fields that belong to the step (the D-input transform), not to the model builder.
+MODEL_STEP_FIELDS = ('pack',)
 TRAIN_FIELDS = (
     'num_steps',
     'batch_size',
@@ -75,9 +94,23 @@ def registry_fields(builder):
   )
 
 
-def entry_fields(section):
-  """A `{name, field...}` section -> its fields without `name`, as plain values."""
-  return {k: v for k, v in section.items() if k != 'name'}
+def entry_fields(section, leave_out=()):
+  """A `{name, field...}` section -> its fields without `name` (and `leave_out`), as plain values."""
+  return {k: v for k, v in section.items() if k != 'name' and k not in leave_out}
+
+
+def with_defaults(config):
+  """A copy of `config` with every missing OPTIONAL_FIELDS field set to its default."""
+  config = config.copy_and_resolve_references()
+  with config.unlocked():
+    for field, default in OPTIONAL_FIELDS.items():
+      *path, name = field.split('.')
+      section = config
+      for key in path:
+        section = section.get(key) if section is not None and key in section else None
+      if section is not None and name not in section:
+        section[name] = default
+  return config
 
 
 def _check_keys(prefix, section, allowed, required=()):
@@ -93,11 +126,11 @@ def _check_keys(prefix, section, allowed, required=()):
       raise ConfigError(f'config.{prefix}.{key}: missing; required: {", ".join(required)}')
 
 
-def _check_entry(prefix, section, registry):
+def _check_entry(prefix, section, registry, extra=()):
   name = section.get('name')
   if name not in registry:
     _fail(f'{prefix}.name', name, f'allowed: {", ".join(sorted(registry))}')
-  _check_keys(prefix, section, ('name', *registry_fields(registry[name])))
+  _check_keys(prefix, section, ('name', *registry_fields(registry[name]), *extra))
 
 
 def _check_number(field, value, **bounds):
@@ -112,15 +145,16 @@ def validate(config, num_devices: int) -> None:
       _fail(section, None, 'missing section')
   _check_number('seed', config.seed, integer=True, low=0)
   _check_entry('data', config.data, DATASETS)
-  _check_entry('model', config.model, MODELS)
+  _check_entry('model', config.model, MODELS, extra=MODEL_STEP_FIELDS)
   if config.loss.get('name') not in LOSSES:
     _fail('loss.name', config.loss.get('name'), f'allowed: {", ".join(LOSSES)}')
   _check_keys('loss', config.loss, ('name',))
 
-  _check_keys('reg', config.reg, REG_FIELDS, required=REG_FIELDS)
-  for name in REG_FIELDS:
-    _check_number(f'reg.{name}', config.reg[name], low=0)
+  _check_keys('reg', config.reg, (*REG_FIELDS, 'acgan', 'diffaugment'), required=REG_FIELDS)
+  for name in (*REG_FIELDS, 'acgan'):
+    _check_number(f'reg.{name}', config.reg.get(name, 0.0), low=0)
   _check_number('reg.instance_noise_steps', config.reg.instance_noise_steps, integer=True, low=0)
+  _check_d_input(config)
 
   _check_keys('optim', config.optim, ('g', 'd'))
   for net in ('g', 'd'):
@@ -129,9 +163,13 @@ def validate(config, num_devices: int) -> None:
       _check_number(f'optim.{net}.lr', config.optim[net].lr, low=0, low_open=True)
 
   train = config.train
-  _check_keys('train', train, (*TRAIN_FIELDS, 'on_nonfinite'), required=TRAIN_FIELDS)
+  optional = ('on_nonfinite', 'fake_labels', 'unroll_steps')
+  _check_keys('train', train, (*TRAIN_FIELDS, *optional), required=TRAIN_FIELDS)
   if train.get('on_nonfinite', 'stop') not in ON_NONFINITE:
     _fail('train.on_nonfinite', train.on_nonfinite, f'allowed: {", ".join(ON_NONFINITE)}')
+  if train.get('fake_labels', 'uniform') not in FAKE_LABELS:
+    _fail('train.fake_labels', train.fake_labels, f'allowed: {", ".join(FAKE_LABELS)}')
+  _check_number('train.unroll_steps', train.get('unroll_steps', 0), integer=True, low=0)
   for name in ('num_steps', 'batch_size', 'd_steps', 'log_every', 'num_samples', 'steps_per_call'):
     _check_number(f'train.{name}', train[name], integer=True, low=1)
   _check_number('train.sample_every', train.sample_every, integer=True, low=0)
@@ -150,16 +188,25 @@ def validate(config, num_devices: int) -> None:
   if 'eval' in config:
     _check_eval(config.eval)
 
-  # Logging, samples, evaluations and checkpoints happen between calls of the compiled step.
-  for field, value in (
-      ('eval.every_steps', config.eval.every_steps if 'eval' in config else 0),
-      ('train.num_steps', train.num_steps),
-      ('train.log_every', train.log_every),
-      ('train.sample_every', train.sample_every),
-      ('checkpoint.every_steps', config.checkpoint.every_steps),
-  ):
-    if value % train.steps_per_call:
-      _fail(field, value, f'must be a multiple of train.steps_per_call ({train.steps_per_call})')
+
+def _check_d_input(config):
+  """The D-input transform's fields: packing, DiffAugment (see gan_jax/d_input.py)."""
+  pack = config.model.get('pack', 1)
+  _check_number('model.pack', pack, integer=True, low=1)
+  if config.train.batch_size % pack:
+    _fail(
+        'train.batch_size',
+        config.train.batch_size,
+        f'must be divisible by model.pack={pack} (D judges packs of {pack} samples)',
+    )
+  if pack > 1 and config.model.get('conditioning', 'none') != 'none':
+    _fail('model.pack', pack, 'packing is for unconditional models (model.conditioning=none)')
+  policy = config.reg.get('diffaugment', '')
+  if not isinstance(policy, str):
+    _fail('reg.diffaugment', policy, 'must be a comma-separated string')
+  unknown = [p for p in policy.split(',') if p and p not in AUGMENTATIONS]
+  if unknown:
+    _fail('reg.diffaugment', policy, f'allowed: comma-separated names of {", ".join(AUGMENTATIONS)}')
 
 
 def _check_eval(ev):
@@ -229,8 +276,9 @@ def format_config(config) -> str:
 
 
 def config_diff(old, new, ignore=RESUMABLE_FIELDS):
-  """['field: old -> new', ...] for the fields that differ, except those in `ignore`."""
-  a, b = _flatten(old), _flatten(new)
+  """['field: old -> new', ...] for the fields that differ, except those in `ignore` (a field
+  missing from an older config counts as its default)."""
+  a, b = _flatten(with_defaults(old)), _flatten(with_defaults(new))
   return [
       f'{k}: {a.get(k, "<unset>")!r} -> {b.get(k, "<unset>")!r}'
       for k in sorted(set(a) | set(b))

@@ -12,6 +12,7 @@ import sys
 from functools import partial
 
 import jax
+import numpy as np
 
 from gan_jax import checkpoint
 from gan_jax import config as config_lib
@@ -55,6 +56,7 @@ class Experiment:
   mesh: object
   init_state: object  # jitted rng -> TrainState, replicated over the mesh
   abstract_state: object  # its ShapeDtypeStructs with shardings
+  num_classes: int = 0  # > 0: a conditional model of the data's classes
 
 
 def _built(section, name, build):
@@ -72,6 +74,7 @@ def build_experiment(config, num_devices=None, source=None) -> Experiment:
 
   `source` replaces the dataset the config names (for restoring without the data).
   """
+  config = config_lib.with_defaults(config)
   try:
     config_lib.validate(config, num_devices or jax.device_count())
   except config_lib.ConfigError as e:
@@ -85,10 +88,19 @@ def build_experiment(config, num_devices=None, source=None) -> Experiment:
     raise UserError(
         f"config.model.g_output='tanh': {config.data.name} is not in [-1, 1]; use 'linear'"
     )
+  if config.reg.diffaugment and not source.is_image:
+    raise UserError(
+        f'config.reg.diffaugment={config.reg.diffaugment!r}: DiffAugment is for images, and '
+        f'{config.data.name} is not an image dataset; use reg.instance_noise for 2D data'
+    )
+  num_classes = _num_classes(config, source)
+  model_fields = fields(config.model, leave_out=config_lib.MODEL_STEP_FIELDS)
+  if num_classes:
+    model_fields['num_classes'] = num_classes
   generator, discriminator = _built(
       'model',
       config.model.name,
-      lambda: build_models(config.model.name, shape, **fields(config.model)),
+      lambda: build_models(config.model.name, shape, **model_fields),
   )
   g_tx = _built('optim.g', config.optim.g.name, lambda: build_optimizer(**config.optim.g))
   d_tx = _built('optim.d', config.optim.d.name, lambda: build_optimizer(**config.optim.d))
@@ -99,7 +111,7 @@ def build_experiment(config, num_devices=None, source=None) -> Experiment:
       discriminator=discriminator,
       g_tx=g_tx,
       d_tx=d_tx,
-      data_shape=shape,
+      example=_example(shape, num_classes, config.model.pack),
   )
   abstract = _built(
       'model',
@@ -108,8 +120,45 @@ def build_experiment(config, num_devices=None, source=None) -> Experiment:
   )
   init_state = jax.jit(init, out_shardings=replicated(mesh))
   return Experiment(
-      config, source, generator, discriminator, g_tx, d_tx, mesh, init_state, abstract
+      config, source, generator, discriminator, g_tx, d_tx, mesh, init_state, abstract, num_classes
   )
+
+
+def _num_classes(config, source):
+  """The classes a conditional model is built for (0: unconditional); UserError if the data
+  cannot condition it."""
+  conditioning = config.model.get('conditioning', 'none')
+  acgan = config.reg.acgan
+  if (acgan > 0) != (conditioning == 'acgan'):
+    raise UserError(
+        f'config.reg.acgan={acgan}: the class loss goes with model.conditioning=acgan (and needs '
+        f'a weight > 0 there), not with conditioning={conditioning!r}'
+    )
+  if conditioning == 'none':
+    return 0
+  have = source.num_classes
+  if not have:
+    raise UserError(
+        f'config.model.conditioning={conditioning!r}: data {config.data.name} has no labels; '
+        'use conditioning=none'
+    )
+  want = config.model.get('num_classes', 0)
+  if want and want != have:
+    raise UserError(
+        f'config.model.num_classes={want}: data {config.data.name} has {have} classes '
+        '(0 takes them from the data)'
+    )
+  return have
+
+
+def _example(shape, num_classes, pack):
+  """A batch of two examples as D sees them (packed), for tracing the models' variables."""
+  from gan_jax.packing import pack as pack_examples  # pylint: disable=g-import-not-at-top
+
+  example = {'x': pack_examples(np.zeros((2 * pack, *shape), np.float32), pack)}
+  if num_classes:
+    example['y'] = np.zeros((2,), np.int32)
+  return example
 
 
 def restore(workdir, step=None):

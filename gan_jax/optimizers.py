@@ -3,35 +3,62 @@
 Every field is a keyword with a default, so `config.optim.g` / `config.optim.d`
 (name plus fields) are validated against the builder's signature; each builder
 checks its values (`FieldError`).
+
+Every builder takes a learning-rate schedule: `schedule` in {'none', 'linear', 'cosine'}
+over `decay_steps` updates of that optimizer, from `lr` down to `lr * decay_to`, then held:
+  linear: lr_t = lr * (1 - (1 - decay_to) * min(t, T) / T)
+  cosine: lr_t = lr * (decay_to + (1 - decay_to) * (1 + cos(pi * min(t, T) / T)) / 2)
+(t counts this optimizer's updates from 0, T = decay_steps). `schedule='none'` passes the
+constant `lr` to optax as before (bit-identical runs). (The field is not called `decay`:
+that is RMSProp's averaging constant.)
 """
 
 import optax
 
-from gan_jax.checks import check_number
+from gan_jax.checks import FieldError, check_choice, check_number
+
+SCHEDULES = ('none', 'linear', 'cosine')
 
 
 def _unit(name, value):
   return check_number(name, value, low=0, high_open=1)
 
 
-def adam(*, lr=2e-4, b1=0.5, b2=0.999, eps=1e-8):
+def learning_rate(lr, schedule='none', decay_steps=0, decay_to=0.0):
+  """`lr` (a float) when `schedule='none'`, else an optax schedule t -> lr_t (module docstring)."""
+  check_number('lr', lr, low=0, low_open=True)
+  check_choice('schedule', schedule, SCHEDULES)
+  check_number('decay_steps', decay_steps, integer=True, low=0)
+  check_number('decay_to', decay_to, low=0)
+  if decay_to > 1:
+    raise FieldError(f'decay_to={decay_to!r}: must be <= 1 (a fraction of lr)')
+  if schedule == 'none':
+    return lr
+  if decay_steps < 1:
+    raise FieldError(f'decay_steps={decay_steps!r}: must be >= 1 with schedule={schedule!r}')
+  if schedule == 'linear':
+    return optax.linear_schedule(lr, lr * decay_to, decay_steps)
+  return optax.cosine_decay_schedule(lr, decay_steps, alpha=decay_to)
+
+
+def adam(*, lr=2e-4, b1=0.5, b2=0.999, eps=1e-8, schedule='none', decay_steps=0, decay_to=0.0):
   """Adam (Kingma & Ba 2015); DCGAN's (2e-4, 0.5), WGAN-GP's (1e-4, 0, 0.9)."""
-  check_number('lr', lr, low=0, low_open=True)
+  rate = learning_rate(lr, schedule, decay_steps, decay_to)
   check_number('eps', eps, low=0, low_open=True)
-  return optax.adam(lr, b1=_unit('b1', b1), b2=_unit('b2', b2), eps=eps)
+  return optax.adam(rate, b1=_unit('b1', b1), b2=_unit('b2', b2), eps=eps)
 
 
-def rmsprop(*, lr=5e-5, decay=0.99, eps=1e-8):
+def rmsprop(*, lr=5e-5, decay=0.99, eps=1e-8, schedule='none', decay_steps=0, decay_to=0.0):
   """RMSProp as PyTorch writes it (eps outside the square root), the WGAN paper's optimizer."""
-  check_number('lr', lr, low=0, low_open=True)
+  rate = learning_rate(lr, schedule, decay_steps, decay_to)
   check_number('eps', eps, low=0, low_open=True)
-  return optax.rmsprop(lr, decay=_unit('decay', decay), eps=eps, eps_in_sqrt=False)
+  return optax.rmsprop(rate, decay=_unit('decay', decay), eps=eps, eps_in_sqrt=False)
 
 
-def sgd(*, lr=0.1, momentum=0.0):
+def sgd(*, lr=0.1, momentum=0.0, schedule='none', decay_steps=0, decay_to=0.0):
   """SGD with optional momentum (the 2014 paper used momentum 0.5 to 0.7)."""
-  check_number('lr', lr, low=0, low_open=True)
-  return optax.sgd(lr, momentum=_unit('momentum', momentum) or None)
+  rate = learning_rate(lr, schedule, decay_steps, decay_to)
+  return optax.sgd(rate, momentum=_unit('momentum', momentum) or None)
 
 
 OPTIMIZERS = {'adam': adam, 'rmsprop': rmsprop, 'sgd': sgd}
@@ -42,8 +69,17 @@ def build_optimizer(name, **fields):
   return OPTIMIZERS[name](**fields)
 
 
-def learning_rates(optim, step) -> dict:
-  """{'lr/g': ..., 'lr/d': ...}: the learning rates `config.optim` applies at `step` (for
-  TensorBoard). Every optimizer here takes a constant `lr`; a schedule would be read here."""
-  del step  # constant
-  return {f'lr/{net}': float(optim[net].lr) for net in ('g', 'd') if 'lr' in optim[net]}
+def learning_rates(config, step) -> dict:
+  """{'lr/g': ..., 'lr/d': ...}: the learning rates of the next updates after `step`
+  iterations (for TensorBoard), from the config's schedules: G has made `step` updates, D
+  `step * train.d_steps` (refused non-finite updates counted too)."""
+  updates = {'g': step, 'd': step * config.train.d_steps}
+  rates = {}
+  for net in ('g', 'd'):
+    fields = config.optim[net]
+    if 'lr' not in fields:
+      continue
+    keys = ('schedule', 'decay_steps', 'decay_to')
+    rate = learning_rate(fields.lr, **{k: fields[k] for k in keys if k in fields})
+    rates[f'lr/{net}'] = float(rate(updates[net]) if callable(rate) else rate)
+  return rates

@@ -1,6 +1,6 @@
 """Data parallelism over every device of every process with one 1-D mesh.
 
-State is replicated; a batch of shape (d_steps, B, ...) is split along B.
+State is replicated; a batch pytree of leaves (calls, d_steps, B, ...) is split along B.
 """
 
 import os
@@ -26,11 +26,15 @@ def batch_sharding(mesh: Mesh, batch_axis: int = 0) -> NamedSharding:
   return NamedSharding(mesh, P(*([None] * batch_axis), AXIS))
 
 
-def global_batch(local: np.ndarray, sharding: NamedSharding, batch_axis: int):
-  """This process's rows of a batch -> one global jax.Array, split over devices."""
-  shape = list(local.shape)
-  shape[batch_axis] *= jax.process_count()
-  return jax.make_array_from_process_local_data(sharding, local, tuple(shape))
+def global_batch(local, sharding: NamedSharding, batch_axis: int):
+  """This process's rows of a batch pytree -> global jax.Arrays, split over devices."""
+
+  def one(leaf: np.ndarray):
+    shape = list(leaf.shape)
+    shape[batch_axis] *= jax.process_count()
+    return jax.make_array_from_process_local_data(sharding, leaf, tuple(shape))
+
+  return jax.tree_util.tree_map(one, local)
 
 
 FORCED_HOST_DEVICES = re.compile(r'--xla_force_host_platform_device_count=(\d+)')

@@ -2,45 +2,34 @@
 
 `build_train_step(...)` returns one jitted pure function
   train_steps(state, batches, rng) -> (state, metrics)
-that runs `train.steps_per_call` iterations (a scan; small models are otherwise
-bound by dispatch) on `batches` of shape (steps_per_call, d_steps, B, ...): a
-fresh real batch per D update, split over the devices along B. The state is
-replicated; metrics are averaged over the iterations (the FAULTS counters
-combine by their own op). The static D loop is
-unrolled in the trace: XLA:CPU compiles convolutions inside loop bodies to slow
-naive code (jax-ml/jax#12868).
+that runs as many iterations as `batches` has rows (a scan when more than one; small models are
+otherwise bound by dispatch). `batches` is a dict pytree ({'x', 'y'}) of leaves
+(iterations, d_steps, B, ...): a fresh real batch per D update, split over the devices along B.
+The state is replicated; metrics are averaged over the iterations (the FAULTS counters combine by
+their own op). The static D loop is unrolled in the trace: XLA:CPU compiles convolutions inside
+loop bodies to slow naive code (jax-ml/jax#12868).
 
-An update whose loss, gradients or new batch statistics are not all finite is
-refused (a `lax.cond`, as optax.apply_if_finite): that network's parameters,
-statistics, optimizer state (and EMA) stay as they were. The metrics count the
-refused updates and name the first step that had one (`FAULTS`); the host
-decides at log and checkpoint time whether to stop (`train.on_nonfinite`), so
-the step needs no device sync.
+The parts: the objectives (gan_jax/objectives.py, with the one D-input transform of
+gan_jax/d_input.py), guarded updates (gan_jax/updates.py: an update whose loss, gradients or new
+statistics are not all finite is refused and counted in `FAULTS`; the host decides at log and
+checkpoint time whether to stop, `train.on_nonfinite`), the EMA (gan_jax/ema.py) and, with
+`train.unroll_steps` = K > 0, the unrolled GAN (Metz et al. 2017): G's loss is taken against
+D after K differentiable D updates (optimizer included) on the iteration's real batches and
+G's samples, so that G's gradient sees how D would respond; the real D takes only its own
+update.
 """
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from gan_jax import regularizers
+from gan_jax.d_input import DInput
+from gan_jax.ema import ema_decay, ema_update
 from gan_jax.losses import LOSSES
+from gan_jax.objectives import Game, d_objective, g_objective
 from gan_jax.regularizers import PENALTIES
 from gan_jax.sharding import batch_sharding, replicated
-
-
-def _apply(module, params, state, x, **kwargs):
-  """module.apply in train mode -> (output, updated non-param variables)."""
-  if not state:
-    return module.apply({'params': params}, x, train=True, **kwargs), state
-  out, updates = module.apply(
-      {'params': params, **state}, x, train=True, mutable=list(state), **kwargs
-  )
-  return out, {**state, **updates}
-
-
-def _tree_mean(trees):
-  return jax.tree_util.tree_map(lambda *xs: sum(xs) / len(xs), *trees)
-
+from gan_jax.updates import all_finite, apply_if, optimizer_step
 
 NEVER = jnp.iinfo(jnp.int32).max  # first_skip_* when no update was refused
 # Metrics about refused updates and how they combine over iterations and calls: how many
@@ -60,129 +49,145 @@ def combine_faults(a, b):
   return {k: op(a[k], b[k]) for k, op in FAULTS.items()}
 
 
-def _all_finite(loss, trees):
-  """True iff `loss` and every float leaf of `trees` are finite (a scalar bool)."""
-  leaves = [x for x in jax.tree_util.tree_leaves(trees) if jnp.issubdtype(x.dtype, jnp.inexact)]
-  return jnp.all(jnp.stack([jnp.isfinite(loss), *(jnp.all(jnp.isfinite(x)) for x in leaves)]))
+def _tree_mean(trees):
+  return jax.tree_util.tree_map(lambda *xs: sum(xs) / len(xs), *trees)
 
 
-def _apply_if(ok, apply, old):
-  """apply() if ok else `old`: a refused update leaves its part of the state as it was."""
-  return jax.lax.cond(ok, apply, lambda: old)
+def _row(tree, i):
+  return jax.tree_util.tree_map(lambda a: a[i], tree)
 
 
-def build_train_step(config, generator, discriminator, g_tx, d_tx, mesh):
-  loss = LOSSES[config.loss.name]
-  penalties = {n: config.reg[n] for n in PENALTIES if config.reg[n] > 0}
-  clip, noise0 = config.reg.clip, config.reg.instance_noise
-  d_steps, noise_steps = config.train.d_steps, config.reg.instance_noise_steps
-  ema_decay = config.train.ema_decay
+def _faults(d_ok, g_ok, step):
+  skipped_d = jnp.sum(~jnp.stack(d_ok), dtype=jnp.int32)
+  return {
+      'skipped_d': skipped_d,
+      'skipped_g': (~g_ok).astype(jnp.int32),
+      'first_skip_d': jnp.where(skipped_d > 0, step, NEVER),
+      'first_skip_g': jnp.where(g_ok, NEVER, step),
+  }
+
+
+def fake_labels(rng, real_labels, n, num_classes, how):
+  """Labels of G's samples: uniform over the classes, or ('data') a shuffle of real labels."""
+  if how == 'data':
+    return jax.random.permutation(rng, real_labels)[:n]
+  return jax.random.randint(rng, (n,), 0, num_classes, jnp.int32)
+
+
+def build_train_step(config, generator, discriminator, g_tx, d_tx, mesh, num_classes=0):
+  game = Game(
+      generator,
+      discriminator,
+      LOSSES[config.loss.name],
+      {n: config.reg[n] for n in PENALTIES if config.reg[n] > 0},
+      DInput.from_config(config),
+      float(config.reg.get('acgan', 0.0)),
+  )
+  t = config.train
+  clip, d_steps, decay = config.reg.clip, t.d_steps, t.ema_decay
+  unroll, how_labels = t.get('unroll_steps', 0), t.get('fake_labels', 'uniform')
+  conditional = num_classes > 0
   rows = batch_sharding(mesh)
 
-  def noisy(rng, x, step):
-    if noise0 <= 0:
-      return x
-    std = regularizers.instance_noise_std(step, noise0, noise_steps)
-    return regularizers.add_instance_noise(rng, x, std)
+  def noise(rng, n):
+    return jax.lax.with_sharding_constraint(jax.random.normal(rng, (n, generator.z_dim)), rows)
 
-  def sample_fake(state, rng, n):
-    z = jax.lax.with_sharding_constraint(jax.random.normal(rng, (n, generator.z_dim)), rows)
-    return lambda g_params: _apply(generator, g_params, state.g_state, z)
+  def labels(rng, real, n):
+    return fake_labels(rng, real['y'], n, num_classes, how_labels) if conditional else None
+
+  def inputs(state, real, fake, y_fake):
+    out = {'real': real['x'], 'fake': fake, 'step': state.step}
+    return out if y_fake is None else {**out, 'y_real': real['y'], 'y_fake': y_fake}
+
+  def d_grads(d_params, d_state, inputs, rng):
+    """D's gradient -> (params as updated from (clipped for WGAN), grads, new stats, metrics)."""
+    if clip > 0:  # WGAN clips before each critic step (the first one included) and after it
+      d_params = regularizers.clip_weights(d_params, clip)
+    objective = lambda p: d_objective(game, p, d_state, inputs, rng)
+    grads, (d_state, metrics) = jax.grad(objective, has_aux=True)(d_params)
+    return d_params, grads, d_state, metrics
+
+  def d_apply(d_params, grads, d_opt):
+    d_params, d_opt = optimizer_step(d_tx, grads, d_opt, d_params)
+    return (regularizers.clip_weights(d_params, clip) if clip > 0 else d_params), d_opt
 
   def d_update(state, real, rng):
     k_z, k_noise, k_drop, k_pen = jax.random.split(rng, 4)
+    y_fake = labels(jax.random.fold_in(rng, 7), real, real['x'].shape[0])
     # G's BatchNorm statistics move only in G's own step.
-    fake, _ = sample_fake(state, k_z, real.shape[0])(state.g_params)
-    fake = jax.lax.stop_gradient(fake)
-    if clip > 0:  # WGAN clips before each critic step (the first one included) and after it
-      state = state.replace(d_params=regularizers.clip_weights(state.d_params, clip))
-
-    def objective(d_params):
-      x = noisy(k_noise, jnp.concatenate([real, fake]), state.step)
-      logits, d_state = _apply(discriminator, d_params, state.d_state, x, rngs={'dropout': k_drop})
-      real_logits, fake_logits = jnp.split(logits, 2)
-      d_fn = lambda x: discriminator.apply({'params': d_params, **d_state}, x, train=False)
-      pens = {
-          n: PENALTIES[n](d_fn, d_params, real, fake, jax.random.fold_in(k_pen, i))
-          for i, n in enumerate(penalties)
-      }
-      d_loss = loss.d(real_logits, fake_logits)
-      total = d_loss + sum(penalties[n] * p for n, p in pens.items())
-      metrics = {
-          'd_loss': d_loss,
-          'd_total': total,
-          'd_real': jnp.mean(real_logits),
-          'd_fake': jnp.mean(fake_logits),
-          **{f'reg_{n}': p for n, p in pens.items()},
-      }
-      return total, (d_state, metrics)
-
-    grads, (d_state, metrics) = jax.grad(objective, has_aux=True)(state.d_params)
-
-    def apply():
-      updates, d_opt = d_tx.update(grads, state.d_opt, state.d_params)
-      d_params = optax.apply_updates(state.d_params, updates)
-      if clip > 0:
-        d_params = regularizers.clip_weights(d_params, clip)
-      return d_params, d_state, d_opt
-
-    ok = _all_finite(metrics['d_total'], (grads, d_state))
-    d_params, d_state, d_opt = _apply_if(ok, apply, (state.d_params, state.d_state, state.d_opt))
+    fake, _ = game.generate(state.g_params, state.g_state, noise(k_z, real['x'].shape[0]), y_fake)
+    d_in = inputs(state, real, jax.lax.stop_gradient(fake), y_fake)
+    d_params, grads, d_state, metrics = d_grads(
+        state.d_params, state.d_state, d_in, (k_noise, k_drop, k_pen)
+    )
+    ok = all_finite(metrics['d_total'], (grads, d_state))
+    apply = lambda: (*d_apply(d_params, grads, state.d_opt), d_state)
+    d_params, d_opt, d_state = apply_if(ok, apply, (d_params, state.d_opt, state.d_state))
     return state.replace(d_params=d_params, d_state=d_state, d_opt=d_opt), metrics, ok
 
-  def g_update(state, rng, batch_size):
+  def unrolled_d(state, batch, fake, y_fake, rng):
+    """D's parameters and statistics after `unroll` differentiable updates against `fake`."""
+    d_params, d_state, d_opt = state.d_params, state.d_state, state.d_opt
+    for j in range(unroll):  # in the trace: convolutions stay off XLA:CPU's loop-body path
+      d_in = inputs(state, _row(batch, j % d_steps), fake, y_fake)
+      keys = tuple(jax.random.split(jax.random.fold_in(rng, j), 3))
+      d_params, grads, d_state, _ = d_grads(d_params, d_state, d_in, keys)
+      d_params, d_opt = d_apply(d_params, grads, d_opt)
+    return d_params, d_state
+
+  def g_update(state, batch, rng):
     k_z, k_noise, k_drop = jax.random.split(rng, 3)
-    generate = sample_fake(state, k_z, batch_size)
+    last = _row(batch, d_steps - 1)
+    n = last['x'].shape[0]
+    y_fake = labels(jax.random.fold_in(rng, 7), last, n)
+    g_in = inputs(state, last, None, y_fake)
 
     def objective(g_params):
-      fake, g_state = generate(g_params)
-      logits, _ = _apply(
-          discriminator,
-          state.d_params,
-          state.d_state,
-          noisy(k_noise, fake, state.step),
-          rngs={'dropout': k_drop},
-      )
-      return loss.g(logits), g_state
+      fake, g_state = game.generate(g_params, state.g_state, noise(k_z, n), y_fake)
+      d_params, d_state = state.d_params, state.d_state
+      if unroll:
+        d_params, d_state = unrolled_d(state, batch, fake, y_fake, jax.random.fold_in(rng, 8))
+      loss, metrics = g_objective(game, fake, d_params, d_state, g_in, (k_noise, k_drop))
+      return loss, (g_state, metrics)
 
-    (g_loss, g_state), grads = jax.value_and_grad(objective, has_aux=True)(state.g_params)
+    (g_loss, (g_state, metrics)), grads = jax.value_and_grad(objective, has_aux=True)(
+        state.g_params
+    )
 
     def apply():
-      updates, g_opt = g_tx.update(grads, state.g_opt, state.g_params)
-      g_params = optax.apply_updates(state.g_params, updates)
-      ema = jax.tree_util.tree_map(
-          lambda e, p: ema_decay * e + (1 - ema_decay) * p, state.ema_params, g_params
-      )
-      return g_params, g_state, g_opt, ema
+      g_params, g_opt = optimizer_step(g_tx, grads, state.g_opt, state.g_params)
+      decay_t = ema_decay(state.step, decay)
+      ema_params = ema_update(state.ema_params, g_params, decay_t)
+      return g_params, g_state, g_opt, ema_params, ema_update(state.ema_state, g_state, decay_t)
 
-    ok = _all_finite(g_loss, (grads, g_state))
-    old = (state.g_params, state.g_state, state.g_opt, state.ema_params)
-    g_params, g_state, g_opt, ema = _apply_if(ok, apply, old)
-    state = state.replace(g_params=g_params, g_state=g_state, g_opt=g_opt, ema_params=ema)
-    return state, {'g_loss': g_loss}, ok
+    ok = all_finite(g_loss, (grads, g_state))
+    old = (state.g_params, state.g_state, state.g_opt, state.ema_params, state.ema_state)
+    g_params, g_state, g_opt, ema_params, ema_state = apply_if(ok, apply, old)
+    state = state.replace(
+        g_params=g_params, g_state=g_state, g_opt=g_opt, ema_params=ema_params, ema_state=ema_state
+    )
+    return state, metrics, ok
 
   def train_step(state, batch, rng):
+    """One iteration; batch leaves (d_steps, B, ...)."""
     keys = jax.random.split(jax.random.fold_in(rng, state.step), d_steps + 1)
     d_metrics, d_ok = [], []
     for i in range(d_steps):  # unrolled on purpose, see the module docstring
-      state, m, ok = d_update(state, batch[i], keys[i])
+      state, m, ok = d_update(state, _row(batch, i), keys[i])
       d_metrics.append(m)
       d_ok.append(ok)
-    state, g_metrics, g_ok = g_update(state, keys[-1], batch.shape[1])
+    state, g_metrics, g_ok = g_update(state, batch, keys[-1])
     step = state.step + 1
-    skipped_d = jnp.sum(~jnp.stack(d_ok), dtype=jnp.int32)
-    faults = {
-        'skipped_d': skipped_d,
-        'skipped_g': (~g_ok).astype(jnp.int32),
-        'first_skip_d': jnp.where(skipped_d > 0, step, NEVER),
-        'first_skip_g': jnp.where(g_ok, NEVER, step),
+    return state.replace(step=step), {
+        **_tree_mean(d_metrics),
+        **g_metrics,
+        **_faults(d_ok, g_ok, step),
     }
-    return state.replace(step=step), {**_tree_mean(d_metrics), **g_metrics, **faults}
 
   def train_steps(state, batches, rng):
-    """`steps_per_call` iterations; batches (steps_per_call, d_steps, B, ...)."""
-    if batches.shape[0] == 1:  # no loop body: keeps convolutions off XLA:CPU's slow path
-      return train_step(state, batches[0], rng)
+    """As many iterations as `batches` has rows; leaves (iterations, d_steps, B, ...)."""
+    if jax.tree_util.tree_leaves(batches)[0].shape[0] == 1:  # no loop: convolutions stay fast
+      return train_step(state, _row(batches, 0), rng)
     state, metrics = jax.lax.scan(lambda s, b: train_step(s, b, rng), state, batches)
     reduce = lambda k, m: FAULTS[k].reduce(m, axis=0) if k in FAULTS else jnp.mean(m, axis=0)
     return state, {k: reduce(k, m) for k, m in metrics.items()}

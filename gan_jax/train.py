@@ -38,36 +38,55 @@ class RunFailed(Exception):
   """Training hit a fault it must not go past (a non-finite update, a failed save): one line."""
 
 
-def _host_batches(exp, step):
-  """This process's real examples of iterations step, step+1, ...:
-  (steps_per_call, d_steps, B / processes, ...) numpy.
+def _host_batches(exp, step, n):
+  """This process's real examples of iterations step .. step + n - 1: a dict pytree ({'x', 'y'})
+  of numpy leaves (n, d_steps, B / processes, ...).
 
   D update i of iteration s reads batch number s * d_steps + i of size B, so the
   examples of every D update are the same whatever the number of processes.
   """
   t = exp.config.train
-  local = np.stack(
-      [
-          exp.source.batch(
-              exp.config.seed, k, t.batch_size, jax.process_index(), jax.process_count()
-          )
-          for k in range(step * t.d_steps, (step + t.steps_per_call) * t.d_steps)
-      ]
+  local = [
+      exp.source.batch(exp.config.seed, k, t.batch_size, jax.process_index(), jax.process_count())
+      for k in range(step * t.d_steps, (step + n) * t.d_steps)
+  ]
+  return jax.tree_util.tree_map(
+      lambda *xs: np.stack(xs).reshape(n, t.d_steps, *xs[0].shape), *local
   )
-  return local.reshape(t.steps_per_call, t.d_steps, *local.shape[1:])
+
+
+def call_sizes(config, start, stop):
+  """(first step, iterations) of each call of the compiled step from `start` to `stop`.
+
+  A call runs `train.steps_per_call` iterations, or fewer to end exactly where something is due
+  (a log line, samples, an evaluation, a checkpoint, the end): any step count and interval works
+  with any steps_per_call. The split depends only on the steps, so a resumed run makes the same
+  calls as an uninterrupted one from there on.
+  """
+  t = config.train
+  every = [t.log_every, t.sample_every, config.checkpoint.every_steps]
+  every.append(config.eval.every_steps if 'eval' in config else 0)
+  every = [e for e in every if e]
+  step, out = start, []
+  while step < stop:
+    due = min([stop] + [(step // e + 1) * e for e in every])
+    n = min(t.steps_per_call, due - step)
+    out.append((step, n))
+    step += n
+  return out
 
 
 def batches(exp, start, stop, depth=2):
-  """Yields (step, sharded batches) for each call from `start` to `stop`; a thread
+  """Yields (step, iterations, sharded batches) for each call from `start` to `stop`; a thread
   loads the host data `depth` calls ahead (the order is a function of the step)."""
-  steps = range(start, stop, exp.config.train.steps_per_call)
+  calls = call_sizes(exp.config, start, stop)
   sharding = batch_sharding(exp.mesh, 2)
   with ThreadPoolExecutor(1) as pool:
-    pending = collections.deque(pool.submit(_host_batches, exp, s) for s in steps[:depth])
-    for i, step in enumerate(steps):
-      if i + depth < len(steps):
-        pending.append(pool.submit(_host_batches, exp, steps[i + depth]))
-      yield step, global_batch(pending.popleft().result(), sharding, 2)
+    pending = collections.deque(pool.submit(_host_batches, exp, *c) for c in calls[:depth])
+    for i, (step, n) in enumerate(calls):
+      if i + depth < len(calls):
+        pending.append(pool.submit(_host_batches, exp, *calls[i + depth]))
+      yield step, n, global_batch(pending.popleft().result(), sharding, 2)
 
 
 def write_samples(exp, state, workdir, step, writer=None):
@@ -128,11 +147,6 @@ def _restore(ckpts, exp, workdir):
     return None
   step, state = found
   metadata = ckpts.metadata(step)
-  spc = exp.config.train.steps_per_call
-  if step % spc:
-    raise UserError(
-        f'config.train.steps_per_call={spc}: the run is at step {step}, not a multiple of it'
-    )
   if 'digest' not in metadata:
     print(f'note: checkpoint step {step} predates digests: restored unverified', file=sys.stderr)
   print(f'Resumed from {workdir} at step {step}.', flush=True)
@@ -220,7 +234,7 @@ def _log(writer, progress, step, metrics, faults, config):
     scalars = {
         **metrics,
         **skipped,
-        **learning_rates(config.optim, step),
+        **learning_rates(config, step),
         **({'steps_per_sec': rate} if rate else {}),
     }
     for name, value in scalars.items():
@@ -237,6 +251,7 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_
   Raises UserError (bad input; nothing written) or RunFailed (see the module docstring).
   """
   exp = build_experiment(config)  # raises UserError before anything is written
+  config = exp.config  # with the defaults of fields that older configs lack
   periodic_eval = PeriodicEval(exp)  # UserError if a metric named in config.eval cannot run
   check_workdir(workdir)
   _check_resume(config, workdir, allow_config_change)
@@ -256,7 +271,7 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_
     except OSError as e:  # e.g. a full disk
       raise RunFailed(f'cannot write the config into {workdir}: {e}') from None
     train_step = build_train_step(
-        config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh
+        config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh, exp.num_classes
     )
     writer = SummaryWriter(workdir) if jax.process_index() == 0 else None
     t = config.train
@@ -272,11 +287,11 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_
 
     start = step = int(state.step)
     progress, stopped = Progress(t.num_steps, step), False
-    for first, real in batches(exp, step, t.num_steps):
+    for first, n, real in batches(exp, step, t.num_steps):
       state, metrics = train_step(state, real, k_train)
       faults = combine_faults(faults, {k: metrics.pop(k) for k in FAULTS})
-      step = first + t.steps_per_call
-      if step == start + t.steps_per_call:  # the first call compiles: say how long it took
+      step = first + n
+      if first == start:  # the first call compiles: say how long it took
         jax.block_until_ready(state)
         seconds, compiling = progress.first_call()
         print(

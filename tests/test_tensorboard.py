@@ -40,7 +40,10 @@ def test_a_2d_run_logs_its_scatter_plot_and_learning_rates(tmp_path, capsys):
   assert step == 4 and pixels.shape == (500, 500, 3) and pixels.std() > 0
   saved = np.asarray(Image.open(tmp_path / 'samples' / 'step_00000004.png'))
   np.testing.assert_array_equal(saved, pixels)  # the same picture as the PNG
-  for net in 'gd':
+  for net, updates_per_step in (('g', 1), ('d', config.train.d_steps)):
     logged = values[f'lr/{net}']
     assert [s for s, _ in logged] == [2, 4]
-    np.testing.assert_allclose([v.simple_value for _, v in logged], config.optim[net].lr)
+    optim = config.optim[net]
+    assert optim.schedule == 'linear'  # mixture_2d's: lr_t = lr (1 - t / T) for decay_to = 0
+    expected = [optim.lr * (1 - s * updates_per_step / optim.decay_steps) for s in (2, 4)]
+    np.testing.assert_allclose([v.simple_value for _, v in logged], expected, rtol=1e-6)

@@ -34,7 +34,7 @@ def test_a_few_steps_lower_d_loss_on_separable_data(make_config):
   step = build_train_step(config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh)
   state = exp.init_state(jax.random.key(0))
   losses = []
-  for _, real in batches(exp, 0, 120):
+  for _, _, real in batches(exp, 0, 120):
     state, metrics = step(state, real, jax.random.key(1))
     losses.append(float(metrics['d_loss']))
   assert losses[-1] < 0.5 * losses[0], losses
@@ -89,8 +89,18 @@ from gan_jax.experiment import build_experiment
 from gan_jax.train import batches, train_and_evaluate
 n = int(sys.argv[2])
 assert jax.device_count() == n, jax.devices()
-(_, real), = batches(build_experiment(tiny_config()), 0, 1)
-assert real.shape[2] == 16 and {s.data.shape[2] for s in real.addressable_shards} == {16 // n}
+(_, _, real), = batches(build_experiment(tiny_config()), 0, 1)
+x = real['x']
+assert x.shape[2] == 16 and {s.data.shape[2] for s in x.addressable_shards} == {16 // n}
+from configs import nsgan  # labelled data: each device holds its images with their labels
+labelled = build_experiment(nsgan.get_config())
+(_, _, b), = batches(labelled, 0, 1)
+host = labelled.source.batch(0, 0, 64)
+for sx, sy in zip(b['x'].addressable_shards, b['y'].addressable_shards, strict=True):
+  assert sx.device == sy.device and sx.index[:3] == sy.index
+  rows = sx.index[2]
+  assert np.array_equal(np.asarray(sx.data)[0, 0], host['x'][rows])
+  assert np.array_equal(np.asarray(sy.data)[0, 0], host['y'][rows])
 state, _ = train_and_evaluate(tiny_config(num_steps=6), sys.argv[1])
 np.savez(sys.argv[1] + '.npz', *[np.asarray(x) for x in jax.tree_util.tree_leaves(state)])
 """
@@ -289,12 +299,14 @@ def test_resuming_with_another_config_is_refused_and_changes_nothing(tmp_path, m
   assert int(state.step) == 4
 
 
-def test_resuming_off_the_steps_per_call_grid_is_refused(tmp_path, make_config):
+def test_steps_per_call_is_a_speed_setting_any_step_counts_work(tmp_path, make_config):
+  """A run at step 3 resumes with steps_per_call=4; 10 steps end at 10 with logs at 7."""
   train_and_evaluate(make_config(num_steps=3, log_every=1), str(tmp_path))
-  config = make_config(num_steps=10, steps_per_call=2, log_every=2)
-  config.checkpoint.every_steps = 2
-  with pytest.raises(UserError, match=r'steps_per_call=2: the run is at step 3'):
-    train_and_evaluate(config, str(tmp_path))
+  config = make_config(num_steps=10, steps_per_call=4, log_every=7)
+  config.checkpoint.every_steps = 4
+  state, _ = train_and_evaluate(config, str(tmp_path))
+  assert int(state.step) == 10
+  assert sorted(os.listdir(tmp_path / 'checkpoints'), key=int)[-3:] == ['4', '8', '10']
 
 
 def test_weight_clipping_holds_in_training(tmp_path, make_config):

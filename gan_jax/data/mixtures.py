@@ -4,7 +4,8 @@
 - ``grid25(spacing=2.0, std=0.05)``: 25 Gaussians at {-2,-1,0,1,2}^2 * spacing.
 
 ``batch(seed, step, batch_size, ...)`` draws the global batch from
-``np.random.default_rng([seed, step])`` and returns this process's rows.
+``np.random.default_rng([seed, step])`` and returns this process's rows as
+``{'x': float32 (b, 2)}`` (unlabeled).
 Sources expose ``modes`` (K, 2) and ``std``.
 """
 
@@ -32,13 +33,13 @@ class MixtureSource(Source):
 
   def batch(
       self, seed: int, step: int, batch_size: int, process_index: int = 0, process_count: int = 1
-  ) -> np.ndarray:
+  ) -> dict:
     rows = local_slice(batch_size, process_index, process_count)
     rng = np.random.default_rng([seed, step])
     comp = rng.integers(len(self.modes), size=batch_size)
     noise = rng.standard_normal((batch_size, 2))
     x = self.modes[comp] + self.std * noise
-    return x[rows].astype(np.float32)
+    return {"x": x[rows].astype(np.float32)}
 
 
 def ring8(radius: float = 2.0, std: float = 0.02) -> MixtureSource:

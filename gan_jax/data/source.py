@@ -2,11 +2,13 @@
 
 - ``shape``: one example's shape ((H, W, C) for images, (2,) for points).
 - ``num_examples``: int, or None for infinite sources.
-- ``is_image``: bool.  ``labels``: int array aligned with examples, or None.
-- ``batch(seed, step, batch_size, process_index=0, process_count=1)``: float32
-  (batch_size // process_count, *shape), this process's rows of global batch
-  ``step``; a pure function of (seed, step, batch_size).  Images are in [-1, 1]
-  (x / 127.5 - 1).  Finite sources follow ``order.example_indices``.
+- ``is_image``: bool.  ``labels``: int array aligned with examples, or None;
+  ``num_classes``: how many classes the labels take (0 for unlabeled data).
+- ``batch(seed, step, batch_size, process_index=0, process_count=1)``: a dict
+  pytree ``{'x': float32 (b, *shape), 'y': int32 (b,)}`` (``'y'`` only for
+  labeled data), b = batch_size // process_count: this process's rows of global
+  batch ``step``; a pure function of (seed, step, batch_size).  Images are in
+  [-1, 1] (x / 127.5 - 1).  Finite sources follow ``order.example_indices``.
 """
 
 from __future__ import annotations
@@ -33,12 +35,24 @@ class Source:
     """float32 examples at ``indices`` (already scaled)."""
     raise NotImplementedError
 
+  @property
+  def num_classes(self) -> int:
+    labels = self.labels
+    return 0 if labels is None or not len(labels) else int(np.max(labels)) + 1
+
+  def get_batch(self, indices: np.ndarray) -> dict:
+    """``{'x': examples, 'y': int32 labels}`` at ``indices`` (``'y'`` only for labeled data)."""
+    batch = {"x": self.get(indices)}
+    if self.labels is not None:
+      batch["y"] = np.asarray(self.labels[indices], dtype=np.int32)
+    return batch
+
   def batch(
       self, seed: int, step: int, batch_size: int, process_index: int = 0, process_count: int = 1
-  ) -> np.ndarray:
+  ) -> dict:
     rows = local_slice(batch_size, process_index, process_count)
     idx = example_indices(seed, step, batch_size, self.num_examples)[rows]
-    return self.get(idx)
+    return self.get_batch(idx)
 
   def __repr__(self) -> str:
     return (
@@ -71,8 +85,13 @@ class ShapeOnlySource(Source):
   """Stands in for a dataset that is not available, where only its shape is needed
   (rebuilding a trained generator to draw samples)."""
 
-  def __init__(self, shape, is_image):
+  def __init__(self, shape, is_image, num_classes=0):
     self.shape, self.is_image = tuple(shape), bool(is_image)
+    self._num_classes = int(num_classes)
+
+  @property
+  def num_classes(self) -> int:
+    return self._num_classes
 
   def get(self, indices):
     raise RuntimeError("the dataset is not available here; only its shape is known")

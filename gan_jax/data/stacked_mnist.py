@@ -79,6 +79,8 @@ class StackedMNIST(Source):
     """(k, 3) the digit classes (R, G, B) of the examples ``example_ids``."""
     return self.digit_labels_all[self.digit_indices(example_ids)]
 
+  num_classes = 1000  # the mode id of the digit triple
+
   @property
   def labels(self) -> np.ndarray:
     """Mode id (0..999) of every example, computed once."""

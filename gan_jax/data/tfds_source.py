@@ -105,8 +105,20 @@ class TFDSSource(Source):
     return img
 
   def get(self, indices: np.ndarray) -> np.ndarray:
+    return self.get_batch(indices)["x"]
+
+  def get_batch(self, indices: np.ndarray) -> dict:
+    """Images and (when the dataset has them) labels from one read of the records."""
     examples = self._fetch([int(i) for i in indices])
-    return to_unit_range(np.stack([self._image(ex["image"]) for ex in examples]))
+    batch = {"x": to_unit_range(np.stack([self._image(ex["image"]) for ex in examples]))}
+    if self._has_label:
+      batch["y"] = np.asarray([int(ex["label"]) for ex in examples], dtype=np.int32)
+    return batch
+
+  @property
+  def num_classes(self) -> int:
+    """From the dataset's label feature (no read of the split)."""
+    return int(self._ds.dataset_info.features["label"].num_classes) if self._has_label else 0
 
   @property
   def labels(self) -> np.ndarray | None:

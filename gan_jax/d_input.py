@@ -1,0 +1,58 @@
+"""The one transform of the discriminator's input, applied at every call of D.
+
+  d_input(rng, x, step) = pack(augment(noise(x)))
+
+in this fixed order, to real and fake examples alike, in D's update, in the inputs of D's
+penalties and in G's update:
+- instance noise (Sonderby et al. 2017; Arjovsky & Bottou 2017): x + N(0, sigma_t^2), sigma_t
+  annealed linearly from `reg.instance_noise` to 0 at `reg.instance_noise_steps` (0: constant);
+- DiffAugment (Zhao et al. 2020): `reg.diffaugment`, differentiable augmentations of images
+  (gan_jax/diffaugment.py);
+- packing (PacGAN, Lin et al. 2018): `model.pack` consecutive examples concatenated along the
+  last axis (features or channels), so D judges packs of samples (gan_jax/packing.py).
+With all three off it is the identity and uses no randomness.
+"""
+
+import dataclasses
+
+import jax
+
+from gan_jax import regularizers
+
+
+@dataclasses.dataclass(frozen=True)
+class DInput:
+  noise: float = 0.0  # instance noise's initial std
+  noise_steps: int = 0  # steps to anneal it to 0 (0: constant)
+  augment: tuple = ()  # DiffAugment policy, e.g. ('color', 'translation', 'cutout')
+  pack: int = 1
+
+  @classmethod
+  def from_config(cls, config):
+    reg = config.reg
+    policy = reg.get('diffaugment', '') or ''
+    return cls(
+        noise=float(reg.instance_noise),
+        noise_steps=int(reg.instance_noise_steps),
+        augment=tuple(p for p in policy.split(',') if p),
+        pack=int(config.model.get('pack', 1)),
+    )
+
+  @property
+  def is_identity(self):
+    return self.noise <= 0 and not self.augment and self.pack == 1
+
+  def __call__(self, rng, x, step):
+    """x (B, ...) -> what D sees: (B / pack, ..., pack * last)."""
+    if self.noise > 0:
+      std = regularizers.instance_noise_std(step, self.noise, self.noise_steps)
+      x = regularizers.add_instance_noise(rng, x, std)
+    if self.augment:
+      from gan_jax import diffaugment  # pylint: disable=g-import-not-at-top (only when used)
+
+      x = diffaugment.augment(jax.random.fold_in(rng, 1), x, self.augment)
+    if self.pack > 1:
+      from gan_jax import packing  # pylint: disable=g-import-not-at-top (only when used)
+
+      x = packing.pack(x, self.pack)
+    return x

@@ -1,0 +1,107 @@
+"""The learning-rate schedule of the optimizer builders: off is today's optimizer bit for bit,
+on follows the documented linear / cosine formulas, and bad values are one-line errors."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from gan_jax.checks import FieldError
+from gan_jax.optimizers import OPTIMIZERS, learning_rate
+
+PLAIN = {
+    'adam': lambda: optax.adam(5e-4, b1=0.5, b2=0.9, eps=1e-8),
+    'rmsprop': lambda: optax.rmsprop(5e-5, decay=0.99, eps=1e-8, eps_in_sqrt=False),
+    'sgd': lambda: optax.sgd(0.1, momentum=0.5),
+}
+FIELDS = {
+    'adam': dict(lr=5e-4, b1=0.5, b2=0.9),
+    'rmsprop': dict(lr=5e-5),
+    'sgd': dict(lr=0.1, momentum=0.5),
+}
+
+
+def _updates(tx, steps=5):
+  """The parameters after `steps` updates on fixed pseudo-random gradients."""
+  params = {'w': jnp.linspace(-1.0, 1.0, 12).reshape(3, 4), 'b': jnp.ones(4)}
+  state = tx.init(params)
+  for i in range(steps):
+    grads = jax.tree_util.tree_map(lambda p, i=i: jnp.sin(3.0 * p + i) + 0.1 * i, params)
+    updates, state = tx.update(grads, state, params)
+    params = optax.apply_updates(params, updates)
+  return params
+
+
+@pytest.mark.parametrize('name', sorted(OPTIMIZERS))
+def test_schedule_none_is_todays_optimizer_bit_for_bit(name):
+  for off in ({}, {'schedule': 'none', 'decay_steps': 0}, {'schedule': 'none', 'decay_steps': 7}):
+    got = _updates(OPTIMIZERS[name](**FIELDS[name], **off))
+    want = _updates(PLAIN[name]())
+    for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+      np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+
+
+def test_schedule_none_is_the_constant():
+  assert learning_rate(5e-4) == 5e-4
+  assert learning_rate(5e-4, 'none', 100, 0.5) == 5e-4
+
+
+@pytest.mark.parametrize('decay_to', [0.0, 0.1])
+def test_schedule_values(decay_to):
+  lr, steps = 1e-3, 1000
+  linear = learning_rate(lr, 'linear', steps, decay_to)
+  cosine = learning_rate(lr, 'cosine', steps, decay_to)
+  for t in (0, 1, 250, 500, 999, 1000, 1500, 5000):
+    frac = min(t, steps) / steps
+    np.testing.assert_allclose(
+        linear(t), lr * (1 - (1 - decay_to) * frac), rtol=1e-6, atol=lr * 1e-6
+    )
+    np.testing.assert_allclose(
+        cosine(t),
+        lr * (decay_to + (1 - decay_to) * (1 + math.cos(math.pi * frac)) / 2),
+        rtol=1e-6,
+        atol=lr * 1e-6,
+    )
+  assert float(linear(0)) == pytest.approx(lr) and float(cosine(0)) == pytest.approx(lr)
+  assert float(linear(steps)) == pytest.approx(lr * decay_to, rel=1e-6, abs=1e-12)
+
+
+def test_the_schedule_reaches_the_updates():
+  """SGD without momentum steps by -lr_t * g: the t-th update carries the t-th rate."""
+  tx = OPTIMIZERS['sgd'](lr=0.1, schedule='linear', decay_steps=4, decay_to=0.0)
+  params = jnp.zeros(())
+  state = tx.init(params)
+  steps = []
+  for _ in range(6):
+    updates, state = tx.update(jnp.ones(()), state, params)
+    steps.append(float(-updates))
+  np.testing.assert_allclose(steps, [0.1, 0.075, 0.05, 0.025, 0.0, 0.0], atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    'fields,message',
+    [
+        (dict(schedule='step'), r"schedule='step': allowed: none, linear, cosine"),
+        (dict(schedule='linear'), r"decay_steps=0: must be >= 1 with schedule='linear'"),
+        (dict(schedule='cosine', decay_steps=-1), r'decay_steps=-1: must be >= 0'),
+        (dict(schedule='cosine', decay_steps=10.5), r'decay_steps=10.5: must be an integer'),
+        (dict(schedule='linear', decay_steps=10, decay_to=1.5), r'decay_to=1.5: must be <= 1'),
+        (dict(schedule='linear', decay_steps=10, decay_to=-0.1), r'decay_to=-0.1: must be >= 0'),
+    ],
+)
+@pytest.mark.parametrize('name', sorted(OPTIMIZERS))
+def test_bad_schedule_fields(name, fields, message):
+  with pytest.raises(FieldError, match=message):
+    OPTIMIZERS[name](**fields)
+
+
+def test_bad_schedule_is_a_config_error(make_config):
+  from gan_jax.experiment import UserError, build_experiment  # pylint: disable=g-import-not-at-top
+
+  config = make_config()
+  config.optim.g.schedule = 'exp'
+  with pytest.raises(UserError, match=r"config.optim.g.schedule='exp': allowed: none, linear"):
+    build_experiment(config)
