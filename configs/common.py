@@ -2,14 +2,17 @@
 
 `entry(registry, name, **overrides)` spells out every field a registry entry
 accepts, so each field can be overridden from the command line.
+`with_arg(config, arg, presets)` applies a config arg 'preset,key=value,...'.
 """
 
+import ast
 import inspect
 
 import ml_collections
 
 from gan_jax.config import registry_fields
 from gan_jax.data import DATASETS
+from gan_jax.losses import LOSSES
 from gan_jax.models import MODELS
 from gan_jax.optimizers import OPTIMIZERS
 from gan_jax.regularizers import PENALTIES
@@ -37,15 +40,18 @@ def entry(registry, name, **overrides):
   return ml_collections.ConfigDict({'name': name, **fields, **overrides})
 
 
-def base(loss: str) -> ml_collections.ConfigDict:
-  """Defaults: 5,000 real MNIST digits (offline), the MLP pair, Adam, 1 D step."""
+def base(loss: str, **loss_fields) -> ml_collections.ConfigDict:
+  """Defaults: 5,000 real MNIST digits (offline), the MLP pair, Adam, 1 D step.
+
+  `loss` names a LOSSES entry; all its fields are spelled out (`loss_fields` override them).
+  """
   c = ml_collections.ConfigDict()
   c.seed = 0
   c.data = entry(DATASETS, 'mnist5k')
   c.model = entry(
       MODELS, 'mlp', z_dim=64, g_hidden=(256, 512), d_hidden=(512, 256), d_activation='leaky_relu'
   )
-  c.loss = ml_collections.ConfigDict({'name': loss})
+  c.loss = entry(LOSSES, loss, **loss_fields)
   c.reg = ml_collections.ConfigDict(
       {
           **{n: 0.0 for n in PENALTIES},
@@ -130,3 +136,55 @@ def with_preset(config, arg, presets=None):
       raise ValueError(f'config arg {arg!r}: allowed: {", ".join(sorted(presets))}')
     presets[arg](config)
   return config
+
+
+def _value(text):
+  """A key=value pair's value: a Python literal (3, 0.5, True, (1, 2)) or else the string."""
+  try:
+    return ast.literal_eval(text)
+  except (ValueError, SyntaxError):
+    return text
+
+
+def with_arg(config, arg, presets, default=None):
+  """Applies a config arg 'preset,...,key=value,...': `default`, the presets named, then the pairs.
+
+  A key is a dotted config field (`seed`, `model.pack`, `loss.divergence`); setting
+  `loss.name` replaces the loss section with that loss's fields at their defaults, so
+  'loss.name=f_gan,loss.divergence=kl' works on any config. Unknown presets and fields are
+  ValueErrors naming what is allowed. `presets` maps names to edits of the config.
+  """
+  parts = [p.strip() for p in (arg or '').split(',') if p.strip()]
+  names = [p for p in parts if '=' not in p]
+  unknown = [n for n in names if n not in presets]
+  if unknown:
+    raise ValueError(f'config arg {unknown[0]!r}: allowed: {", ".join(presets)}')
+  for name in [default] * (default is not None) + names:
+    presets[name](config)
+  for part in parts:
+    if '=' in part:
+      key, _, text = part.partition('=')
+      set_field(config, key.strip(), _value(text.strip()))
+  return config
+
+
+def set_field(config, key, value):
+  """config.<key> = value for a dotted key that exists (`loss.name` rebuilds the loss)."""
+  if key == 'loss.name':
+    if value not in LOSSES:
+      raise ValueError(f'config arg loss.name={value!r}: allowed: {", ".join(LOSSES)}')
+    config.loss = entry(LOSSES, value)
+    return
+  *path, last = key.split('.')
+  node = config
+  for part in path:
+    if part not in node:
+      raise ValueError(f'config arg {key}={value!r}: no field {key!r}')
+    node = node[part]
+  if last not in node:
+    allowed = ', '.join(k for k in node.keys())
+    raise ValueError(f'config arg {key}={value!r}: no field {key!r}; allowed: {allowed}')
+  try:
+    node[last] = value
+  except TypeError as e:
+    raise ValueError(f'config arg {key}={value!r}: {e}') from None

@@ -6,7 +6,7 @@ on a circle of radius 2, std 0.02). Defaults: non-saturating loss + R1 (0.1),
 z_dim 16, 3x128 MLPs (leaky-ReLU D), Adam 4e-3 (0.5, 0.9) decayed linearly to 0
 over the run, batch 128, 30k steps run 100 per compiled call, EMA 0.999. Seeds
 0-2: grid25 25/25 modes with 94.4-98.0 % of the samples within 3 std, ring8 8/8
-with 98.3-98.7 %, in about a minute on an idle 2-core CPU. (Adam 5e-4 constant
+with 98.3-98.7 %, in about 70 s on an idle 2-core CPU. (Adam 5e-4 constant
 for 50k steps, the earlier default, kept 25/25 but only 83-84 % within 3 std.)
 """
 

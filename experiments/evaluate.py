@@ -11,9 +11,11 @@ same evaluation run again replaces its entry, and a line says so when the number
 workdir's TensorBoard as `evaluate/seed<S>_<ema|live>/<metric>/<value>`. By default every
 metric that applies to the run's dataset is computed: `modes` on 2D mixtures;
 `fid`, `kid`, `pr` (precision/recall in Inception space) on images; `parzen` on
-MNIST-like data with held-out splits; `stacked_modes` on stacked MNIST. The
-features of the real reference images are cached in --stats_dir. Sampling and feature
-computations that take long print their progress (N / total, rate, ETA) to stderr.
+MNIST-like data with held-out splits; `stacked_modes` on stacked MNIST;
+`class_agreement` (the shipped MNIST classifier's class against the class asked
+for) and `intra_fid` (FID per class, mean over the classes) for class-conditional
+runs. The features of the real reference images are cached in --stats_dir. Sampling and
+feature computations that take long print their progress (N / total, rate, ETA) to stderr.
 """
 
 from absl import app, flags

@@ -1,10 +1,13 @@
 """Draw samples from a trained run's checkpoint.
 
   python -m experiments.sample --workdir=runs/wgan_gp --num=64 --out=samples.png \\
-      [--step=S] [--seed=S] [--noema]
+      [--step=S] [--seed=S] [--noema] [--label=K]
 
 `.png` writes an image grid (a scatter plot for 2D data); `.npy` the raw array:
-(N, H, W, C) in [-1, 1] for images, (N, 2) for 2D points. The generator's EMA
+(N, H, W, C) in [-1, 1] for images, (N, 2) for 2D points. For a class-conditional run,
+`--label=K` draws `--num` samples of class K; without it the draw has one row of `--num`
+samples per class (`--num` x K samples), and `.npy` output writes the labels (N,) beside the
+samples (`x.npy` -> `x_labels.npy`). The generator's EMA
 weights are used by default. Without --step, the newest checkpoint that is not
 corrupt. The output's folder is created if missing; the file is written whole
 or not at all (through a temporary file and a rename).
@@ -27,6 +30,7 @@ flags.DEFINE_string('out', None, 'Output file: .png or .npy.')
 flags.DEFINE_integer('step', None, 'Checkpoint step (default: the latest).')
 flags.DEFINE_integer('seed', 0, 'Seed of the noise.')
 flags.DEFINE_bool('ema', True, 'Use the EMA of the generator weights.')
+flags.DEFINE_integer('label', None, 'Class to draw (class-conditional runs; default: every class).')
 flags.mark_flags_as_required(['workdir', 'out'])
 FLAGS = flags.FLAGS
 
@@ -64,16 +68,34 @@ def main(argv):
     raise UserError(f'--num={FLAGS.num}: must be >= 1')
   check_output(FLAGS.out)
   exp, state = restore(FLAGS.workdir, FLAGS.step)
-  report = Counter('Sampling', FLAGS.num, unit='samples')  # prints only if it takes long
-  samples = sampling.draw(
-      exp.generator, state, FLAGS.num, FLAGS.seed, use_ema=FLAGS.ema, on_progress=report
+  classes = sampling.num_classes(exp.generator)
+  labels = None
+  if FLAGS.label is not None:
+    if not classes:
+      raise UserError(f'--label={FLAGS.label}: the run in {FLAGS.workdir} is unconditional')
+    if not 0 <= FLAGS.label < classes:
+      raise UserError(f'--label={FLAGS.label}: must be in [0, {classes})')
+    labels = np.full((FLAGS.num,), FLAGS.label, np.int32)
+  elif classes:
+    labels = sampling.class_rows(classes, FLAGS.num)
+  num = FLAGS.num if labels is None else len(labels)
+  report = Counter('Sampling', num, unit='samples')  # prints only if it takes long
+  drawn = sampling.draw(
+      exp.generator, state, num, FLAGS.seed, use_ema=FLAGS.ema, labels=labels, on_progress=report
   )
+  samples = drawn[0] if classes else drawn
   if ext == '.npy':
     write_whole(FLAGS.out, lambda path: np.save(path, samples))
+    if classes:
+      labels_out = os.path.splitext(FLAGS.out)[0] + '_labels.npy'
+      write_whole(labels_out, lambda path: np.save(path, labels.astype(np.int64)))
   else:
     modes = getattr(exp.source, 'modes', None)
-    write_whole(FLAGS.out, lambda path: save_samples(samples, path, modes=modes))
-  print(f'Wrote {FLAGS.num} samples of step {int(state.step)} to {FLAGS.out}')
+    ncols = FLAGS.num if classes else None
+    write_whole(FLAGS.out, lambda path: save_samples(samples, path, modes=modes, ncols=ncols))
+  what = f' of class {FLAGS.label}' if FLAGS.label is not None else ''
+  what = what or (f' ({FLAGS.num} per class, {classes} classes)' if classes else '')
+  print(f'Wrote {num} samples{what} of step {int(state.step)} to {FLAGS.out}')
 
 
 if __name__ == '__main__':

@@ -9,9 +9,11 @@ import inspect
 
 from gan_jax.checks import FieldError, check_number
 from gan_jax.data import DATASETS
-from gan_jax.losses import LOSSES
+from gan_jax.diffaugment import parse_policy
+from gan_jax.losses import LOSSES, build_loss
 from gan_jax.models import MODELS
 from gan_jax.optimizers import OPTIMIZERS
+from gan_jax.packing import check_pack
 from gan_jax.regularizers import PENALTIES
 
 REG_FIELDS = (*PENALTIES, 'clip', 'instance_noise', 'instance_noise_steps')
@@ -31,7 +33,6 @@ OPTIONAL_FIELDS = {
     },
 }
 FAKE_LABELS = ('uniform', 'data')
-AUGMENTATIONS = ('color', 'translation', 'cutout')
 # model.* fields that belong to the step (the D-input transform), not to the model builder.
 MODEL_STEP_FIELDS = ('pack',)
 TRAIN_FIELDS = (
@@ -146,9 +147,11 @@ def validate(config, num_devices: int) -> None:
   _check_number('seed', config.seed, integer=True, low=0)
   _check_entry('data', config.data, DATASETS)
   _check_entry('model', config.model, MODELS, extra=MODEL_STEP_FIELDS)
-  if config.loss.get('name') not in LOSSES:
-    _fail('loss.name', config.loss.get('name'), f'allowed: {", ".join(LOSSES)}')
-  _check_keys('loss', config.loss, ('name',))
+  _check_entry('loss', config.loss, LOSSES)
+  try:
+    build_loss(config.loss)  # pure and cheap: the builder checks its fields' values
+  except ConfigError as e:
+    raise ConfigError(f'config.loss.{e}') from None
 
   _check_keys('reg', config.reg, (*REG_FIELDS, 'acgan', 'diffaugment'), required=REG_FIELDS)
   for name in (*REG_FIELDS, 'acgan'):
@@ -190,23 +193,15 @@ def validate(config, num_devices: int) -> None:
 
 
 def _check_d_input(config):
-  """The D-input transform's fields: packing, DiffAugment (see gan_jax/d_input.py)."""
+  """The D-input transform's fields: packing, DiffAugment (see gan_jax/d_input.py).
+
+  Whether the data are images (DiffAugment's other condition) is checked by build_experiment.
+  """
   pack = config.model.get('pack', 1)
-  _check_number('model.pack', pack, integer=True, low=1)
-  if config.train.batch_size % pack:
-    _fail(
-        'train.batch_size',
-        config.train.batch_size,
-        f'must be divisible by model.pack={pack} (D judges packs of {pack} samples)',
-    )
+  check_pack(config.train.batch_size, pack)
   if pack > 1 and config.model.get('conditioning', 'none') != 'none':
     _fail('model.pack', pack, 'packing is for unconditional models (model.conditioning=none)')
-  policy = config.reg.get('diffaugment', '')
-  if not isinstance(policy, str):
-    _fail('reg.diffaugment', policy, 'must be a comma-separated string')
-  unknown = [p for p in policy.split(',') if p and p not in AUGMENTATIONS]
-  if unknown:
-    _fail('reg.diffaugment', policy, f'allowed: comma-separated names of {", ".join(AUGMENTATIONS)}')
+  parse_policy(config.reg.get('diffaugment', ''))
 
 
 def _check_eval(ev):

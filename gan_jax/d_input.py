@@ -17,7 +17,7 @@ import dataclasses
 
 import jax
 
-from gan_jax import regularizers
+from gan_jax import diffaugment, packing, regularizers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,11 +30,10 @@ class DInput:
   @classmethod
   def from_config(cls, config):
     reg = config.reg
-    policy = reg.get('diffaugment', '') or ''
     return cls(
         noise=float(reg.instance_noise),
         noise_steps=int(reg.instance_noise_steps),
-        augment=tuple(p for p in policy.split(',') if p),
+        augment=diffaugment.parse_policy(reg.get('diffaugment', '') or ''),  # as validated
         pack=int(config.model.get('pack', 1)),
     )
 
@@ -48,11 +47,7 @@ class DInput:
       std = regularizers.instance_noise_std(step, self.noise, self.noise_steps)
       x = regularizers.add_instance_noise(rng, x, std)
     if self.augment:
-      from gan_jax import diffaugment  # pylint: disable=g-import-not-at-top (only when used)
-
       x = diffaugment.augment(jax.random.fold_in(rng, 1), x, self.augment)
     if self.pack > 1:
-      from gan_jax import packing  # pylint: disable=g-import-not-at-top (only when used)
-
       x = packing.pack(x, self.pack)
     return x

@@ -28,7 +28,7 @@ from gan_jax.config import entry_fields
 from gan_jax.experiment import UserError
 from gan_jax.metrics import METRICS
 from gan_jax.metrics.eval_data import EvalData
-from gan_jax.metrics.evaluation import applicable, check, evaluate, is_value, scalars
+from gan_jax.metrics.evaluation import applicable, check, evaluate, is_value, networks, scalars
 from gan_jax.progress import Counter
 
 EVAL_SEED = 2024  # the noise of periodic evaluations (fixed, so that steps compare)
@@ -49,6 +49,7 @@ def eval_data(exp, stats_dir=None, num_reference=10000, reference_split=None, pr
       num_reference=num_reference,
       reference_split=reference_split or None,
       progress=progress,
+      num_classes=getattr(exp.generator, 'num_classes', 0),
   )
 
 
@@ -60,8 +61,8 @@ def checked_metrics(names, data, flag):
     raise UserError(f'{flag}: no metric applies to data {data.name}')
   try:
     check(names, data)
-    if any(METRICS[n].features for n in names):
-      data.load_features()
+    for net in networks(names):
+      data.load_features(net)
   except (ValueError, FileNotFoundError) as e:
     raise UserError(f'{flag}={",".join(names)}: {e}') from None
   return names
@@ -208,12 +209,13 @@ class PeriodicEval:
       self.names = checked_metrics(named, self.data, 'config.eval.metrics')
       return
     names = applicable(self.data)
-    if any(METRICS[n].features for n in names):
+    for net in networks(names):
       try:
-        self.data.load_features()
+        self.data.load_features(net)
       except FileNotFoundError as e:
-        print(f'warning: periodic FID/KID/PR off: {e}', file=sys.stderr)
-        names = [n for n in names if not METRICS[n].features]
+        off = [n for n in names if METRICS[n].features == net]
+        print(f'warning: periodic {", ".join(off)} off: {e}', file=sys.stderr)
+        names = [n for n in names if n not in off]
     self.names = names
 
   def due(self, step, last_step) -> bool:

@@ -20,6 +20,7 @@ from gan_jax.checkpoint import abstract_like
 from gan_jax.checks import FieldError
 from gan_jax.data import get_dataset
 from gan_jax.data.source import ShapeOnlySource
+from gan_jax.diffaugment import check_policy
 from gan_jax.models import build_models
 from gan_jax.optimizers import build_optimizer
 from gan_jax.sharding import make_mesh, replicated
@@ -88,11 +89,10 @@ def build_experiment(config, num_devices=None, source=None) -> Experiment:
     raise UserError(
         f"config.model.g_output='tanh': {config.data.name} is not in [-1, 1]; use 'linear'"
     )
-  if config.reg.diffaugment and not source.is_image:
-    raise UserError(
-        f'config.reg.diffaugment={config.reg.diffaugment!r}: DiffAugment is for images, and '
-        f'{config.data.name} is not an image dataset; use reg.instance_noise for 2D data'
-    )
+  try:
+    check_policy(config.reg.diffaugment, source.is_image, config.data.name)
+  except FieldError as e:
+    raise UserError(str(e)) from None
   num_classes = _num_classes(config, source)
   model_fields = fields(config.model, leave_out=config_lib.MODEL_STEP_FIELDS)
   if num_classes:

@@ -8,8 +8,8 @@
   scatter plot rendered to pixels, mixture means marked, equal aspect (matplotlib's Agg
   canvas on a ``matplotlib.figure.Figure``: no pyplot state).
 - ``save_scatter(points, path, modes=None, title=None)``: that image as PNG.
-- ``samples_image(samples, modes=None)``: the grid of 4-D arrays, the scatter of (N, 2), as
-  uint8 (H, W, C) (what TensorBoard logs); ``save_samples(samples, path, modes=None)``: as PNG.
+- ``samples_image(samples, modes=None, ncols=None)``: the grid of 4-D arrays, the scatter of (N, 2), as
+  uint8 (H, W, C) (what TensorBoard logs); ``save_samples(samples, path, modes=None, ncols=None)``: as PNG.
 Parent folders are created.
 """
 
@@ -109,6 +109,17 @@ def samples_image(samples, modes=None) -> np.ndarray:
   raise ValueError(f"cannot save samples of shape {samples.shape}: expected (N,H,W,C) or (N,2)")
 
 
-def save_samples(samples, path, modes=None) -> None:
+def samples_image(samples, modes=None, ncols: int | None = None) -> np.ndarray:
+  """uint8 (H, W, C): the grid of (N, H, W, C) samples (`ncols` per row: one row per class for
+  class rows), the scatter plot of (N, 2) points."""
+  samples = np.asarray(samples)
+  if samples.ndim == 4:
+    return image_grid(samples, ncols)
+  if samples.ndim == 2 and samples.shape[1] == 2:
+    return scatter_image(samples, modes=modes)
+  raise ValueError(f"cannot save samples of shape {samples.shape}: expected (N,H,W,C) or (N,2)")
+
+
+def save_samples(samples, path, modes=None, ncols: int | None = None) -> None:
   """Grid PNG for (N, H, W, C) samples, scatter PNG for (N, 2) points."""
-  save_png(samples_image(samples, modes), path)
+  save_png(samples_image(samples, modes, ncols), path)

@@ -25,7 +25,7 @@ import jax.numpy as jnp
 from gan_jax import regularizers
 from gan_jax.d_input import DInput
 from gan_jax.ema import ema_decay, ema_update
-from gan_jax.losses import LOSSES
+from gan_jax.losses import build_loss
 from gan_jax.objectives import Game, d_objective, g_objective
 from gan_jax.regularizers import PENALTIES
 from gan_jax.sharding import batch_sharding, replicated
@@ -78,7 +78,7 @@ def build_train_step(config, generator, discriminator, g_tx, d_tx, mesh, num_cla
   game = Game(
       generator,
       discriminator,
-      LOSSES[config.loss.name],
+      build_loss(config.loss),
       {n: config.reg[n] for n in PENALTIES if config.reg[n] > 0},
       DInput.from_config(config),
       float(config.reg.get('acgan', 0.0)),

@@ -90,16 +90,19 @@ def batches(exp, start, stop, depth=2):
 
 
 def write_samples(exp, state, workdir, step, writer=None):
-  """samples/step_<step>.png from the fixed noise (EMA weights): an image grid, or the scatter
-  plot of 2D points; the same picture to TensorBoard ('samples').
+  """samples/step_<step>.png from the fixed noise (EMA weights; one row per class for a
+  conditional run): an image grid, or the scatter plot of 2D points; the same picture to
+  TensorBoard ('samples').
 
   Every process draws (the arrays span all of them); process 0 writes.
   """
-  samples = sampling.draw(exp.generator, state, exp.config.train.num_samples, SAMPLE_SEED)
+  samples, ncols = sampling.draw_grid(
+      exp.generator, state, exp.config.train.num_samples, SAMPLE_SEED
+  )
   if jax.process_index() != 0:
     return None
   path = os.path.join(workdir, 'samples', f'step_{step:08d}.png')
-  pixels = samples_image(samples, modes=getattr(exp.source, 'modes', None))
+  pixels = samples_image(samples, modes=getattr(exp.source, 'modes', None), ncols=ncols)
   save_png(pixels, path)
   if writer:
     writer.add_image('samples', pixels, step, dataformats='HWC')

@@ -15,6 +15,10 @@ CONFIGS = {
     'lsgan': [None],
     'hinge': [None, 'cifar10'],
     'mixture_2d': [None, 'ring8', 'grid25'],
+    'cgan': [None, 'mnist'],
+    'acgan': [None, 'cifar10'],
+    'sngan_projection': [None, 'mnist5k', 'cifar10'],
+    'dcgan': [None, 'mnist5k', 'cifar10', 'celeb_a'],
 }
 
 
@@ -55,9 +59,9 @@ def test_unknown_preset_names_the_allowed_ones():
         (
             'loss.name',
             'wgan',
-            r"config.loss.name='wgan': allowed: minimax, non_saturating, .*hinge",
+            r"config.loss.name='wgan': allowed: f_gan, hinge, .*wasserstein",
         ),
-        ('model.name', 'resnet9', r"config.model.name='resnet9': allowed: mlp, sngan_cnn"),
+        ('model.name', 'resnet9', r"config.model.name='resnet9': allowed: dcgan, mlp, resnet, sngan_cnn"),
         ('data.name', 'imagenet', r"config.data.name='imagenet': allowed: .*mnist5k"),
         ('train.num_steps', 0, r'config.train.num_steps=0: must be >= 1'),
         ('train.num_steps', 2.5, r'config.train.num_steps=2.5: must be an integer'),

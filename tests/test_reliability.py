@@ -475,8 +475,10 @@ def test_nonfinite_stops_at_its_step_then_skip_mode_resumes_past_it(tmp_path, na
 
 
 def test_a_nonfinite_generator_is_named(tmp_path, monkeypatch):
-  loss = LOSSES['non_saturating']
-  monkeypatch.setitem(LOSSES, 'non_saturating', Loss(d=loss.d, g=lambda x: loss.g(x) * jnp.nan))
+  loss = LOSSES['non_saturating']()
+  monkeypatch.setitem(
+      LOSSES, 'non_saturating', lambda: Loss(d=loss.d, g=lambda x: loss.g(x) * jnp.nan)
+  )
   with pytest.raises(
       RunFailed,
       match=r"step 1: the generator's update is not finite .*no checkpoint was saved before it",

@@ -1,15 +1,20 @@
 """Metric registry: `METRICS[name] = Metric(unavailable, compute, default_samples, features,
-protocol)`.
+protocol, needs_labels)`.
 
 - `unavailable(data: EvalData) -> str | None`: why the metric does not apply to
   the run's data (None when it does);
-- `compute(x, data) -> dict`: x is the samples (N, ...) in the data's range, or,
-  when `features` is 'inception', their Inception pool3 features (N, 2048);
+- `compute(x, data) -> dict` (`compute(x, data, labels)` when `needs_labels`): x is the
+  samples (N, ...) in the data's range or, when `features` names a network of
+  metrics/features.py (`FEATURES`: 'inception', 'mnist_classifier'), their features in it;
+  `labels` (N,) the classes the samples were drawn for (class-conditional runs);
 - `default_samples`: the number of samples of the metric's usual protocol;
 - `protocol(data, n) -> dict`: what the metric's number depends on besides the samples (its
   own reference data, network, constants), for the results file; n is the number of samples.
 
 A metric whose `compute` is None is always refused (`REFUSED`: name -> why).
+
+Each metric's sample count and interval can be set apart from the others
+(evaluation.metric_settings: config.eval.per_metric.<name>.num_samples / .every_steps).
 
 `gan_jax.metrics.evaluation.evaluate` draws samples once and runs the metrics.
 """
@@ -18,7 +23,10 @@ from typing import Callable, NamedTuple
 
 import os
 
+import numpy as np
+
 from gan_jax.metrics import parzen_data
+from gan_jax.metrics.features import FEATURES
 from gan_jax.metrics.fid import feature_stats, frechet_distance
 from gan_jax.metrics.kid import kid, subset_plan
 from gan_jax.metrics.mixture import mode_coverage
@@ -31,8 +39,9 @@ class Metric(NamedTuple):
   unavailable: Callable  # EvalData -> str | None
   compute: Callable  # (samples or features, EvalData) -> dict of numbers / arrays
   default_samples: int
-  features: str | None = None
+  features: str | None = None  # a key of FEATURES
   protocol: Callable = lambda data, n: {}  # (EvalData, num_samples) -> dict
+  needs_labels: bool = False
 
 
 MIN_COUNT = 20  # samples on a mode for `modes` to count it (PacGAN: 20 of 2,500)
@@ -98,6 +107,55 @@ def _stacked_protocol(data, n):
   return {'classifier': os.path.basename(mnist_classifier.WEIGHTS), 'num_modes': 1000}
 
 
+def _needs_conditional(data):
+  if not getattr(data, 'num_classes', 0):
+    return 'needs a class-conditional run (model.conditioning)'
+  return None
+
+
+def _needs_conditional_mnist(data):
+  why = _needs_conditional(data) or FEATURES['mnist_classifier'].unavailable(data)
+  if why is None and data.num_classes != 10:
+    why = f'the MNIST classifier knows 10 classes, the run has {data.num_classes}'
+  return why
+
+
+def _needs_conditional_images(data):
+  why = _needs_conditional(data) or _needs_images(data)
+  if why is None and data.source.labels is None:
+    why = f'needs the labels of the reference images; {data.name} has none'
+  return why
+
+
+def class_agreement(logits, data, labels):
+  """Share of samples whose class by the MNIST classifier (argmax of its logits) is the class
+  they were drawn for; overall and per class (NaN for a class without samples)."""
+  del data
+  predicted = np.argmax(np.asarray(logits), axis=-1)
+  labels = np.asarray(labels)
+  hits = predicted == labels
+  per_class = np.array(
+      [hits[labels == k].mean() if (labels == k).any() else np.nan for k in range(10)]
+  )
+  return {'agreement': float(hits.mean()), 'per_class': per_class}
+
+
+def intra_fid(features, data, labels):
+  """Intra-FID (Miyato & Koyama 2018): FID between the samples drawn for class k and the
+  reference images of class k, for each class; mean over the classes, and per class."""
+  features, labels = np.asarray(features), np.asarray(labels)
+  ref, ref_labels = data.reference_features(), data.reference_labels()
+  per_class = []
+  for k in range(data.num_classes):
+    fake, real = features[labels == k], ref[ref_labels == k]
+    if len(fake) < 2 or len(real) < 2:
+      raise ValueError(
+          f'intra_fid: class {k} has {len(fake)} samples, {len(real)} reference images'
+      )
+    per_class.append(frechet_distance(*feature_stats(fake), *feature_stats(real)))
+  return {'intra_fid': float(np.mean(per_class)), 'per_class': np.array(per_class)}
+
+
 METRICS = {
     'modes': Metric(
         unavailable=_needs_modes,
@@ -140,6 +198,23 @@ METRICS = {
         ),
         10000,  # Goodfellow et al. 2014: 10,000 samples, sigma on the validation set
         protocol=_parzen_protocol,
+    ),
+    'class_agreement': Metric(
+        _needs_conditional_mnist,
+        class_agreement,
+        10000,
+        'mnist_classifier',
+        protocol=lambda data, n: {'classifier': 'mnist_classifier.npz', 'classes': 10},
+        needs_labels=True,
+    ),
+    # Miyato & Koyama 2018: 5,000 samples per class on CIFAR-10 (here: N in total, N/K a class)
+    'intra_fid': Metric(
+        _needs_conditional_images,
+        intra_fid,
+        10000,
+        'inception',
+        protocol=lambda data, n: {**data.reference_protocol(), 'classes': data.num_classes},
+        needs_labels=True,
     ),
     'stacked_modes': Metric(
         unavailable=_needs_stacked_mnist,

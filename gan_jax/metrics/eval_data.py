@@ -1,9 +1,10 @@
 """What metrics compare generated samples with, and the cache of real-data features.
 
 `EvalData` holds the run's data source, builds its held-out splits on demand,
-computes Inception features (lazily loading the weights) and keeps the features
-of the reference examples in `stats_dir`, keyed by dataset, its fields, split,
-number of examples and feature network, so that they are computed once.
+computes features with the networks of metrics/features.py (lazily loading their
+weights) and keeps the features of the reference examples in `stats_dir`, keyed by
+dataset, its fields, split, number of examples and feature network, so that they
+are computed once. `num_classes` is the run's: > 0 for a class-conditional generator.
 """
 
 import hashlib
@@ -14,9 +15,10 @@ import sys
 import numpy as np
 
 from gan_jax.data import get_dataset
+from gan_jax.metrics.features import FEATURES
 from gan_jax.metrics.fid import feature_stats
 
-FEATURE_NET = 'inception-2015-12-05-pool3'
+FEATURE_NET = FEATURES['inception'].key
 # How images reach FEATURE_NET (gan_jax/metrics/inception.py): FID depends on it.
 PREPROCESSING = (
     'quantized to uint8 as the PNG writer does, resized to 299x299 bilinear without '
@@ -25,24 +27,13 @@ PREPROCESSING = (
 DEFAULT_STATS_DIR = os.path.join(os.path.expanduser('~'), '.cache', 'gan_jax', 'stats')
 
 
-def _default_features(mesh):
-  from gan_jax.metrics import inception, inception_weights  # heavy: only when needed
-
-  params = inception_weights.load_inception_params()
-
-  def features(images, on_progress=None):
-    return inception.inception_features(params, images, mesh=mesh, on_progress=on_progress)
-
-  features.reports_progress = True  # calls on_progress(done) batch by batch
-  return features
-
-
 class EvalData:
   """The run's data (`source`, built from config.data `name` and `fields`) for metrics.
 
-  `features`: images (N, H, W, C) in [-1, 1] -> (N, D) features, named
-  `feature_name` in cache keys; default: the FID InceptionV3 (weights loaded on
-  first use). `num_reference` real examples
+  `features`: images (N, H, W, C) in [-1, 1] -> (N, D) features standing in for the
+  'inception' network, named `feature_name` in cache keys (tests); default: the FID
+  InceptionV3 (weights loaded on first use). `networks`: {name: function} stand-ins for
+  other networks of FEATURES. `num_reference` real examples
   (fewer if the split is smaller) of `reference_split` (default: the training
   split) are compared with the samples. `progress(label, total)` -> `report(done)` (e.g.
   gan_jax.progress.Counter) is told how feature computations advance; None: silent.
@@ -59,48 +50,70 @@ class EvalData:
       reference_split=None,
       features=None,
       feature_name=FEATURE_NET,
+      num_classes=0,
+      networks=None,
       progress=None,
   ):
     self.source, self.name, self.fields = source, name, dict(fields)
     self.stats_dir = stats_dir or os.environ.get('GAN_JAX_STATS', DEFAULT_STATS_DIR)
     self.num_reference, self.reference_split = num_reference, reference_split
-    self._features, self._mesh, self._reference = features, mesh, None
-    self.feature_name, self.progress = feature_name, progress
+    self._nets = {**(networks or {}), **({'inception': features} if features else {})}
+    self._mesh, self._reference = mesh, {}
+    self.feature_name = feature_name
+    self.num_classes = num_classes
+    self.progress = progress
 
-  def load_features(self):
-    """Loads the feature network now (FileNotFoundError saying how to get its weights)."""
-    if self._features is None:
-      self._features = _default_features(self._mesh)
+  def _key(self, net):
+    return self.feature_name if net == 'inception' else FEATURES[net].key
 
-  def features(self, images, label='the samples', report=None) -> np.ndarray:
-    """Features (N, D) of `images`; the progress is reported as '<network> features of
-    <label>' (or to `report(done)` if given)."""
-    self.load_features()
+  def load_features(self, net='inception'):
+    """Loads the feature network `net` now (FileNotFoundError saying how to get its weights)."""
+    if net not in self._nets:
+      self._nets[net] = FEATURES[net].load(self._mesh)
+    return self._nets[net]
+
+  def features(self, images, net='inception', label='the samples', report=None) -> np.ndarray:
+    """Features (N, D) of `images` in network `net`; the progress is reported as '<network>
+    features of <label>' (or to `report(done)` if given)."""
+    fn = self.load_features(net)
     if report is None and self.progress:
-      report = self.progress(f'{self.feature_name} features of {label}', len(images))
-    if report and getattr(self._features, 'reports_progress', False):
-      return np.asarray(self._features(images, on_progress=report))
-    out = np.asarray(self._features(images))
+      report = self.progress(f'{self._key(net)} features of {label}', len(images))
+    if report and getattr(fn, 'reports_progress', False):
+      return np.asarray(fn(images, on_progress=report))
+    out = np.asarray(fn(images))
     if report:
       report(len(images))
     return out
 
-  def num_reference_used(self) -> int:
+  def num_reference_used(self, net='inception') -> int:
     """How many reference examples the metrics compare with (`num_reference` capped by the
     split's size)."""
-    return len(self.reference_features())
+    return len(self.reference_features(net))
 
-  def reference_protocol(self) -> dict:
+  def reference_protocol(self, net='inception') -> dict:
     """What a feature metric compares with, for the results file."""
     protocol = {
         'dataset': self.name,
         'reference_split': self.reference_split or self.fields.get('split', 'train'),
-        'num_reference': self.num_reference_used(),
-        'features': self.feature_name,
+        'num_reference': self.num_reference_used(net),
+        'features': self._key(net),
     }
-    if self.feature_name == FEATURE_NET:
+    if self.feature_name == FEATURE_NET and net == 'inception':
       protocol['preprocessing'] = PREPROCESSING
     return protocol
+
+  def describe(self, nets=('inception',)) -> dict:
+    """The reference protocol of the feature networks `nets` (all metrics together)."""
+    out = {
+        'dataset': self.name,
+        'reference_split': self.reference_split or self.fields.get('split', 'train'),
+        'num_reference': self.num_reference,
+        'features': self.feature_name,
+    }
+    others = [self._key(n) for n in nets if n != 'inception']
+    if others:
+      out['other_features'] = others
+    return out
 
   def held_out(self, split):
     """The same dataset with another split (never downloads)."""
@@ -114,45 +127,54 @@ class EvalData:
       return self.source
     return self.held_out(self.reference_split)
 
-  def reference_key(self) -> str:
+  def reference_key(self, net='inception') -> str:
     split = self.reference_split or self.fields.get('split', 'train')
     fields = json.dumps({k: v for k, v in sorted(self.fields.items()) if k != 'download'})
     digest = hashlib.sha256(fields.encode()).hexdigest()[:8]
     safe = ''.join(c if c.isalnum() or c in '-_' else '-' for c in f'{self.name}-{split}')
-    return f'{safe}-{digest}-{self.num_reference}-{self.feature_name}'
+    return f'{safe}-{digest}-{self.num_reference}-{self._key(net)}'
 
-  def reference_features(self) -> np.ndarray:
+  def reference_features(self, net='inception') -> np.ndarray:
     """Features (N, D) of the reference examples, from `stats_dir` when cached there."""
-    return self._load_reference()['features']
+    return self._load_reference(net)['features']
 
-  def reference_stats(self) -> tuple[np.ndarray, np.ndarray]:
+  def reference_stats(self, net='inception') -> tuple[np.ndarray, np.ndarray]:
     """(mean, covariance) in float64 of the reference features (cached with them)."""
-    ref = self._load_reference()
+    ref = self._load_reference(net)
     return ref['mu'], ref['sigma']
 
-  def _load_reference(self) -> dict:
-    if self._reference is None:
-      path = os.path.join(self.stats_dir, self.reference_key() + '.npz')
-      if not os.path.isfile(path):
-        self._compute_reference(path)
-      with np.load(path) as f:
-        self._reference = {k: f[k] for k in ('features', 'mu', 'sigma')}
-    return self._reference
+  def reference_labels(self, net='inception') -> np.ndarray:
+    """Class labels (N,) of the reference examples (the source's labels at their indices)."""
+    labels = self._reference_source().labels
+    if labels is None:
+      raise ValueError(f'the dataset {self.name} has no labels')
+    return np.asarray(labels)[self._load_reference(net)['indices']]
 
-  def _compute_reference(self, path):
+  def _load_reference(self, net='inception') -> dict:
+    if net not in self._reference:
+      path = os.path.join(self.stats_dir, self.reference_key(net) + '.npz')
+      if not os.path.isfile(path):
+        self._compute_reference(path, net)
+      with np.load(path) as f:
+        self._reference[net] = {k: f[k] for k in ('features', 'mu', 'sigma', 'indices') if k in f}
+    return self._reference[net]
+
+  def _compute_reference(self, path, net='inception'):
     source = self._reference_source()
     n = min(self.num_reference, source.num_examples)
     idx = np.sort(np.random.default_rng(0).permutation(source.num_examples)[:n])
     print(
-        f'Computing reference features of {n} examples ({self.reference_key()})...',
+        f'Computing reference features of {n} examples ({self.reference_key(net)})...',
         file=sys.stderr,
         flush=True,
     )
-    report = self.progress and self.progress(f'{self.feature_name} features of the reference', n)
+    report = self.progress and self.progress(f'{self._key(net)} features of the reference', n)
     feats = np.concatenate(
         [
             self.features(
-                source.get(idx[i : i + 2000]), report=report and (lambda d, i=i: report(i + d))
+                source.get(idx[i : i + 2000]),
+                net,
+                report=report and (lambda d, i=i: report(i + d)),
             )
             for i in range(0, n, 2000)
         ]

@@ -1,8 +1,17 @@
 """Run several metrics on one draw of samples.
 
 `evaluate(names, draw, data, num_samples)` draws max(N) samples once, where N is
-`num_samples` or each metric's protocol size; each metric uses the first N of
-them, and Inception features are computed once for all the metrics that use them.
+`num_samples` (an int for all, or {name: N}) or each metric's protocol size; each metric
+uses the first N of them, and the features of each network (metrics/features.py) are
+computed once for all the metrics that use it.
+
+`draw(n)` returns the samples, or `(samples, labels)` for a class-conditional generator
+(labels (n,): the class each sample was drawn for; sampling.draw cycles through the
+classes, so that every prefix is balanced).
+
+Per-metric settings (`metric_settings`): config.eval.per_metric.<name>.num_samples and
+.every_steps override config.eval.num_samples and config.eval.every_steps for one metric
+(0 = the global value; num_samples 0 at both levels = the metric's protocol size).
 A result is `{'num_samples': N, **values, 'protocol': {...}}`: the metric's own protocol.
 """
 
@@ -26,26 +35,55 @@ def check(names, data):
       raise ValueError(f'{name}: {why}')
 
 
+def networks(names) -> list[str]:
+  """The feature networks the metrics `names` use, in order."""
+  return list(dict.fromkeys(METRICS[n].features for n in names if METRICS[n].features))
+
+
 def sample_counts(names, num_samples=None) -> dict:
-  return {n: num_samples or METRICS[n].default_samples for n in names}
+  """{name: N}: `num_samples` (an int, or a {name: int} with 0/None/missing = default)."""
+  per = num_samples if isinstance(num_samples, dict) else {n: num_samples for n in names}
+  return {n: per.get(n) or METRICS[n].default_samples for n in names}
+
+
+def metric_settings(names, num_samples=0, every_steps=0, per_metric=None) -> dict:
+  """{name: (num_samples or None for the protocol size, every_steps)} from the global values
+  and `per_metric` ({name: {'num_samples': N, 'every_steps': K}}, 0 = the global value)."""
+  per_metric = per_metric or {}
+  out = {}
+  for n in names:
+    own = per_metric.get(n) or {}
+    out[n] = (own.get('num_samples') or num_samples or None, own.get('every_steps') or every_steps)
+  return out
+
+
+def due(settings, step) -> list[str]:
+  """The metrics of `settings` (from metric_settings) whose interval divides `step`."""
+  return [n for n, (_, every) in settings.items() if every and step % every == 0]
 
 
 def evaluate(names, draw, data, num_samples=None) -> dict:
-  """{name: {'num_samples': N, **values, 'protocol': {...}}}; `draw(n)` -> n samples as numpy."""
+  """{name: {'num_samples': N, **values, 'protocol': {...}}}; `draw(n)` -> n samples (or (samples, labels))."""
   check(names, data)
   counts = sample_counts(names, num_samples)
-  samples = draw(max(counts.values()))
-  uses_features = [n for n in names if METRICS[n].features == 'inception']
-  features = (
-      data.features(samples[: max(counts[n] for n in uses_features)], label='the samples')
-      if uses_features
-      else None
-  )
+  drawn = draw(max(counts.values()))
+  samples, labels = drawn if isinstance(drawn, tuple) else (drawn, None)
+  features = {
+      net: data.features(
+          samples[: max(counts[n] for n in names if METRICS[n].features == net)], net
+      )
+      for net in networks(names)
+  }
   results = {}
   for name in names:
     metric, n = METRICS[name], counts[name]
-    x = features[:n] if metric.features else samples[:n]
-    values = metric.compute(x, data)
+    x = features[metric.features][:n] if metric.features else samples[:n]
+    if metric.needs_labels:
+      if labels is None:
+        raise ValueError(f'{name}: needs the labels of the samples (a class-conditional run)')
+      values = metric.compute(x, data, np.asarray(labels)[:n])
+    else:
+      values = metric.compute(x, data)
     results[name] = {'num_samples': n, **values, 'protocol': metric.protocol(data, n)}
   return results
 

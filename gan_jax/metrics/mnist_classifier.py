@@ -98,3 +98,22 @@ def classify(params, images, chunk=1000):
 def shipped_classify():
   """images -> labels with the shipped weights (loaded once)."""
   return functools.partial(classify, load_classifier())
+
+
+@jax.jit
+def _logits(params, images):
+  return logits(params, images)
+
+
+def classifier_logits(params, images, chunk=1000):
+  """float32 (N, 10) logits of images (N, 28, 28, 1) in [-1, 1], `chunk` at a time (one shape):
+  the 'mnist_classifier' feature network of the metrics."""
+  images = np.asarray(images, np.float32)
+  if images.ndim != 4 or images.shape[1:] != INPUT_SHAPE:
+    raise ValueError(f'the MNIST classifier needs (N, 28, 28, 1) images, got {images.shape}')
+  out = []
+  for start in range(0, len(images), chunk):
+    part = images[start : start + chunk]
+    padded = np.pad(part, ((0, chunk - len(part)), (0, 0), (0, 0), (0, 0)))
+    out.append(np.asarray(_logits(params, padded))[: len(part)])
+  return np.concatenate(out) if out else np.zeros((0, 10), np.float32)

@@ -2,16 +2,21 @@
 
 Every builder takes the data shape positionally and only keyword-only fields with
 defaults; the config validator reads `inspect.signature(builder)` to learn them.
+Every builder takes `num_classes=0, conditioning='none'` (models/conditioning.py); its modules
+are called G(z, y=None, *, train) and D(x, y=None, *, train) (D returns (logits, class_logits)
+with conditioning='acgan').
 """
 
 from typing import Callable
 
 import flax.linen as nn
 
+from gan_jax.models.dcgan import dcgan
 from gan_jax.models.mlp import mlp
+from gan_jax.models.resnet import resnet
 from gan_jax.models.sngan_cnn import sngan_cnn
 
-MODELS: dict[str, Callable] = {"mlp": mlp, "sngan_cnn": sngan_cnn}
+MODELS: dict[str, Callable] = {"mlp": mlp, "sngan_cnn": sngan_cnn, "resnet": resnet, "dcgan": dcgan}
 
 
 def build_models(name: str, data_shape: tuple[int, ...], **fields) -> tuple[nn.Module, nn.Module]:
@@ -19,4 +24,4 @@ def build_models(name: str, data_shape: tuple[int, ...], **fields) -> tuple[nn.M
   return MODELS[name](tuple(data_shape), **fields)
 
 
-__all__ = ["MODELS", "build_models", "mlp", "sngan_cnn"]
+__all__ = ["MODELS", "build_models", "dcgan", "mlp", "resnet", "sngan_cnn"]

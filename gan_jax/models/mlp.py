@@ -4,6 +4,13 @@ G: [Dense -> (BatchNorm) -> ReLU] per hidden width, then Dense(prod(data_shape))
    (images in [-1, 1]) or linear (`g_output='linear'`, for unbounded data such as 2D mixtures).
 D: flatten, [Dense -> maxout / ReLU / LeakyReLU(0.2) -> Dropout] per hidden width, Dense(1).
 Optional spectral norm wraps every Dense (its u/sigma live in `batch_stats`).
+
+Class conditioning (`num_classes` > 0, models/conditioning.py): 'concat' joins one-hot(y) to z
+and to D's flattened input (Mirza & Osindero 2014); 'embed' a learned `embed_dim`-wide
+embedding instead (one table in G, one in D); 'projection' concatenates one-hot(y) to z and
+gives D a projection head (logit + <V[y], h>, Miyato & Koyama 2018) on its last hidden layer;
+'acgan' concatenates one-hot(y) to z and gives D a class head (Odena et al. 2017).
+With num_classes=0 the parameters and outputs are those of the unconditional models.
 """
 
 import math
@@ -12,8 +19,10 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from gan_jax.checks import check_number, check_widths
+from gan_jax.models import conditioning as cond
 
 G_OUTPUTS = ("tanh", "linear")
+CONDITIONINGS = ("concat", "embed", "projection", "acgan")
 D_ACTIVATIONS = ("maxout", "relu", "leaky_relu")
 
 
@@ -22,6 +31,14 @@ def apply_layer(layer: nn.Module, x, sn: bool, train: bool):
   if sn:
     return nn.SpectralNorm(layer)(x, update_stats=train)
   return layer(x)
+
+
+def _label_code(module, y, batch):
+  """one-hot(y) (B, K), or a learned embedding (B, embed_dim) for conditioning 'embed'."""
+  y = cond.labels(module, y, batch)
+  if module.conditioning == "embed":
+    return nn.Embed(module.num_classes, module.embed_dim, name="embed_y")(y)
+  return cond.one_hot(y, module.num_classes)
 
 
 class MLPGenerator(nn.Module):
@@ -33,10 +50,15 @@ class MLPGenerator(nn.Module):
   batchnorm: bool = False
   sn: bool = False
   tanh: bool = True
+  num_classes: int = 0
+  conditioning: str = "none"
+  embed_dim: int = 10
 
   @nn.compact
-  def __call__(self, z, train: bool):
+  def __call__(self, z, y=None, *, train: bool):
     x = z.astype(jnp.float32)
+    if self.num_classes:
+      x = jnp.concatenate([x, _label_code(self, y, x.shape[0])], axis=-1)
     for width in self.hidden:
       # BatchNorm cancels a bias, whose true gradient is then 0: Adam would only amplify rounding noise.
       x = apply_layer(nn.Dense(width, use_bias=not self.batchnorm), x, self.sn, train)
@@ -56,10 +78,17 @@ class MLPDiscriminator(nn.Module):
   maxout_pieces: int = 5
   dropout: float = 0.0
   sn: bool = False
+  num_classes: int = 0
+  conditioning: str = "none"
+  embed_dim: int = 10
 
   @nn.compact
-  def __call__(self, x, train: bool):
+  def __call__(self, x, y=None, *, train: bool):
     x = x.astype(jnp.float32).reshape((x.shape[0], -1))
+    if self.num_classes:
+      y = cond.labels(self, y, x.shape[0])
+      if self.conditioning in ("concat", "embed"):
+        x = jnp.concatenate([x, _label_code(self, y, x.shape[0])], axis=-1)
     for width in self.hidden:
       if self.activation == "maxout":
         x = apply_layer(nn.Dense(width * self.maxout_pieces), x, self.sn, train)
@@ -69,7 +98,9 @@ class MLPDiscriminator(nn.Module):
         x = nn.relu(x) if self.activation == "relu" else nn.leaky_relu(x, 0.2)
       if self.dropout > 0:
         x = nn.Dropout(self.dropout, deterministic=not train)(x)
-    return apply_layer(nn.Dense(1), x, self.sn, train)[:, 0]
+    return cond.head(
+        x, y, num_classes=self.num_classes, conditioning=self.conditioning, sn=self.sn, train=train
+    )
 
 
 def mlp(
@@ -85,11 +116,17 @@ def mlp(
     g_sn=False,
     d_sn=False,
     g_output="tanh",
+    num_classes=0,
+    conditioning="none",
+    embed_dim=10,
 ):
   """Build (MLPGenerator, MLPDiscriminator) for data of shape `data_shape`.
 
   `g_output`: 'tanh' for images in [-1, 1], 'linear' for unbounded data (2D mixtures).
+  `num_classes`, `conditioning`, `embed_dim`: class conditioning (module docstring).
   """
+  cond.check_conditioning("mlp", num_classes, conditioning, CONDITIONINGS)
+  check_number("embed_dim", embed_dim, integer=True, low=1)
   check_number("z_dim", z_dim, integer=True, low=1)
   check_number("maxout_pieces", maxout_pieces, integer=True, low=1)
   check_number("d_dropout", d_dropout, low=0, high_open=1)
@@ -105,6 +142,9 @@ def mlp(
       batchnorm=g_batchnorm,
       sn=g_sn,
       tanh=g_output == "tanh",
+      num_classes=num_classes,
+      conditioning=conditioning,
+      embed_dim=embed_dim,
   )
   d = MLPDiscriminator(
       hidden=tuple(d_hidden),
@@ -112,5 +152,8 @@ def mlp(
       maxout_pieces=maxout_pieces,
       dropout=d_dropout,
       sn=d_sn,
+      num_classes=num_classes,
+      conditioning=conditioning,
+      embed_dim=embed_dim,
   )
   return g, d

@@ -10,6 +10,14 @@ Optional spectral norm wraps every Dense/Conv/ConvTranspose (u/sigma in `batch_s
 function and parameters from stride-1 VALID convolutions, models/fast_conv.py: several times
 faster on XLA:CPU, with the gradient penalty's double backprop). `dtype` is the compute dtype
 (parameters stay float32; 'bfloat16' is mixed precision for GPUs); outputs are float32.
+
+Class conditioning (models/conditioning.py): 'projection' = conditional BatchNorm in G (per-class
+gamma/beta) and a projection D (logit + <V[y], phi(x)>, phi the flattened last features,
+Miyato & Koyama 2018); 'acgan' = conditional BatchNorm in G and a class head on phi.
+`attention_res` > 0 inserts a SAGAN self-attention block (Zhang et al. 2019) on the feature map
+of that resolution, in G (after the layer that makes it), D (after the last layer at it) or
+both (`attention_in`); `attention_pool` max-pools its keys and values.
+With num_classes=0 and no attention the parameters and outputs are today's.
 """
 
 import flax.linen as nn
@@ -17,11 +25,13 @@ import jax.numpy as jnp
 
 from gan_jax.checks import check_choice, check_number
 from gan_jax.models.fast_conv import FastConv, FastConvTranspose
+from gan_jax.models import conditioning as cond
 from gan_jax.models.mlp import apply_layer
 
 # conv field -> (conv layer, transposed conv layer); both take nn.Conv's arguments.
 CONV_LAYERS = {"fast": (FastConv, FastConvTranspose), "xla": (nn.Conv, nn.ConvTranspose)}
 DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
+CONDITIONINGS = ("projection", "acgan")
 
 
 def _n_upsamplings(height: int) -> int:
@@ -30,6 +40,14 @@ def _n_upsamplings(height: int) -> int:
   if height % 4 == 0:
     return 2
   raise ValueError(f"sngan_cnn needs an image size divisible by 4, got {height}")
+
+
+def _d_resolutions(height):
+  """The feature-map sizes of the discriminator's convolutions (pad 1; stride 2 with 4x4)."""
+  res = [height]
+  for _ in range(3):
+    res.append((res[-1] - 2) // 2 + 1)
+  return res
 
 
 class CNNGenerator(nn.Module):
@@ -43,25 +61,37 @@ class CNNGenerator(nn.Module):
   sn: bool = False
   conv: str = "fast"
   dtype: str = "float32"
+  num_classes: int = 0
+  attention_res: int = 0
+  attention_pool: bool = False
 
   @nn.compact
-  def __call__(self, z, train: bool):
+  def __call__(self, z, y=None, *, train: bool):
     h, _, c = self.data_shape
     n = _n_upsamplings(h)
     s = h // 2**n
     chans = (4 * self.width, 2 * self.width, self.width)[-n:]
     conv, conv_transpose = CONV_LAYERS[self.conv]
     dtype = DTYPES[self.dtype]
-    batchnorm = lambda x: nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=dtype)(x)
+    y = cond.labels(self, y, z.shape[0]) if self.num_classes else None
+    bn_count = iter(range(n + 1))
+    batchnorm = lambda x: cond.batchnorm(
+        self, self.num_classes, y, train, dtype=dtype, name=f"CondBatchNorm_{next(bn_count)}"
+    )(x)
+    attend = lambda x: (
+        cond.SelfAttention(self.sn, self.attention_pool, dtype, name="attention")(x, train)
+        if x.shape[1] == self.attention_res
+        else x
+    )
     dense = nn.Dense(s * s * 2 * chans[0], dtype=dtype)
     x = apply_layer(dense, z.astype(jnp.float32), self.sn, train)
     x = x.reshape((x.shape[0], s, s, 2 * chans[0]))
-    x = nn.relu(batchnorm(x))
+    x = attend(nn.relu(batchnorm(x)))
     for i, ch in enumerate(chans):  # names as nn.ConvTranspose's, so conv='xla'/'fast' share params
       layer = conv_transpose(
           ch, (4, 4), strides=(2, 2), padding="SAME", dtype=dtype, name=f"ConvTranspose_{i}"
       )
-      x = nn.relu(batchnorm(apply_layer(layer, x, self.sn, train)))
+      x = attend(nn.relu(batchnorm(apply_layer(layer, x, self.sn, train))))
     x = apply_layer(conv(c, (3, 3), padding="SAME", dtype=dtype, name="Conv_0"), x, self.sn, train)
     return jnp.tanh(x).astype(jnp.float32)
 
@@ -73,31 +103,90 @@ class CNNDiscriminator(nn.Module):
   sn: bool = False
   conv: str = "fast"
   dtype: str = "float32"
+  num_classes: int = 0
+  conditioning: str = "none"
+  attention_res: int = 0
+  attention_pool: bool = False
 
   @nn.compact
-  def __call__(self, x, train: bool):
+  def __call__(self, x, y=None, *, train: bool):
     w = self.width
     conv, dtype = CONV_LAYERS[self.conv][0], DTYPES[self.dtype]
+    y = cond.labels(self, y, x.shape[0]) if self.num_classes else None
     x = x.astype(jnp.float32)
+    strides = (1, 2, 1, 2, 1, 2, 1)
     for i, (ch, k, st) in enumerate(
-        zip((w, w, 2 * w, 2 * w, 4 * w, 4 * w, 8 * w), (3, 4, 3, 4, 3, 4, 3), (1, 2, 1, 2, 1, 2, 1))
+        zip((w, w, 2 * w, 2 * w, 4 * w, 4 * w, 8 * w), (3, 4, 3, 4, 3, 4, 3), strides)
     ):
       layer = conv(ch, (k, k), strides=st, padding=((1, 1), (1, 1)), dtype=dtype, name=f"Conv_{i}")
       x = nn.leaky_relu(apply_layer(layer, x, self.sn, train), 0.1)
+      last_at_res = i + 1 == len(strides) or strides[i + 1] == 2
+      if self.attention_res and x.shape[1] == self.attention_res and last_at_res:
+        x = cond.SelfAttention(self.sn, self.attention_pool, dtype, name="attention")(x, train)
     x = x.reshape((x.shape[0], -1))
-    return apply_layer(nn.Dense(1, dtype=dtype), x, self.sn, train)[:, 0].astype(jnp.float32)
+    return cond.head(
+        x,
+        y,
+        num_classes=self.num_classes,
+        conditioning=self.conditioning,
+        sn=self.sn,
+        train=train,
+        dtype=dtype,
+    )
 
 
 def sngan_cnn(
-    data_shape, *, z_dim=128, width=64, g_sn=False, d_sn=False, conv="fast", dtype="float32"
+    data_shape,
+    *,
+    z_dim=128,
+    width=64,
+    g_sn=False,
+    d_sn=False,
+    conv="fast",
+    dtype="float32",
+    num_classes=0,
+    conditioning="none",
+    attention_res=0,
+    attention_in="both",
+    attention_pool=False,
 ):
   """Build (CNNGenerator, CNNDiscriminator) for images of shape (H, H, C)."""
+  cond.check_conditioning("sngan_cnn", num_classes, conditioning, CONDITIONINGS)
   check_number("z_dim", z_dim, integer=True, low=1)
   check_number("width", width, integer=True, low=1)
   check_choice("conv", conv, tuple(CONV_LAYERS))
   check_choice("dtype", dtype, tuple(DTYPES))
   if len(data_shape) != 3 or data_shape[0] != data_shape[1]:
     raise ValueError(f"sngan_cnn needs a square (H, H, C) image shape, got {tuple(data_shape)}")
-  _n_upsamplings(data_shape[0])
-  g = CNNGenerator(tuple(data_shape), z_dim=z_dim, width=width, sn=g_sn, conv=conv, dtype=dtype)
-  return g, CNNDiscriminator(width=width, sn=d_sn, conv=conv, dtype=dtype)
+  h = data_shape[0]
+  n = _n_upsamplings(h)
+  in_g, in_d = cond.attention_where(
+      attention_res,
+      attention_in,
+      [h >> k for k in range(n + 1)],  # G: after the dense layer and after each deconv
+      _d_resolutions(h),
+      "sngan_cnn",
+  )
+  attention_pool = bool(attention_pool)
+  g = CNNGenerator(
+      tuple(data_shape),
+      z_dim=z_dim,
+      width=width,
+      sn=g_sn,
+      conv=conv,
+      dtype=dtype,
+      num_classes=num_classes,
+      attention_res=attention_res if in_g else 0,
+      attention_pool=attention_pool,
+  )
+  d = CNNDiscriminator(
+      width=width,
+      sn=d_sn,
+      conv=conv,
+      dtype=dtype,
+      num_classes=num_classes,
+      conditioning=conditioning,
+      attention_res=attention_res if in_d else 0,
+      attention_pool=attention_pool,
+  )
+  return g, d
