@@ -34,10 +34,23 @@ def _fail(message):
   sys.exit(2)
 
 
+# absl's help flags print the usage and exit 1; asking for help is not an error here.
+HELP_FLAGS = ('help', 'helpshort', 'helpfull', 'helpxml', '?')
+
+
+def _asks_for_help(argv):
+  return any(a.startswith('-') and a.lstrip('-').split('=')[0] in HELP_FLAGS for a in argv[1:])
+
+
 def parse_flags(argv):
-  """absl flag parsing where a bad flag or config override is one line, exit 2."""
+  """absl flag parsing where a bad flag or config override is one line, exit 2; --help exits 0."""
   try:
-    args = flags.FLAGS(argv)
+    try:
+      args = flags.FLAGS(argv)
+    except SystemExit as e:  # absl's --help: the usage is printed
+      if e.code == 1 and _asks_for_help(argv):
+        sys.exit(0)
+      raise
     if not flags.FLAGS['verbosity'].present:  # libraries' INFO logs drown the progress lines
       logging.set_verbosity(logging.WARNING)
     if 'config' in flags.FLAGS and flags.FLAGS.config is not None:

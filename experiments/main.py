@@ -1,7 +1,8 @@
 """Train (or resume) one experiment.
 
-  python -m experiments.main --config=configs/wgan_gp.py --workdir=runs/wgan_gp \
+  python -m experiments.main --config=configs/wgan_gp.py --workdir=runs/wgan_gp \\
       [--config.train.num_steps=2000 ...]
+  python -m experiments.main --config=configs/wgan_gp.py --print_config   # every field, its value
 
 Rerunning the same command resumes from the workdir's newest valid checkpoint.
 Exit codes: 0 done; 1 the run stopped on a fault (a non-finite update, a failed
@@ -17,6 +18,7 @@ from absl import app, flags
 from ml_collections import config_flags
 
 from experiments.common import parse_flags, run_cli
+from gan_jax.config import format_config
 from gan_jax.errors import RunFailed, UserError
 from gan_jax.train import train_and_evaluate
 from launch import distributed  # --coordinator_address, --num_processes, --process_id
@@ -26,7 +28,15 @@ flags.DEFINE_string('workdir', None, 'Where checkpoints, logs and samples go.')
 flags.DEFINE_bool(
     'allow_config_change', False, 'Resume even if the config differs from the saved one.'
 )
-flags.mark_flags_as_required(['config', 'workdir'])
+flags.DEFINE_bool(
+    'print_config', False, 'Print every field of the resolved config (overrides applied) and exit.'
+)
+flags.mark_flags_as_required(['config'])
+flags.register_multi_flags_validator(
+    ['workdir', 'print_config'],
+    lambda f: f['workdir'] is not None or f['print_config'],
+    message='Flag --workdir must have a value other than None (unless --print_config)',
+)
 
 _received = []
 
@@ -44,6 +54,9 @@ def _on_signal(signum, frame):
 @run_cli
 def main(argv):
   del argv
+  if flags.FLAGS.print_config:
+    print(format_config(flags.FLAGS.config))
+    return
   try:
     distributed.initialize_from_flags()  # several processes: one jax.distributed job
   except ValueError as e:

@@ -1,6 +1,6 @@
 """Draw samples from a trained run's checkpoint.
 
-  python -m experiments.sample --workdir=runs/wgan_gp --num=64 --out=samples.png \
+  python -m experiments.sample --workdir=runs/wgan_gp --num=64 --out=samples.png \\
       [--step=S] [--seed=S] [--noema] [--label=K]
 
 `.png` writes an image grid (a scatter plot for 2D data); `.npy` the raw array:
@@ -24,6 +24,7 @@ from gan_jax.errors import UserError
 from gan_jax.experiment import check_creatable, restore
 from gan_jax.images import save_samples
 from gan_jax.workdir import write_atomically
+from gan_jax.progress import Counter
 
 flags.DEFINE_string('workdir', None, 'A workdir written by experiments.main.')
 flags.DEFINE_integer('num', 64, 'How many samples.')
@@ -74,7 +75,10 @@ def main(argv):
   elif classes:
     labels = sampling.class_rows(classes, FLAGS.num)
   num = FLAGS.num if labels is None else len(labels)
-  drawn = sampling.draw(exp.generator, state, num, FLAGS.seed, use_ema=FLAGS.ema, labels=labels)
+  report = Counter('Sampling', num, unit='samples')  # prints only if it takes long
+  drawn = sampling.draw(
+      exp.generator, state, num, FLAGS.seed, use_ema=FLAGS.ema, labels=labels, on_progress=report
+  )
   samples = drawn[0] if classes else drawn
   if ext == '.npy':
     write_whole(FLAGS.out, lambda path: np.save(path, samples))

@@ -78,6 +78,24 @@ def _orbax_tracebacks_dropped():
     logger.removeFilter(no_tracebacks)
 
 
+class _NoReadOnlyNotice(logging.Filter):
+  """Drops Orbax's 'Given directory is read only=<dir>' warning: read-only is what we asked for
+  (sampling and evaluation never write a checkpoint)."""
+
+  def filter(self, record):
+    return record.msg != 'Given directory is read only=%s'
+
+
+@contextlib.contextmanager
+def _read_only_notice_dropped():
+  logger, quiet = logging.getLogger('absl'), _NoReadOnlyNotice()
+  logger.addFilter(quiet)
+  try:
+    yield
+  finally:
+    logger.removeFilter(quiet)
+
+
 # When one array of a restore fails to read, Orbax raises at once and abandons the other reads,
 # which then report their end through several channels, while or after `restore` raises Corrupt.
 _ABANDONED_READ = (
@@ -188,9 +206,10 @@ class Checkpoints:
       options = ocp.CheckpointManagerOptions(
           max_to_keep=keep, create=True, enable_async_checkpointing=False
       )
-    self._manager = ocp.CheckpointManager(
-        self.directory, options=options, item_handlers=ocp.StandardCheckpointHandler()
-    )
+    with _read_only_notice_dropped():
+      self._manager = ocp.CheckpointManager(
+          self.directory, options=options, item_handlers=ocp.StandardCheckpointHandler()
+      )
 
   def _remove_unfinished(self, step=None):
     """Deletes checkpoints/<step>.orbax-checkpoint-tmp* (any step if None); returns their paths."""

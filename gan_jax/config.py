@@ -64,8 +64,27 @@ SECTIONS = ('seed', 'data', 'model', 'loss', 'reg', 'optim', 'train', 'checkpoin
 ConfigError = FieldError  # what `validate` raises: 'config.<field>=<value>: <rule>'
 
 
+# (field, value) -> what the user probably meant: names of GANs that are a loss plus a
+# regularizer here, not a loss.
+HINTS = {
+    ('loss.name', 'wgan_gp'): (
+        "WGAN-GP is configs/wgan_gp.py: loss 'wasserstein' plus reg.gp=10 "
+        '(--config.loss.name=wasserstein --config.reg.gp=10)'
+    ),
+    ('loss.name', 'wgan'): (
+        "WGAN is configs/wgan.py: loss 'wasserstein' plus reg.clip=0.01 "
+        '(--config.loss.name=wasserstein --config.reg.clip=0.01)'
+    ),
+    ('loss.name', 'sngan'): "SNGAN is loss 'hinge' plus model.d_sn=True (configs/hinge.py)",
+    ('loss.name', 'dragan'): 'DRAGAN is a penalty: --config.reg.dragan=10 with any loss',
+}
+for _alias in ('wgan-gp', 'wgangp'):
+  HINTS['loss.name', _alias] = HINTS['loss.name', 'wgan_gp']
+
+
 def _fail(field, value, allowed):
-  raise ConfigError(f'config.{field}={value!r}: {allowed}')
+  hint = HINTS.get((field, value)) if isinstance(value, str) else None
+  raise ConfigError(f'config.{field}={value!r}: {allowed}' + (f'; {hint}' if hint else ''))
 
 
 def registry_fields(builder):
@@ -194,11 +213,30 @@ def _check_eval(ev):
   for name in ('metrics', 'reference_split', 'stats_dir'):
     if not isinstance(ev[name], str):
       _fail(f'eval.{name}', ev[name], 'must be a string')
-  from gan_jax.metrics import METRICS  # pylint: disable=g-import-not-at-top (heavy, only here)
+  from gan_jax.metrics import METRICS, allowed_names  # pylint: disable=g-import-not-at-top
 
   unknown = [m for m in ev.metrics.split(',') if m and m not in METRICS]
   if unknown:
-    _fail('eval.metrics', ev.metrics, f'allowed: comma-separated names of {", ".join(METRICS)}')
+    _fail('eval.metrics', ev.metrics, f'allowed: comma-separated names of {allowed_names()}')
+
+
+def _lipschitz_constraints(config):
+  """The config fields that keep a Wasserstein critic bounded, set to a nonzero value."""
+  on = [f'reg.{n}' for n in ('clip', 'gp', 'dragan') if config.reg.get(n)]
+  return on + ['model.d_sn'] * bool(config.model.get('d_sn'))
+
+
+def config_warnings(config) -> list[str]:
+  """Runnable configs that are probably a mistake: one line each, printed at the start."""
+  found = []
+  if config.loss.get('name') == 'wasserstein' and not _lipschitz_constraints(config):
+    found.append(
+        "warning: config.loss.name='wasserstein' with no constraint on D (reg.clip, reg.gp, "
+        'reg.dragan and model.d_sn are all off): the critic is unbounded and the losses '
+        'diverge. WGAN-GP is configs/wgan_gp.py (reg.gp=10), WGAN configs/wgan.py '
+        '(reg.clip=0.01)'
+    )
+  return found
 
 
 # Fields a resumed run may change: how long it runs and how it reports, not what it computes
@@ -225,6 +263,12 @@ def _flatten(tree, prefix=''):
       out.update(_flatten(value, f'{prefix}{key}.'))
     return out
   return {prefix[:-1]: tuple(tree) if isinstance(tree, list) else tree}
+
+
+def format_config(config) -> str:
+  """Every field of `config`, one `field = value` line each, in the config's order: the names
+  that `--config.<field>=<value>` overrides."""
+  return '\n'.join(f'{k} = {v!r}' for k, v in _flatten(config).items())
 
 
 def config_diff(old, new, ignore=RESUMABLE_FIELDS):

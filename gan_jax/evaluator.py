@@ -1,11 +1,21 @@
 """Evaluation at the edge: metrics of an experiment's samples, their results files,
 and the periodic evaluation during training (`config.eval`).
 
-Results go to `<workdir>/eval/<step>.json` (the same format from
-experiments.evaluate and from training) and, during training, to TensorBoard as
-`eval/<metric>/<value>`.
+Results go to `<workdir>/eval/<step>.json` (the same format from experiments.evaluate and
+from training) and, during training, to TensorBoard as `eval/<metric>/<value>`. A file
+holds every result of its step, one entry per metric and evaluation:
+
+  {"step": S, "results": [{"metric": "fid", "seed": 2024, "weights": "ema",
+                           "by": "training", "num_samples": N, "values": {...},
+                           "protocol": {...}}, ...]}
+
+An entry is replaced only by a result of the same metric, seed, weights, sample count and
+protocol (the same evaluation, run again), and `write_results` says so when the numbers
+changed; any other evaluation is added beside it. `read_results(workdir)` returns every
+entry of a run (files of the older one-evaluation-per-file format too).
 """
 
+import glob
 import json
 import sys
 
@@ -17,14 +27,15 @@ from gan_jax.config import entry_fields
 from gan_jax.errors import UserError
 from gan_jax.metrics import METRICS
 from gan_jax.metrics.eval_data import EvalData
-from gan_jax.metrics.evaluation import applicable, check, evaluate, networks, scalars
-from gan_jax.workdir import eval_path, write_atomically
+from gan_jax.metrics.evaluation import applicable, check, evaluate, is_value, networks, scalars
+from gan_jax.progress import Counter
+from gan_jax.workdir import eval_path, read_eval_file, write_atomically
 
 EVAL_SEED = 2024  # the noise of periodic evaluations (fixed, so that steps compare)
 
 
-def eval_data(exp, stats_dir=None, num_reference=10000, reference_split=None):
-  """The EvalData of an experiment's dataset."""
+def eval_data(exp, stats_dir=None, num_reference=10000, reference_split=None, progress=None):
+  """The EvalData of an experiment's dataset (`progress`: see EvalData)."""
   if reference_split and 'split' not in exp.config.data:
     raise UserError(
         f'reference split {reference_split!r}: data {exp.config.data.name} has no splits'
@@ -37,6 +48,7 @@ def eval_data(exp, stats_dir=None, num_reference=10000, reference_split=None):
       mesh=exp.mesh,
       num_reference=num_reference,
       reference_split=reference_split or None,
+      progress=progress,
       num_classes=getattr(exp.generator, 'num_classes', 0),
   )
 
@@ -57,23 +69,93 @@ def checked_metrics(names, data, flag):
 
 
 def _plain(value):
-  return value.tolist() if isinstance(value, np.ndarray) else value
+  if isinstance(value, np.ndarray):
+    return value.tolist()
+  return value.item() if isinstance(value, np.generic) else value
 
 
-def write_results(workdir, step, seed, data, results) -> str:
-  """<workdir>/eval/<step>.json with the reference protocol and every metric's values."""
-  record = {'step': step, 'seed': seed, 'reference': data.describe(networks(results))}
-  record.update({n: {k: _plain(v) for k, v in r.items()} for n, r in results.items()})
-  return write_atomically(eval_path(workdir, step), json.dumps(record, indent=2))
+# What makes two results the same evaluation (the entry a new one replaces).
+_KEY = ('metric', 'seed', 'weights', 'num_samples', 'protocol')
+
+
+def result_entries(results, seed, weights='ema', by='training') -> list[dict]:
+  """The results-file entries of `evaluate`'s results."""
+  return [
+      {
+          'metric': name,
+          'seed': seed,
+          'weights': weights,
+          'by': by,
+          'num_samples': r['num_samples'],
+          'values': {k: _plain(v) for k, v in r.items() if k not in ('num_samples', 'protocol')},
+          'protocol': json.loads(json.dumps(r.get('protocol', {}), default=_plain)),
+      }
+      for name, r in results.items()
+  ]
+
+
+def write_results(workdir, step, seed, results, weights='ema', by='training'):
+  """Adds `results` to <workdir>/eval/<step>.json (see the module docstring); returns
+  (path, lines saying which stored results were replaced by different numbers)."""
+  path = eval_path(workdir, step)
+  entries = []
+  if os.path.isfile(path):
+    try:
+      entries = read_eval_file(path)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
+      os.replace(path, f'{path}.unreadable')
+      print(f'warning: {path} is unreadable ({e}); moved to {path}.unreadable', file=sys.stderr)
+  replaced = []
+  for new in result_entries(results, seed, weights, by):
+    key = tuple(new[k] for k in _KEY)
+    same = [e for e in entries if tuple(e.get(k) for k in _KEY) == key]
+    for old in same:
+      if old['values'] != new['values']:
+        replaced.append(
+            f"{new['metric']} of seed {seed} ({weights} weights, {new['num_samples']} samples, "
+            f"by {old.get('by')}): {_format_values(old['values'])} -> "
+            f"{_format_values(new['values'])}"
+        )
+    entries = [e for e in entries if e not in same] + [new]
+  write_atomically(path, json.dumps({'step': step, 'results': entries}, indent=2))
+  return path, replaced
+
+
+def read_results(workdir) -> list[dict]:
+  """Every result of a run: the entries of <workdir>/eval/*.json, each with its 'step',
+  in step order."""
+  found = []
+  for path in glob.glob(os.path.join(workdir, 'eval', '*.json')):
+    name = os.path.basename(path)[: -len('.json')]
+    if name.isdigit():
+      try:
+        found += [{'step': int(name), **e} for e in read_eval_file(path)]
+      except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
+        print(f'warning: {path} is unreadable ({e}); left out', file=sys.stderr)
+  return sorted(found, key=lambda e: e['step'])
+
+
+def log_scalars(workdir, step, prefix, results) -> None:
+  """The scalar values of `results` to a TensorBoard event file of its own in `workdir`, as
+  `<prefix>/<metric>/<value>` (a warning if it cannot be written)."""
+  from tensorboardX import SummaryWriter  # pylint: disable=g-import-not-at-top
+
+  try:
+    with SummaryWriter(workdir, filename_suffix='.evaluate') as writer:
+      for key, value in scalars(results).items():
+        writer.add_scalar(f'{prefix}/{key}', value, step)
+  except OSError as e:
+    print(f'warning: cannot write the TensorBoard log: {e}', file=sys.stderr)
+
+
+def _format_values(values) -> str:
+  return ' '.join(f'{k}={v:.4g}' for k, v in values.items() if is_value(k, v))
 
 
 def format_results(step, results) -> str:
+  """One line per metric: its scalar values (kid_std only where KID had >= 2 subsets)."""
   return '\n'.join(
-      f'step {step} {name}: '
-      + ' '.join(
-          f'{k}={v:.4g}' for k, v in values.items() if np.ndim(v) == 0 and k != 'num_samples'
-      )
-      + f' ({values["num_samples"]} samples)'
+      f'step {step} {name}: {_format_values(values)} ({values["num_samples"]} samples)'
       for name, values in results.items()
   )
 
@@ -91,7 +173,9 @@ class PeriodicEval:
     if not c or not c.every_steps:
       return
     self.every, self.num_samples = c.every_steps, c.num_samples
-    self.data = eval_data(exp, c.stats_dir, c.num_reference, c.reference_split)
+    self.data = eval_data(  # Inception over 10k images takes long on a CPU: say how far
+        exp, c.stats_dir, c.num_reference, c.reference_split, progress=Counter
+    )
     self.exp = exp
     named = [m for m in c.metrics.split(',') if m]
     if named:
@@ -118,7 +202,7 @@ class PeriodicEval:
     draw = lambda n: sampling.draw(self.exp.generator, state, n, EVAL_SEED)
     results = evaluate(self.names, draw, self.data, self.num_samples)
     if jax.process_index() == 0:
-      write_results(workdir, step, EVAL_SEED, self.data, results)
+      write_results(workdir, step, EVAL_SEED, results, by='training')
       print(format_results(step, results), flush=True)
       if writer:
         for key, value in scalars(results).items():

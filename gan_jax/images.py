@@ -4,9 +4,12 @@
   (rows*(H+pad)+pad, cols*(W+pad)+pad, C) with C in {1, 3}; near-square by default,
   white padding between and around the tiles.
 - ``save_image_grid(images, path)``: the grid as PNG (grayscale when C=1).
-- ``save_scatter(points (N,2), path, modes=None, title=None)``: scatter PNG, mixture
-  means marked, equal aspect.  Uses ``matplotlib.figure.Figure`` (no pyplot state).
-- ``save_samples(samples, path, modes=None, ncols=None)``: grid for 4-D arrays, scatter for (N, 2).
+- ``scatter_image(points (N,2), modes=None, title=None)`` -> uint8 (500, 500, 3): the
+  scatter plot rendered to pixels, mixture means marked, equal aspect (matplotlib's Agg
+  canvas on a ``matplotlib.figure.Figure``: no pyplot state).
+- ``save_scatter(points, path, modes=None, title=None)``: that image as PNG.
+- ``samples_image(samples, modes=None, ncols=None)``: the grid of 4-D arrays, the scatter of (N, 2), as
+  uint8 (H, W, C) (what TensorBoard logs); ``save_samples(samples, path, modes=None, ncols=None)``: as PNG.
 Parent folders are created.
 """
 
@@ -41,17 +44,23 @@ def image_grid(images, ncols: int | None = None, pad: int = 2) -> np.ndarray:
   return grid
 
 
-def save_image_grid(images, path, ncols: int | None = None) -> None:
-  """Write ``image_grid(images)`` to ``path`` as PNG."""
+def save_png(pixels, path) -> None:
+  """Write uint8 (H, W, 1|3) ``pixels`` to ``path`` as PNG (grayscale when 1 channel)."""
   from PIL import Image
 
-  grid = image_grid(images, ncols)
   _parent(path)
-  Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(os.fspath(path), format="PNG")
+  Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(
+      os.fspath(path), format="PNG"
+  )
 
 
-def save_scatter(points, path, modes=None, title: str | None = None) -> None:
-  """Scatter PNG of 2D ``points`` with mixture ``modes`` (K, 2) marked."""
+def save_image_grid(images, path, ncols: int | None = None) -> None:
+  """Write ``image_grid(images)`` to ``path`` as PNG."""
+  save_png(image_grid(images, ncols), path)
+
+
+def scatter_image(points, modes=None, title: str | None = None) -> np.ndarray:
+  """Scatter plot of 2D ``points`` with mixture ``modes`` (K, 2) marked, as uint8 RGB pixels."""
   from matplotlib.backends.backend_agg import FigureCanvasAgg
   from matplotlib.figure import Figure
 
@@ -80,17 +89,37 @@ def save_scatter(points, path, modes=None, title: str | None = None) -> None:
   ax.set_aspect("equal")
   if title:
     ax.set_title(title)
-  _parent(path)
-  fig.savefig(os.fspath(path), format="png")
+  canvas = fig.canvas
+  canvas.draw()
+  return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def save_scatter(points, path, modes=None, title: str | None = None) -> None:
+  """Scatter PNG of 2D ``points`` with mixture ``modes`` (K, 2) marked."""
+  save_png(scatter_image(points, modes, title), path)
+
+
+def samples_image(samples, modes=None) -> np.ndarray:
+  """uint8 (H, W, C): the grid of (N, H, W, C) samples, the scatter plot of (N, 2) points."""
+  samples = np.asarray(samples)
+  if samples.ndim == 4:
+    return image_grid(samples)
+  if samples.ndim == 2 and samples.shape[1] == 2:
+    return scatter_image(samples, modes=modes)
+  raise ValueError(f"cannot save samples of shape {samples.shape}: expected (N,H,W,C) or (N,2)")
+
+
+def samples_image(samples, modes=None, ncols: int | None = None) -> np.ndarray:
+  """uint8 (H, W, C): the grid of (N, H, W, C) samples (`ncols` per row: one row per class for
+  class rows), the scatter plot of (N, 2) points."""
+  samples = np.asarray(samples)
+  if samples.ndim == 4:
+    return image_grid(samples, ncols)
+  if samples.ndim == 2 and samples.shape[1] == 2:
+    return scatter_image(samples, modes=modes)
+  raise ValueError(f"cannot save samples of shape {samples.shape}: expected (N,H,W,C) or (N,2)")
 
 
 def save_samples(samples, path, modes=None, ncols: int | None = None) -> None:
-  """Grid PNG for (N, H, W, C) samples (`ncols` per row: one row per class for class rows),
-  scatter PNG for (N, 2) points."""
-  samples = np.asarray(samples)
-  if samples.ndim == 4:
-    save_image_grid(samples, path, ncols)
-  elif samples.ndim == 2 and samples.shape[1] == 2:
-    save_scatter(samples, path, modes=modes)
-  else:
-    raise ValueError(f"cannot save samples of shape {samples.shape}: expected (N,H,W,C) or (N,2)")
+  """Grid PNG for (N, H, W, C) samples, scatter PNG for (N, 2) points."""
+  save_png(samples_image(samples, modes, ncols), path)

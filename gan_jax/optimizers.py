@@ -67,3 +67,19 @@ OPTIMIZERS = {'adam': adam, 'rmsprop': rmsprop, 'sgd': sgd}
 def build_optimizer(name, **fields):
   """The optimizer `name` with its fields (`config.optim.g` / `.d` unpacked)."""
   return OPTIMIZERS[name](**fields)
+
+
+def learning_rates(config, step) -> dict:
+  """{'lr/g': ..., 'lr/d': ...}: the learning rates of the next updates after `step`
+  iterations (for TensorBoard), from the config's schedules: G has made `step` updates, D
+  `step * train.d_steps` (refused non-finite updates counted too)."""
+  updates = {'g': step, 'd': step * config.train.d_steps}
+  rates = {}
+  for net in ('g', 'd'):
+    fields = config.optim[net]
+    if 'lr' not in fields:
+      continue
+    keys = ('schedule', 'decay_steps', 'decay_to')
+    rate = learning_rate(fields.lr, **{k: fields[k] for k in keys if k in fields})
+    rates[f'lr/{net}'] = float(rate(updates[net]) if callable(rate) else rate)
+  return rates

@@ -48,10 +48,18 @@ def check_labels(generator, labels, num=None) -> np.ndarray:
 
 
 def draw(
-    generator, state, num: int, seed: int, use_ema: bool = True, chunk: int = 1000, labels=None
+    generator,
+    state,
+    num: int,
+    seed: int,
+    use_ema: bool = True,
+    chunk: int = 1000,
+    labels=None,
+    on_progress=None,
 ):
   """`num` samples as a numpy array (the EMA weights and statistics unless `use_ema` is False);
-  for a conditional generator `(samples, labels)`, with `labels` (num,) as given or i mod K."""
+  for a conditional generator `(samples, labels)`, with `labels` (num,) as given or i mod K.
+  `on_progress(done)`, if given, is called as the chunks of `chunk` finish."""
   if use_ema:
     params, g_state = state.ema_params, state.ema_state
   else:
@@ -63,16 +71,13 @@ def draw(
     labels = check_labels(generator, labels, num)
   elif labels is not None:
     check_labels(generator, labels, num)  # raises: unconditional
-  parts = [
-      generate(
-          generator,
-          params,
-          g_state,
-          z[i : i + chunk],
-          None if labels is None else labels[i : i + chunk],
-      )
-      for i in range(0, num, chunk)
-  ]
+  parts = []
+  for i in range(0, num, chunk):
+    y = None if labels is None else labels[i : i + chunk]
+    parts.append(generate(generator, params, g_state, z[i : i + chunk], y))
+    if on_progress is not None:
+      parts[-1] = np.asarray(parts[-1])
+      on_progress(min(i + chunk, num))
   samples = np.concatenate([np.asarray(p) for p in parts])
   return (samples, labels) if classes else samples
 

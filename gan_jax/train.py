@@ -23,13 +23,14 @@ from tensorboardX import SummaryWriter
 
 from gan_jax import checkpoint, multihost, sampling
 from gan_jax import workdir as run_folder
-from gan_jax.config import config_diff
+from gan_jax.config import config_diff, config_warnings
 from gan_jax.evaluator import PeriodicEval
 from gan_jax.errors import RunFailed, UserError  # both re-exported for older imports
 from gan_jax.experiment import build_experiment, check_creatable
-from gan_jax.images import image_grid, save_samples
+from gan_jax.images import samples_image, save_png
+from gan_jax.optimizers import learning_rates
 from gan_jax.progress import Progress
-from gan_jax.sharding import batch_sharding, global_batch
+from gan_jax.sharding import batch_sharding, describe_here, global_batch
 from gan_jax.step import FAULTS, NO_FAULTS, build_train_step, combine_faults
 
 SAMPLE_SEED = 12345  # the fixed noise of the periodic sample images
@@ -88,7 +89,8 @@ def batches(exp, start, stop, depth=2):
 
 def write_samples(exp, state, workdir, step, writer=None):
   """samples/step_<step>.png from the fixed noise (EMA weights; one row per class for a
-  conditional run); images also to TensorBoard.
+  conditional run): an image grid, or the scatter plot of 2D points; the same picture to
+  TensorBoard ('samples').
 
   Every process draws (the arrays span all of them); process 0 writes.
   """
@@ -98,12 +100,10 @@ def write_samples(exp, state, workdir, step, writer=None):
   if jax.process_index() != 0:
     return None
   path = run_folder.sample_path(workdir, step)
-  modes = getattr(exp.source, 'modes', None)
-  run_folder.write_atomically(
-      path, lambda tmp: save_samples(samples, tmp, modes=modes, ncols=ncols)
-  )
-  if writer and samples.ndim == 4:
-    writer.add_image('samples', image_grid(samples, ncols=ncols), step, dataformats='HWC')
+  pixels = samples_image(samples, modes=getattr(exp.source, 'modes', None), ncols=ncols)
+  run_folder.write_atomically(path, lambda tmp: save_png(pixels, tmp))
+  if writer:
+    writer.add_image('samples', pixels, step, dataformats='HWC')
   return path
 
 
@@ -216,12 +216,28 @@ def _save(ckpts, state, step, faults, last_saved):
     ) from None
 
 
-def _log(writer, progress, step, metrics, faults):
-  """TensorBoard scalars and the progress line (with the skipped updates, once there are any)."""
+def _announce(exp):
+  """What runs where, and the config's warnings: printed once at the start (process 0)."""
+  if jax.process_index() != 0:
+    return
+  for line in describe_here(exp.mesh):
+    print(line, flush=True)
+  for line in config_warnings(exp.config):
+    print(line, file=sys.stderr, flush=True)
+
+
+def _log(writer, progress, step, metrics, faults, config):
+  """TensorBoard scalars (with the learning rates) and the progress line (with the skipped
+  updates, once there are any). The rate is over the last ticks, compilation left out."""
   skipped = {f'skipped_{n}_updates': faults[f'skipped_{n}'] for n in 'dg'}
   rate = progress.tick(step)
   if writer:
-    scalars = {**metrics, **skipped, **({'steps_per_sec': rate} if rate else {})}
+    scalars = {
+        **metrics,
+        **skipped,
+        **learning_rates(config, step),
+        **({'steps_per_sec': rate} if rate else {}),
+    }
     for name, value in scalars.items():
       writer.add_scalar(name, float(value), step)
   line = progress.line(step, rate, metrics)
@@ -245,6 +261,7 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_
   try:
     k_init, k_train = jax.random.split(jax.random.key(config.seed))
     found = _restore(ckpts, exp, workdir)
+    _announce(exp)
     if found:
       last_saved, state, faults = found
     else:
@@ -276,11 +293,15 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_
       state, metrics = train_step(state, real, k_train)
       faults = combine_faults(faults, {k: metrics.pop(k) for k in FAULTS})
       step = first + n
-      if first == start:  # the first call compiles: time the rest
+      if first == start:  # the first call compiles: say how long it took
         jax.block_until_ready(state)
-        print(f'Compiled and ran step {step} in {progress.restart(step):.1f}s.', flush=True)
+        seconds, compiling = progress.first_call()
+        print(
+            f'Compiled and ran step {step} in {seconds:.1f}s ({compiling:.1f}s compiling).',
+            flush=True,
+        )
       if step % t.log_every == 0 or step == t.num_steps:
-        _log(writer, progress, step, jax.device_get(metrics), check_faults())
+        _log(writer, progress, step, jax.device_get(metrics), check_faults(), config)
       if t.sample_every and (step % t.sample_every == 0 or step == t.num_steps):
         try:
           write_samples(exp, state, workdir, step, writer)

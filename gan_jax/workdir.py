@@ -113,18 +113,49 @@ def sample_path(run, step) -> str:
   return os.path.join(run, SAMPLES_DIR, f'step_{int(step):08d}.png')
 
 
+def read_eval_file(path) -> list:
+  """The entries of one eval/<step>.json: {'metric', 'seed', 'weights' ('ema' / 'live'), 'by'
+  ('training' / 'evaluate'), 'num_samples', 'values', 'protocol'} each (gan_jax/evaluator.py
+  writes them). A file of the older format (one evaluation, the metrics at the top level) is
+  read as entries too."""
+  with open(path) as f:
+    record = json.load(f)
+  if 'results' in record:
+    return record['results']
+  old = {k: v for k, v in record.items() if k not in ('step', 'seed', 'reference')}
+  return [
+      {
+          'metric': name,
+          'seed': record.get('seed'),
+          'weights': 'ema',
+          'by': None,
+          'num_samples': values.get('num_samples'),
+          'values': {k: v for k, v in values.items() if k != 'num_samples'},
+          # that format stated the Inception reference for every metric: true of these only
+          'protocol': record.get('reference', {}) if name in ('fid', 'kid', 'pr') else {},
+      }
+      for name, values in old.items()
+  ]
+
+
 def read_results(run) -> dict:
-  """{step: record} of every readable eval/<step>.json, in step order (unreadable ones skipped)."""
+  """{step: {metric: {'num_samples': n, **values}}} of every readable eval/<step>.json, in step
+  order (unreadable ones skipped): per metric the EMA generator's result, the training run's own
+  evaluation first, else the newest entry."""
   found = {}
   for path in glob.glob(os.path.join(run, EVAL_DIR, '*.json')):
     name = os.path.basename(path)[: -len('.json')]
     if not name.isdigit():
       continue
     try:
-      with open(path) as f:
-        found[int(name)] = json.load(f)
-    except (OSError, ValueError):
+      entries = read_eval_file(path)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
       continue
+    record = {}
+    for e in sorted(entries, key=lambda e: e.get('by') == 'training'):  # training's last: wins
+      if e.get('weights', 'ema') == 'ema':
+        record[e['metric']] = {'num_samples': e.get('num_samples'), **e.get('values', {})}
+    found[int(name)] = record
   return dict(sorted(found.items()))
 
 

@@ -1,10 +1,10 @@
 """Metrics during training (config.eval): results files, TensorBoard, refusals up front."""
 
-import json
 import os
 
 import pytest
 
+from gan_jax.evaluator import read_results
 from gan_jax.experiment import UserError
 from gan_jax.train import train_and_evaluate
 from tests.conftest import tiny_config
@@ -15,10 +15,19 @@ def test_metrics_run_every_n_steps_and_at_the_end(tmp_path):
   config.eval.every_steps, config.eval.num_samples = 4, 300
   train_and_evaluate(config, str(tmp_path))
   assert sorted(os.listdir(tmp_path / 'eval')) == ['10.json', '4.json', '8.json']
-  with open(tmp_path / 'eval' / '8.json') as f:
-    record = json.load(f)
-  assert record['step'] == 8 and record['modes']['num_samples'] == 300
-  assert 0 <= record['modes']['modes'] <= 25 and len(record['modes']['counts']) == 25
+  entries = read_results(tmp_path)
+  assert [e['step'] for e in entries] == [4, 8, 10]
+  record = entries[1]
+  assert (record['metric'], record['seed'], record['by']) == ('modes', 2024, 'training')
+  assert record['num_samples'] == 300 and record['weights'] == 'ema'
+  assert 0 <= record['values']['modes'] <= 25 and len(record['values']['counts']) == 25
+  assert record['protocol'] == {
+      'dataset': 'grid25',
+      'num_modes': 25,
+      'std': 0.05,
+      'high_quality': 'within 3 std of the nearest mode',
+      'min_count': 20,
+  }
   events = [p for p in os.listdir(tmp_path) if p.startswith('events.out.tfevents')]
   assert events and b'eval/modes/high_quality' in (tmp_path / events[0]).read_bytes()
 

@@ -1,11 +1,11 @@
 """experiments.sample and experiments.evaluate on a class-conditional run: --label, one row
 per class, labels beside .npy samples, class_agreement; bad --label is one line, exit 2."""
 
-import json
 
 import numpy as np
 from PIL import Image
 
+from gan_jax.evaluator import read_results
 from tests.conftest import run_module
 
 TINY = (
@@ -61,9 +61,9 @@ def test_sample_and_evaluate_a_conditional_run(tmp_path):
   )
   assert result.returncode == 0, result.stderr[-3000:]
   assert 'class_agreement: agreement=' in result.stdout
-  report = json.loads((workdir / 'eval' / '4.json').read_text())
-  assert 0 <= report['class_agreement']['agreement'] <= 1
-  assert len(report['class_agreement']['per_class']) == 10
+  (stored,) = read_results(workdir)
+  assert stored['step'] == 4 and stored['metric'] == 'class_agreement'
+  assert 0 <= stored['values']['agreement'] <= 1 and len(stored['values']['per_class']) == 10
 
 
 def test_label_on_an_unconditional_run_is_refused(tmp_path):

