@@ -17,6 +17,7 @@ entry of a run (files of the older one-evaluation-per-file format too).
 
 import glob
 import json
+import os
 import sys
 
 import jax
