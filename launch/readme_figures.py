@@ -70,10 +70,13 @@ MADE_ELSEWHERE = {
     'command); the CNN is not practical on a 2-core CPU',
 }
 
-flags.DEFINE_string('workdir', 'runs/readme', 'Where the runs go.')
-flags.DEFINE_list('only', None, f'Entries to make (default all): {", ".join(FIGURES)}.')
-flags.DEFINE_bool('dry_run', False, 'Print the commands only.')
 FLAGS = flags.FLAGS
+
+
+def _define_flags():  # at start only: tests import FIGURES beside other entry points' flags
+  flags.DEFINE_string('workdir', 'runs/readme', 'Where the runs go.')
+  flags.DEFINE_list('only', None, f'Entries to make (default all): {", ".join(FIGURES)}.')
+  flags.DEFINE_bool('dry_run', False, 'Print the commands only.')
 
 
 def _run(command):
@@ -115,4 +118,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
+  _define_flags()
   app.run(main)
