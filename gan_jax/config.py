@@ -256,11 +256,12 @@ RESUMABLE_FIELDS = (
 )
 
 
-def _flatten(tree, prefix=''):
+def flatten(tree, prefix=''):
+  """{'section.field': value} of a (nested) config; lists become tuples."""
   if hasattr(tree, 'items'):
     out = {}
     for key, value in tree.items():
-      out.update(_flatten(value, f'{prefix}{key}.'))
+      out.update(flatten(value, f'{prefix}{key}.'))
     return out
   return {prefix[:-1]: tuple(tree) if isinstance(tree, list) else tree}
 
@@ -268,13 +269,13 @@ def _flatten(tree, prefix=''):
 def format_config(config) -> str:
   """Every field of `config`, one `field = value` line each, in the config's order: the names
   that `--config.<field>=<value>` overrides."""
-  return '\n'.join(f'{k} = {v!r}' for k, v in _flatten(config).items())
+  return '\n'.join(f'{k} = {v!r}' for k, v in flatten(config).items())
 
 
 def config_diff(old, new, ignore=RESUMABLE_FIELDS):
   """['field: old -> new', ...] for the fields that differ, except those in `ignore` (a field
   missing from an older config counts as its default)."""
-  a, b = _flatten(with_defaults(old)), _flatten(with_defaults(new))
+  a, b = flatten(with_defaults(old)), flatten(with_defaults(new))
   return [
       f'{k}: {a.get(k, "<unset>")!r} -> {b.get(k, "<unset>")!r}'
       for k in sorted(set(a) | set(b))

@@ -32,6 +32,7 @@ import sys
 from absl import app, flags
 
 from gan_jax import workdir as run_folder
+from gan_jax.config import flatten
 from gan_jax.errors import UserError
 
 
@@ -60,15 +61,6 @@ def flat_metrics(record):
   return out
 
 
-def _flatten(tree, prefix=''):
-  if hasattr(tree, 'items'):
-    out = {}
-    for key, value in tree.items():
-      out.update(_flatten(value, f'{prefix}{key}.'))
-    return out
-  return {prefix[:-1]: tree}
-
-
 def find_runs(root):
   """[(name, overrides)] from DIR/sweep.json, else every subfolder with a config.json."""
   from launch.sweep import read_sweep  # pylint: disable=g-import-not-at-top
@@ -79,7 +71,7 @@ def find_runs(root):
   names = sorted(
       n for n in os.listdir(root) if os.path.isfile(os.path.join(root, n, run_folder.CONFIG_FILE))
   )
-  configs = {n: _flatten(run_folder.read_config(os.path.join(root, n))) for n in names}
+  configs = {n: flatten(run_folder.read_config(os.path.join(root, n))) for n in names}
   keys = sorted({k for c in configs.values() for k in c})
   swept = [k for k in keys if len({repr(c.get(k)) for c in configs.values()}) > 1]
   return [(n, {k: configs[n].get(k) for k in swept}, None) for n in names]
