@@ -39,7 +39,9 @@ def entry(registry, name, **overrides):
   params = inspect.signature(registry[name]).parameters
   fields = {n: _default(params[n]) for n in registry_fields(registry[name])}
   if registry is MODELS:
-    fields['pack'] = 1  # PacGAN's packing (gan_jax/d_input.py): a field of the step, not the builder
+    fields['pack'] = (
+        1  # PacGAN's packing (gan_jax/d_input.py): a field of the step, not the builder
+    )
   unknown = set(overrides) - set(fields)
   if unknown:
     raise ValueError(f'{name}: unknown fields {sorted(unknown)}; allowed: {sorted(fields)}')
@@ -227,7 +229,7 @@ def apply_overrides(config, overrides, arg=None):
     except ValueError as e:
       raise ValueError(f'{where}: {key}={text}: {e}') from None
     except TypeError:
-      kind = getattr(field_type, '__name__', 'the field\'s type')
+      kind = getattr(field_type, '__name__', "the field's type")
       raise ValueError(f'{where}: {key}={text}: must be of type {kind}') from None
   return config
 

@@ -99,16 +99,6 @@ def save_scatter(points, path, modes=None, title: str | None = None) -> None:
   save_png(scatter_image(points, modes, title), path)
 
 
-def samples_image(samples, modes=None) -> np.ndarray:
-  """uint8 (H, W, C): the grid of (N, H, W, C) samples, the scatter plot of (N, 2) points."""
-  samples = np.asarray(samples)
-  if samples.ndim == 4:
-    return image_grid(samples)
-  if samples.ndim == 2 and samples.shape[1] == 2:
-    return scatter_image(samples, modes=modes)
-  raise ValueError(f"cannot save samples of shape {samples.shape}: expected (N,H,W,C) or (N,2)")
-
-
 def samples_image(samples, modes=None, ncols: int | None = None) -> np.ndarray:
   """uint8 (H, W, C): the grid of (N, H, W, C) samples (`ncols` per row: one row per class for
   class rows), the scatter plot of (N, 2) points."""

@@ -56,9 +56,7 @@ def check_flags(coordinator_address, num_processes, process_id):
         '--coordinator_address, --num_processes and --process_id: give all three or none'
     )
   if num_processes < 1 or not 0 <= process_id < num_processes:
-    raise ValueError(
-        f'--process_id={process_id} --num_processes={num_processes}: need 0 <= id < n'
-    )
+    raise ValueError(f'--process_id={process_id} --num_processes={num_processes}: need 0 <= id < n')
   if ':' not in coordinator_address:
     raise ValueError(f'--coordinator_address={coordinator_address}: must be HOST:PORT')
   return coordinator_address, num_processes, process_id
@@ -86,4 +84,3 @@ def initialize(coordinator_address=None, num_processes=None, process_id=None):
 def initialize_from_flags():
   f = flags.FLAGS
   return initialize(f.coordinator_address, f.num_processes, f.process_id)
-

@@ -35,7 +35,6 @@ from gan_jax import workdir as run_folder
 from gan_jax.config import flatten
 from gan_jax.errors import UserError
 
-
 SEED_KEY = 'seed'
 # The last part of a metric name -> lower is better (the others: higher is better).
 LOWER_IS_BETTER = ('fid', 'kid', 'reverse_kl', 'kl', 'kid_std')
@@ -67,7 +66,9 @@ def find_runs(root):
 
   record = read_sweep(root)
   if record.get('runs'):
-    return [(r['name'], dict(r.get('overrides') or {}), r.get('config_arg')) for r in record['runs']]
+    return [
+        (r['name'], dict(r.get('overrides') or {}), r.get('config_arg')) for r in record['runs']
+    ]
   names = sorted(
       n for n in os.listdir(root) if os.path.isfile(os.path.join(root, n, run_folder.CONFIG_FILE))
   )
@@ -97,11 +98,14 @@ class RunData:
         pass
     self.dataset = self.config.data.name if self.config else (config_arg or '?')
     self.seed = self.config.seed if self.config else overrides.get(SEED_KEY)
-    self.variant = ','.join(
-        f'{k.split(".")[-2] if k.endswith(".name") else k.split(".")[-1]}={v}'
-        for k, v in overrides.items()
-        if k != SEED_KEY
-    ) or '(base)'
+    self.variant = (
+        ','.join(
+            f'{k.split(".")[-2] if k.endswith(".name") else k.split(".")[-1]}={v}'
+            for k, v in overrides.items()
+            if k != SEED_KEY
+        )
+        or '(base)'
+    )
     self.load()
 
   def load(self):
@@ -231,7 +235,7 @@ def write_csv(runs, metrics, path):
 def markdown(groups, metrics, root, plots):
   lines = [f'# Results of {os.path.abspath(root)}', '']
   lines.append(
-      'Mean ± std over seeds of each run\'s final evaluation (eval/<step>.json at its last '
+      "Mean ± std over seeds of each run's final evaluation (eval/<step>.json at its last "
       'checkpoint); n = seeds with results; flags: diverged (non-finite loss or metric, or '
       'stopped on a non-finite update), collapsed (fewer than half of the modes captured), '
       'unfinished.'
@@ -250,7 +254,9 @@ def markdown(groups, metrics, root, plots):
       cells = []
       for m in shown:
         mean, std = mean_std([r.metrics.get(m) for r in runs if m in r.metrics])
-        cells.append('–' if mean is None else fmt(mean) if std is None else f'{fmt(mean)} ± {fmt(std)}')
+        cells.append(
+            '–' if mean is None else fmt(mean) if std is None else f'{fmt(mean)} ± {fmt(std)}'
+        )
       scored = [r for r in runs if primary in r.metrics and math.isfinite(r.metrics[primary])]
       best = ''
       if scored:
@@ -286,8 +292,9 @@ def _plot_lines(ax, variants, get_series, label_variants=True):
     xs = list(steps)
     mean = [sum(v) / len(v) for v in steps.values()]
     ax.plot(xs, mean, label=variant if label_variants else None, linewidth=1.2)
-    ax.fill_between(xs, [min(v) for v in steps.values()], [max(v) for v in steps.values()],
-                    alpha=0.15)
+    ax.fill_between(
+        xs, [min(v) for v in steps.values()], [max(v) for v in steps.values()], alpha=0.15
+    )
 
 
 def plot_metrics(variants, metrics, path):
@@ -296,14 +303,27 @@ def plot_metrics(variants, metrics, path):
   matplotlib.use('Agg')
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 
-  shown = [m for m in metrics if any(m in flat_metrics(rec) for rs in variants.values()
-                                     for r in rs for rec in r.results.values())]
+  shown = [
+      m
+      for m in metrics
+      if any(
+          m in flat_metrics(rec)
+          for rs in variants.values()
+          for r in rs
+          for rec in r.results.values()
+      )
+  ]
   if not shown:
     return None
   fig, axes = plt.subplots(1, len(shown), figsize=(5 * len(shown), 4), squeeze=False)
   for ax, metric in zip(axes[0], shown):
-    _plot_lines(ax, variants, lambda r, m=metric: [
-        (s, flat_metrics(rec)[m]) for s, rec in r.results.items() if m in flat_metrics(rec)])
+    _plot_lines(
+        ax,
+        variants,
+        lambda r, m=metric: [
+            (s, flat_metrics(rec)[m]) for s, rec in r.results.items() if m in flat_metrics(rec)
+        ],
+    )
     ax.set_title(metric)
     ax.set_xlabel('step')
   axes[0][0].legend(fontsize=6)
@@ -354,8 +374,9 @@ def plot_samples(variants, path):
       sample = run_folder.latest_sample(runs[j].path)
       if sample:
         ax.imshow(mpimg.imread(sample))
-      ax.set_title(f'{variant}\nseed {runs[j].seed}' if j == 0 else f'seed {runs[j].seed}',
-                   fontsize=6)
+      ax.set_title(
+          f'{variant}\nseed {runs[j].seed}' if j == 0 else f'seed {runs[j].seed}', fontsize=6
+      )
   fig.tight_layout()
   run_folder.write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=100))
   plt.close(fig)
@@ -412,7 +433,9 @@ def main(argv):
     found = find_runs(f.workdir)
     if not found:
       raise UserError(f'--workdir={f.workdir}: no runs (no sweep.json, no run folders)')
-    if not any(os.path.isfile(os.path.join(f.workdir, r[0], run_folder.CONFIG_FILE)) for r in found):
+    if not any(
+        os.path.isfile(os.path.join(f.workdir, r[0], run_folder.CONFIG_FILE)) for r in found
+    ):
       raise UserError(f'--workdir={f.workdir}: none of its {len(found)} runs has started')
   except UserError as e:
     _fail(e)

@@ -47,7 +47,6 @@ from absl import app, flags
 from gan_jax import workdir as run_folder
 from gan_jax.errors import UserError
 
-
 SWEEP_FILE = 'sweep.json'
 LOG_FILE = 'log.txt'
 SBATCH_FILE = 'sweep.sbatch'
@@ -77,7 +76,7 @@ def format_value(value) -> str:
   if isinstance(value, bool):
     return 'true' if value else 'false'
   if isinstance(value, str):
-    return repr(value) if any(c in value for c in ",()[]{}'\"= ") else value
+    return repr(value) if any(c in value for c in ',()[]{}\'"= ') else value
   if isinstance(value, (list, tuple)):
     return '(' + ','.join(format_value(v) for v in value) + (',)' if len(value) == 1 else ')')
   return repr(value)
@@ -112,9 +111,7 @@ def run_name(config_arg, overrides, all_keys) -> str:
 
 def _exec(path, spec):
   """The module of the Python file `path`; UserError if importing it raises."""
-  module_spec = importlib.util.spec_from_file_location(
-      f'sweep_{os.path.basename(path)[:-3]}', path
-  )
+  module_spec = importlib.util.spec_from_file_location(f'sweep_{os.path.basename(path)[:-3]}', path)
   module = importlib.util.module_from_spec(module_spec)
   try:
     module_spec.loader.exec_module(module)
@@ -170,7 +167,9 @@ def expand(module, arg, flag='--config'):
       raise UserError(f'{flag}: two runs with the same overrides ({name})')
     seen[name] = True
     fields = [f'{k}={format_value(v)}' for k, v in overrides.items()]
-    runs.append(Run(name, overrides, config_arg, ','.join(([config_arg] if config_arg else []) + fields)))
+    runs.append(
+        Run(name, overrides, config_arg, ','.join(([config_arg] if config_arg else []) + fields))
+    )
   return runs
 
 
@@ -336,8 +335,11 @@ def run_local(runs, config_file, root, parallel, gpus_per_run, python, progress_
     if received:
       return  # the children have it already; they save and stop
     received.append(signum)
-    print(f'[sweep] signal {signum}: stopping the {len(running)} running runs (they save a '
-          'checkpoint)', flush=True)
+    print(
+        f'[sweep] signal {signum}: stopping the {len(running)} running runs (they save a '
+        'checkpoint)',
+        flush=True,
+    )
     for child in running:
       try:
         os.killpg(child.proc.pid, signum)
@@ -404,8 +406,19 @@ def run_local(runs, config_file, root, parallel, gpus_per_run, python, progress_
 # ---------------------------------------------------------------------------------------- slurm
 
 
-def sbatch_script(runs, config_file, root, parallel, python, partition, gpus_per_run,
-                  nodes_per_run, time_limit, cpus_per_task=None, job_name='gan_jax'):
+def sbatch_script(
+    runs,
+    config_file,
+    root,
+    parallel,
+    python,
+    partition,
+    gpus_per_run,
+    nodes_per_run,
+    time_limit,
+    cpus_per_task=None,
+    job_name='gan_jax',
+):
   """A job array with one task per run (at most `parallel` at once; None: no cap); each runs
   experiments.main with one task per GPU of its nodes."""
   root = os.path.abspath(root)
@@ -417,7 +430,7 @@ def sbatch_script(runs, config_file, root, parallel, python, partition, gpus_per
       f'#SBATCH --ntasks-per-node={max(gpus_per_run, 1)}',
   ]
   if gpus_per_run:
-    lines.append(f'#SBATCH --gpus-per-task=1')
+    lines.append('#SBATCH --gpus-per-task=1')
   if cpus_per_task:
     lines.append(f'#SBATCH --cpus-per-task={cpus_per_task}')
   if partition:
@@ -486,9 +499,16 @@ def main(argv):
       print(f'All {len(runs)} runs are finished.')
       return 0
     script = sbatch_script(
-        todo, config_file, root, f.parallel if f['parallel'].present else None, f.python,
+        todo,
+        config_file,
+        root,
+        f.parallel if f['parallel'].present else None,
+        f.python,
         f.partition,
-        f.gpus_per_run, f.nodes_per_run, f.time, f.cpus_per_task,
+        f.gpus_per_run,
+        f.nodes_per_run,
+        f.time,
+        f.cpus_per_task,
         job_name=f'gan_jax-{os.path.basename(os.path.abspath(root))}',
     )
     if f.dry_run:
@@ -503,14 +523,15 @@ def main(argv):
   if f.dry_run:
     for run in runs:
       finished = run_folder.is_finished(os.path.join(root, run.name))
-      print(('# finished: ' if finished else '') + shlex.join(run.command(f.python, config_file, root)))
+      print(
+          ('# finished: ' if finished else '')
+          + shlex.join(run.command(f.python, config_file, root))
+      )
     return 0
   os.makedirs(root, exist_ok=True)
   run_folder.write_json(os.path.join(root, SWEEP_FILE), record)
   print(f'[sweep] {len(runs)} runs of {f.config} in {root}, {f.parallel} at a time', flush=True)
-  return run_local(
-      runs, config_file, root, f.parallel, f.gpus_per_run, f.python, f.progress_every
-  )
+  return run_local(runs, config_file, root, f.parallel, f.gpus_per_run, f.python, f.progress_every)
 
 
 def _parse(argv):

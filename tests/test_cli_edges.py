@@ -60,7 +60,9 @@ def test_devices_and_the_mesh_are_described_and_forced_host_devices_get_a_hint()
 def test_a_wgan_loss_name_says_which_config_it_is(name):
   config = tiny_config()
   config.loss.name = name
-  with pytest.raises(ConfigError, match=r'allowed: .*wasserstein; WGAN.* is configs/wgan(_gp)?\.py'):
+  with pytest.raises(
+      ConfigError, match=r'allowed: .*wasserstein; WGAN.* is configs/wgan(_gp)?\.py'
+  ):
     validate(config, 1)
 
 

@@ -36,8 +36,14 @@ def pixels(x):
 
 def _data(source, tmp_path, num_classes=10, **kw):
   return EvalData(
-      source, 'mnist5k', {}, stats_dir=str(tmp_path), features=pixels, feature_name='pixels',
-      num_classes=num_classes, **kw,
+      source,
+      'mnist5k',
+      {},
+      stats_dir=str(tmp_path),
+      features=pixels,
+      feature_name='pixels',
+      num_classes=num_classes,
+      **kw,
   )
 
 
@@ -53,7 +59,8 @@ def test_registry_names_the_feature_networks(digits, tmp_path):
   assert {'class_agreement', 'intra_fid'} <= set(applicable(_data(digits, tmp_path)))
   cifar_like = types.SimpleNamespace(
       source=types.SimpleNamespace(shape=(32, 32, 3), is_image=True, num_examples=10, labels=None),
-      name='cifar10', num_classes=10,
+      name='cifar10',
+      num_classes=10,
   )
   assert 'reads 28x28x1' in METRICS['class_agreement'].unavailable(cifar_like)
 
@@ -92,7 +99,9 @@ def test_per_metric_sample_counts_and_intervals():
   assert sample_counts(['fid', 'modes'], {'fid': 500}) == {'fid': 500, 'modes': 2500}
   assert sample_counts(['fid', 'modes'], 300) == {'fid': 300, 'modes': 300}
   settings = metric_settings(
-      ['fid', 'class_agreement'], num_samples=0, every_steps=5000,
+      ['fid', 'class_agreement'],
+      num_samples=0,
+      every_steps=5000,
       per_metric={'class_agreement': {'num_samples': 1000, 'every_steps': 1000}},
   )
   assert settings == {'fid': (None, 5000), 'class_agreement': (1000, 1000)}

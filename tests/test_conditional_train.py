@@ -9,7 +9,6 @@ import pytest
 
 from gan_jax.train import train_and_evaluate
 
-
 # Each new architecture and conditioning method trains a few steps from its config (tiny widths;
 # no sample grids: the periodic grid of conditional runs is the integrator's train.py).
 TRAIN_CASES = [

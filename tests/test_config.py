@@ -61,7 +61,11 @@ def test_unknown_preset_names_the_allowed_ones():
             'wgan',
             r"config.loss.name='wgan': allowed: f_gan, hinge, .*wasserstein",
         ),
-        ('model.name', 'resnet9', r"config.model.name='resnet9': allowed: dcgan, mlp, resnet, sngan_cnn"),
+        (
+            'model.name',
+            'resnet9',
+            r"config.model.name='resnet9': allowed: dcgan, mlp, resnet, sngan_cnn",
+        ),
         ('data.name', 'imagenet', r"config.data.name='imagenet': allowed: .*mnist5k"),
         ('train.num_steps', 0, r'config.train.num_steps=0: must be >= 1'),
         ('train.num_steps', 2.5, r'config.train.num_steps=2.5: must be an integer'),

@@ -66,7 +66,11 @@ def sweep_file(folder, body, name='tiny_sweep.py'):
 def launch(args, env, timeout=600):
   return subprocess.run(
       [sys.executable, '-m', 'launch.sweep', *args],
-      cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+      cwd=ROOT,
+      env=env,
+      capture_output=True,
+      text=True,
+      timeout=timeout,
   )
 
 
@@ -94,7 +98,9 @@ def tiny_sweep(tmp_path_factory, env):
 def test_a_tiny_sweep_runs_end_to_end_then_the_report_and_a_rerun_skips(tiny_sweep, env):
   config, root, result = tiny_sweep
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-  names = [f'loss={l},seed={s}' for l in ('non_saturating', 'hinge', 'least_squares') for s in (0, 1)]
+  names = [
+      f'loss={l},seed={s}' for l in ('non_saturating', 'hinge', 'least_squares') for s in (0, 1)
+  ]
   record = json.load(open(os.path.join(root, sweep.SWEEP_FILE)))
   assert [r['name'] for r in record['runs']] == names
   assert record['runs'][2]['overrides'] == {'loss.name': 'hinge', 'seed': 0}
@@ -118,8 +124,10 @@ def test_a_tiny_sweep_runs_end_to_end_then_the_report_and_a_rerun_skips(tiny_swe
   report.report(root, no_eval=True)
   assert f'Runs without metrics: {names[0]}' in open(os.path.join(root, 'results.md')).read()
   report.report(root, python=sys.executable)
-  assert os.path.isfile(lost) and 'Runs without metrics' not in open(
-      os.path.join(root, 'results.md')).read()
+  assert (
+      os.path.isfile(lost)
+      and 'Runs without metrics' not in open(os.path.join(root, 'results.md')).read()
+  )
 
   again = launch([f'--config={config}', f'--workdir={root}', '--parallel=2'], env)
   assert again.returncode == 0, again.stderr
@@ -152,13 +160,25 @@ def test_ctrl_c_saves_and_the_rerun_resumes_bit_identical(tmp_path, env):
   name = only_run.name
   args = [f'--config={config}', f'--workdir={root}', '--parallel=1']
   reference = subprocess.Popen(  # the same run uninterrupted, meanwhile
-      [sys.executable, '-m', 'experiments.main', f'--config={config}:{only_run.arg}',
-       f'--workdir={tmp_path}/ref'],
-      cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+      [
+          sys.executable,
+          '-m',
+          'experiments.main',
+          f'--config={config}:{only_run.arg}',
+          f'--workdir={tmp_path}/ref',
+      ],
+      cwd=ROOT,
+      env=env,
+      stdout=subprocess.DEVNULL,
+      stderr=subprocess.DEVNULL,
   )
   proc = subprocess.Popen(
-      [sys.executable, '-m', 'launch.sweep', *args], cwd=ROOT, env=env,
-      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+      [sys.executable, '-m', 'launch.sweep', *args],
+      cwd=ROOT,
+      env=env,
+      stdout=subprocess.PIPE,
+      stderr=subprocess.STDOUT,
+      text=True,
   )
   run = os.path.join(root, name)
   deadline = time.time() + 300
@@ -174,7 +194,9 @@ def test_ctrl_c_saves_and_the_rerun_resumes_bit_identical(tmp_path, env):
 
   again = launch(args, env)
   assert again.returncode == 0, again.stdout + again.stderr
-  assert f'Resumed from {run} at step {stopped_at}' in open(os.path.join(run, sweep.LOG_FILE)).read()
+  assert (
+      f'Resumed from {run} at step {stopped_at}' in open(os.path.join(run, sweep.LOG_FILE)).read()
+  )
   assert reference.wait(timeout=300) == 0
   step, resumed = final_arrays(run)
   ref_step, uninterrupted = final_arrays(str(tmp_path / 'ref'))
@@ -188,15 +210,30 @@ def test_the_slurm_dry_run_prints_an_array_with_resources_and_writes_nothing(tmp
   config = sweep_file(tmp_path, THREE_BY_TWO)
   root = str(tmp_path / 'slurm_runs')
   result = launch(
-      [f'--config={config}', f'--workdir={root}', '--backend=slurm', '--dry_run', '--parallel=3',
-       '--partition=gpu', '--gpus_per_run=4', '--nodes_per_run=2', '--time=2:00:00'],
+      [
+          f'--config={config}',
+          f'--workdir={root}',
+          '--backend=slurm',
+          '--dry_run',
+          '--parallel=3',
+          '--partition=gpu',
+          '--gpus_per_run=4',
+          '--nodes_per_run=2',
+          '--time=2:00:00',
+      ],
       env,
   )
   assert result.returncode == 0, result.stderr
   script = result.stdout
-  for line in ('#SBATCH --array=0-5%3', '#SBATCH --partition=gpu', '#SBATCH --nodes=2',
-               '#SBATCH --ntasks-per-node=4', '#SBATCH --gpus-per-task=1',
-               '#SBATCH --time=2:00:00', 'exec srun'):
+  for line in (
+      '#SBATCH --array=0-5%3',
+      '#SBATCH --partition=gpu',
+      '#SBATCH --nodes=2',
+      '#SBATCH --ntasks-per-node=4',
+      '#SBATCH --gpus-per-task=1',
+      '#SBATCH --time=2:00:00',
+      'exec srun',
+  ):
     assert line in script, line
   assert script.count('-m experiments.main') == 6
   assert f'--workdir={root}/loss=hinge,seed=1' in script
@@ -237,7 +274,10 @@ def test_bad_input_is_one_error_line_exit_2_and_nothing_written(tmp_path, parse,
       ([f'--config={tmp_path}/missing.py', f'--workdir={root}'], 'no such sweep file'),
       ([f'--config={no_sweep}', f'--workdir={root}'], 'defines no sweep()'),
       ([f'--config={unknown_field}', f'--workdir={root}'], 'unknown field train.nope'),
-      ([f'--config={bad_value}', f'--workdir={root}'], "run batch_size=-1,seed=1: config.train.batch_size=-1: must be >= 1"),
+      (
+          [f'--config={bad_value}', f'--workdir={root}'],
+          'run batch_size=-1,seed=1: config.train.batch_size=-1: must be >= 1',
+      ),
       ([f'--config={good}', f'--workdir={a_file}/runs'], 'is a file, not a folder'),
       ([f'--config={good}', f'--workdir={root}', '--parallel=0'], '--parallel=0: must be >= 1'),
       ([f'--config={good}', f'--workdir={root}', '--only=nothing'], '--only=nothing: matches none'),
@@ -272,17 +312,32 @@ def test_two_processes_train_like_one_with_four_devices_and_only_process_0_write
   config.write_text(MULTI_CONFIG)
   port, procs = free_port(), []
   for pid in (0, 1):
-    procs.append(subprocess.Popen(
-        [sys.executable, '-m', 'experiments.main', f'--config={config}',
-         f'--workdir={tmp_path}/two', f'--coordinator_address=127.0.0.1:{port}',
-         '--num_processes=2', f'--process_id={pid}'],
-        cwd=ROOT, env={**env, 'JAX_NUM_CPU_DEVICES': '2'},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    ))
+    procs.append(
+        subprocess.Popen(
+            [
+                sys.executable,
+                '-m',
+                'experiments.main',
+                f'--config={config}',
+                f'--workdir={tmp_path}/two',
+                f'--coordinator_address=127.0.0.1:{port}',
+                '--num_processes=2',
+                f'--process_id={pid}',
+            ],
+            cwd=ROOT,
+            env={**env, 'JAX_NUM_CPU_DEVICES': '2'},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    )
   one = subprocess.run(
       [sys.executable, '-m', 'experiments.main', f'--config={config}', f'--workdir={tmp_path}/one'],
-      cwd=ROOT, env={**env, 'XLA_FLAGS': '--xla_force_host_platform_device_count=4'},
-      capture_output=True, text=True, timeout=600,
+      cwd=ROOT,
+      env={**env, 'XLA_FLAGS': '--xla_force_host_platform_device_count=4'},
+      capture_output=True,
+      text=True,
+      timeout=600,
   )
   assert one.returncode == 0, one.stderr[-3000:]
   outs = [p.communicate(timeout=600)[0] for p in procs]
@@ -300,11 +355,27 @@ def test_two_processes_train_like_one_with_four_devices_and_only_process_0_write
 
 def test_run_names_are_short_stable_and_values_read_back():
   runs = sweep.expand(
-      type('M', (), {'sweep': staticmethod(lambda add, arg: [
-          add(config_arg='ring8', **{'loss.name': 'hinge', 'reg.r1': 0.0, 'seed': 1}),
-          add(config_arg='ring8', **{'loss.name': 'hinge', 'model.g_hidden': (64, 64),
-                                     'optim.d.lr': 1e-4, 'optim.g.lr': 2e-4, 'seed': 1}),
-      ])})(),
+      type(
+          'M',
+          (),
+          {
+              'sweep': staticmethod(
+                  lambda add, arg: [
+                      add(config_arg='ring8', **{'loss.name': 'hinge', 'reg.r1': 0.0, 'seed': 1}),
+                      add(
+                          config_arg='ring8',
+                          **{
+                              'loss.name': 'hinge',
+                              'model.g_hidden': (64, 64),
+                              'optim.d.lr': 1e-4,
+                              'optim.g.lr': 2e-4,
+                              'seed': 1,
+                          },
+                      ),
+                  ]
+              )
+          },
+      )(),
       None,
   )
   assert runs[0].name == 'ring8,loss=hinge,r1=0.0,seed=1'
@@ -325,9 +396,13 @@ def test_the_multi_process_launcher_is_detected_from_the_environment():
   from launch import distributed  # pylint: disable=g-import-not-at-top
 
   assert distributed.launcher({}) is None
-  assert distributed.launcher({'SLURM_JOB_ID': '1', 'SLURM_NTASKS': '1', 'SLURM_STEP_ID': '0'}) is None
-  assert distributed.launcher({'SLURM_JOB_ID': '1', 'SLURM_STEP_ID': '0',
-                               'SLURM_STEP_NUM_TASKS': '8'}) == 'slurm'
+  assert (
+      distributed.launcher({'SLURM_JOB_ID': '1', 'SLURM_NTASKS': '1', 'SLURM_STEP_ID': '0'}) is None
+  )
+  assert (
+      distributed.launcher({'SLURM_JOB_ID': '1', 'SLURM_STEP_ID': '0', 'SLURM_STEP_NUM_TASKS': '8'})
+      == 'slurm'
+  )
   assert distributed.launcher({'SLURM_JOB_ID': '1', 'SLURM_NTASKS': '8'}) is None  # batch script
   assert distributed.launcher({'TPU_WORKER_HOSTNAMES': 'a,b'}) == 'tpu'
   assert distributed.check_flags(None, None, None) is None

@@ -57,8 +57,14 @@ def test_shapes_every_variant(name, size):
   for conditioning, attn, sn in variants(name, size):
     classes = 0 if conditioning == "none" else K
     G, D = build_models(
-        name, shape, num_classes=classes, conditioning=conditioning, g_sn=bool(sn),
-        d_sn=sn is True, **attn, **SMALL[name],
+        name,
+        shape,
+        num_classes=classes,
+        conditioning=conditioning,
+        g_sn=bool(sn),
+        d_sn=sn is True,
+        **attn,
+        **SMALL[name],
     )
     z = jax.ShapeDtypeStruct((3, G.z_dim), jnp.float32)
     y = jax.ShapeDtypeStruct((3,), jnp.int32) if classes else None
@@ -87,8 +93,14 @@ def test_finite_outputs(name, size, conditioning, attn, sn):
   shape = SIZES[size]
   classes = 0 if conditioning == "none" else K
   G, D = build_models(
-      name, shape, num_classes=classes, conditioning=conditioning, g_sn=sn, d_sn=sn,
-      **attn, **SMALL[name],
+      name,
+      shape,
+      num_classes=classes,
+      conditioning=conditioning,
+      g_sn=sn,
+      d_sn=sn,
+      **attn,
+      **SMALL[name],
   )
   z = 2.0 * jax.random.normal(KEY, (4, G.z_dim))
   y = jnp.array([0, 3, 9, 3]) if classes else None
@@ -210,7 +222,8 @@ def test_generator_output_depends_on_label(name):
     v = G.init(KEY, z, train=False)
     params = jax.tree_util.tree_map_with_path(
         lambda p, a: a + 0.5 * jax.random.normal(KEY, a.shape)
-        if getattr(p[-1], "key", None) == "beta" else a,
+        if getattr(p[-1], "key", None) == "beta"
+        else a,
         v["params"],
     )
     return G.apply({**v, "params": params}, z, y, train=False)
@@ -295,4 +308,3 @@ def test_bad_fields():
   for name in MODELS:
     G, D = build_models(name, (28, 28, 1))
     assert G.z_dim > 0
-

@@ -1,7 +1,6 @@
 """experiments.sample and experiments.evaluate on a class-conditional run: --label, one row
 per class, labels beside .npy samples, class_agreement; bad --label is one line, exit 2."""
 
-
 import numpy as np
 from PIL import Image
 
@@ -22,9 +21,7 @@ TINY = (
 
 def test_sample_and_evaluate_a_conditional_run(tmp_path):
   workdir = tmp_path / 'cgan'
-  result = run_module(
-      'experiments.main', '--config=configs/cgan.py', f'--workdir={workdir}', *TINY
-  )
+  result = run_module('experiments.main', '--config=configs/cgan.py', f'--workdir={workdir}', *TINY)
   assert result.returncode == 0, result.stderr[-3000:]
 
   npy = tmp_path / 'x.npy'
@@ -56,7 +53,9 @@ def test_sample_and_evaluate_a_conditional_run(tmp_path):
   assert not (tmp_path / 'grid.pngx.png').exists()
 
   result = run_module(
-      'experiments.evaluate', f'--workdir={workdir}', '--metrics=class_agreement',
+      'experiments.evaluate',
+      f'--workdir={workdir}',
+      '--metrics=class_agreement',
       '--num_samples=200',
   )
   assert result.returncode == 0, result.stderr[-3000:]

@@ -18,7 +18,9 @@ def test_ema_decay_warms_up_then_holds_the_configured_decay():
   got = np.asarray(ema_decay(t, 0.999))
   np.testing.assert_allclose(got[:4], (1 + t[:4]) / (10 + t[:4]), rtol=1e-6)
   assert got[4] < 0.999 and got[5] == pytest.approx(0.999) and got[6] == pytest.approx(0.999)
-  avg = ema_update({'w': jnp.zeros(2), 'n': jnp.array(3)}, {'w': jnp.ones(2), 'n': jnp.array(5)}, 0.25)
+  avg = ema_update(
+      {'w': jnp.zeros(2), 'n': jnp.array(3)}, {'w': jnp.ones(2), 'n': jnp.array(5)}, 0.25
+  )
   np.testing.assert_allclose(avg['w'], [0.75, 0.75])
   assert int(avg['n']) == 5  # integer leaves (counters) take the new value
 

@@ -100,8 +100,9 @@ def batchnorm(module, num_classes, y, train, dtype=None, name=None):
   return lambda x: ConditionalBatchNorm(num_classes, dtype=dtype, name=name)(x, y, train)
 
 
-def head(phi, y, *, num_classes=0, conditioning='none', sn=False, train=False, use_bias=True,
-         dtype=None):
+def head(
+    phi, y, *, num_classes=0, conditioning='none', sn=False, train=False, use_bias=True, dtype=None
+):
   """The last layer of a discriminator on features phi (B, F), called inside the parent's
   compact method (so that psi keeps the auto name the unconditional models always had):
 
@@ -126,10 +127,10 @@ def head(phi, y, *, num_classes=0, conditioning='none', sn=False, train=False, u
 class SelfAttention(nn.Module):
   """SAGAN self-attention (Zhang et al. 2019) on x (B, H, W, C):
 
-    f = x W_f, g = x W_g, h = x W_h (1x1 convolutions to C/8 channels; g and h 2x2 max-pooled
-    when `pool`, as in BigGAN's block), beta = softmax_j(f_i . g_j) (N x N' attention map),
-    o = (beta h) W_v (1x1 back to C), out = x + gamma * o, gamma a scalar initialised to 0
-    (the block starts as the identity).
+  f = x W_f, g = x W_g, h = x W_h (1x1 convolutions to C/8 channels; g and h 2x2 max-pooled
+  when `pool`, as in BigGAN's block), beta = softmax_j(f_i . g_j) (N x N' attention map),
+  o = (beta h) W_v (1x1 back to C), out = x + gamma * o, gamma a scalar initialised to 0
+  (the block starts as the identity).
   """
 
   sn: bool = False

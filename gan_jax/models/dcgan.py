@@ -60,7 +60,12 @@ class DCGANGenerator(nn.Module):
     for i in range(1, n + 1):
       features = c if i == n else top >> i
       layer = conv_transpose(
-          features, (4, 4), strides=(2, 2), padding="SAME", use_bias=False, dtype=dtype,
+          features,
+          (4, 4),
+          strides=(2, 2),
+          padding="SAME",
+          use_bias=False,
+          dtype=dtype,
           name=f"deconv{i}",
       )
       x = cond.apply_sn(layer, x, self.sn, train)
@@ -87,8 +92,13 @@ class DCGANDiscriminator(nn.Module):
     for i in range(n):
       norm = self.batchnorm and i > 0
       layer = CONV_LAYERS[self.conv][0](
-          self.width << i, (4, 4), strides=2, padding=((1, 1), (1, 1)),
-          use_bias=not self.batchnorm, dtype=dtype, name=f"conv{i + 1}",
+          self.width << i,
+          (4, 4),
+          strides=2,
+          padding=((1, 1), (1, 1)),
+          use_bias=not self.batchnorm,
+          dtype=dtype,
+          name=f"conv{i + 1}",
       )
       x = cond.apply_sn(layer, x, self.sn, train)
       if norm:
@@ -129,11 +139,21 @@ def dcgan(
     raise ValueError(f"dcgan needs a square (H, H, C) image shape, got {tuple(data_shape)}")
   layout(data_shape[0])
   g = DCGANGenerator(
-      tuple(data_shape), z_dim=z_dim, width=width, sn=g_sn, conv=conv, dtype=dtype,
+      tuple(data_shape),
+      z_dim=z_dim,
+      width=width,
+      sn=g_sn,
+      conv=conv,
+      dtype=dtype,
       num_classes=num_classes,
   )
   d = DCGANDiscriminator(
-      width=width, sn=d_sn, batchnorm=bool(d_batchnorm), conv=conv, dtype=dtype,
-      num_classes=num_classes, conditioning=conditioning,
+      width=width,
+      sn=d_sn,
+      batchnorm=bool(d_batchnorm),
+      conv=conv,
+      dtype=dtype,
+      num_classes=num_classes,
+      conditioning=conditioning,
   )
   return g, d
