@@ -19,9 +19,8 @@ projection D on the flattened last features; 'acgan' = conditional BatchNorm in 
 import flax.linen as nn
 import jax.numpy as jnp
 
-from gan_jax.checks import check_choice, check_number
 from gan_jax.models import conditioning as cond
-from gan_jax.models.sngan_cnn import CONV_LAYERS, DTYPES
+from gan_jax.models.sngan_cnn import CONV_LAYERS, DTYPES, check_image_model
 
 CONDITIONINGS = ("projection", "acgan")
 
@@ -131,12 +130,7 @@ def dcgan(
 ):
   """Build (DCGANGenerator, DCGANDiscriminator) for square images (H, H, C)."""
   cond.check_conditioning("dcgan", num_classes, conditioning, CONDITIONINGS)
-  check_number("z_dim", z_dim, integer=True, low=1)
-  check_number("width", width, integer=True, low=1)
-  check_choice("conv", conv, tuple(CONV_LAYERS))
-  check_choice("dtype", dtype, tuple(DTYPES))
-  if len(data_shape) != 3 or data_shape[0] != data_shape[1]:
-    raise ValueError(f"dcgan needs a square (H, H, C) image shape, got {tuple(data_shape)}")
+  check_image_model("dcgan", data_shape, z_dim=z_dim, conv=conv, dtype=dtype, width=width)
   layout(data_shape[0])
   g = DCGANGenerator(
       tuple(data_shape),

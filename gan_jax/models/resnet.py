@@ -26,9 +26,8 @@ penalty's double backprop stays on XLA:CPU's fast path) or 'xla' (nn.Conv).
 import flax.linen as nn
 import jax.numpy as jnp
 
-from gan_jax.checks import check_choice, check_number
 from gan_jax.models import conditioning as cond
-from gan_jax.models.sngan_cnn import CONV_LAYERS, DTYPES
+from gan_jax.models.sngan_cnn import CONV_LAYERS, DTYPES, check_image_model
 
 CONDITIONINGS = ("projection", "acgan")
 
@@ -193,13 +192,9 @@ def resnet(
 ):
   """Build (ResNetGenerator, ResNetDiscriminator) for images (H, H, C), H divisible by 4."""
   cond.check_conditioning("resnet", num_classes, conditioning, CONDITIONINGS)
-  check_number("z_dim", z_dim, integer=True, low=1)
-  check_number("g_width", g_width, integer=True, low=1)
-  check_number("d_width", d_width, integer=True, low=1)
-  check_choice("conv", conv, tuple(CONV_LAYERS))
-  check_choice("dtype", dtype, tuple(DTYPES))
-  if len(data_shape) != 3 or data_shape[0] != data_shape[1]:
-    raise ValueError(f"resnet needs a square (H, H, C) image shape, got {tuple(data_shape)}")
+  check_image_model(
+      "resnet", data_shape, z_dim=z_dim, conv=conv, dtype=dtype, g_width=g_width, d_width=d_width
+  )
   h = data_shape[0]
   s, n = g_layout(h)
   d_res, downs = [h], d_downsamplings(h)

@@ -31,6 +31,20 @@ from gan_jax.models.mlp import apply_layer
 # conv field -> (conv layer, transposed conv layer); both take nn.Conv's arguments.
 CONV_LAYERS = {"fast": (FastConv, FastConvTranspose), "xla": (nn.Conv, nn.ConvTranspose)}
 DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
+
+
+def check_image_model(model, data_shape, *, z_dim, conv, dtype, **widths):
+  """The fields every convolutional builder shares (z_dim, its widths, conv, dtype) and a
+  square (H, H, C) data shape; FieldError / ValueError naming the first that is off."""
+  check_number("z_dim", z_dim, integer=True, low=1)
+  for name, width in widths.items():
+    check_number(name, width, integer=True, low=1)
+  check_choice("conv", conv, tuple(CONV_LAYERS))
+  check_choice("dtype", dtype, tuple(DTYPES))
+  if len(data_shape) != 3 or data_shape[0] != data_shape[1]:
+    raise ValueError(f"{model} needs a square (H, H, C) image shape, got {tuple(data_shape)}")
+
+
 CONDITIONINGS = ("projection", "acgan")
 
 
@@ -152,12 +166,7 @@ def sngan_cnn(
 ):
   """Build (CNNGenerator, CNNDiscriminator) for images of shape (H, H, C)."""
   cond.check_conditioning("sngan_cnn", num_classes, conditioning, CONDITIONINGS)
-  check_number("z_dim", z_dim, integer=True, low=1)
-  check_number("width", width, integer=True, low=1)
-  check_choice("conv", conv, tuple(CONV_LAYERS))
-  check_choice("dtype", dtype, tuple(DTYPES))
-  if len(data_shape) != 3 or data_shape[0] != data_shape[1]:
-    raise ValueError(f"sngan_cnn needs a square (H, H, C) image shape, got {tuple(data_shape)}")
+  check_image_model("sngan_cnn", data_shape, z_dim=z_dim, conv=conv, dtype=dtype, width=width)
   h = data_shape[0]
   n = _n_upsamplings(h)
   in_g, in_d = cond.attention_where(
