@@ -1,6 +1,7 @@
 """What every entry point shares: user errors as one line and exit code 2, XLA's CPU flags."""
 
 import os
+import signal
 import sys
 
 from absl import flags, logging
@@ -83,3 +84,22 @@ def run_cli(main_fn):
       _fail(e)
 
   return wrapped
+
+
+received = []  # the signals a training entry point got (catch_signals)
+
+
+def _on_signal(signum, frame):
+  """First signal: checkpoint after the current step and exit. Second: exit now."""
+  del frame
+  received.append(signum)
+  if len(received) > 1:
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+  print('Stopping after the current step (signal again to quit at once).', flush=True)
+
+
+def catch_signals():
+  """SIGTERM / SIGINT ask the training loop to save and stop (`received` holds them)."""
+  for sig in (signal.SIGTERM, signal.SIGINT):
+    signal.signal(sig, _on_signal)

@@ -10,14 +10,12 @@ save; one `error:` line); 2 bad input (nothing written); 130 / 143 SIGINT /
 SIGTERM, after saving a checkpoint of the current step.
 """
 
-import os
-import signal
 import sys
 
 from absl import app, flags
 from ml_collections import config_flags
 
-from experiments.common import parse_flags, run_cli
+from experiments.common import catch_signals, parse_flags, received, run_cli
 from gan_jax.config import format_config
 from gan_jax.errors import RunFailed, UserError
 from gan_jax.train import train_and_evaluate
@@ -38,18 +36,6 @@ flags.register_multi_flags_validator(
     message='Flag --workdir must have a value other than None (unless --print_config)',
 )
 
-_received = []
-
-
-def _on_signal(signum, frame):
-  """First signal: checkpoint after the current step and exit. Second: exit now."""
-  del frame
-  _received.append(signum)
-  if len(_received) > 1:
-    signal.signal(signum, signal.SIG_DFL)
-    os.kill(os.getpid(), signum)
-  print('Stopping after the current step (signal again to quit at once).', flush=True)
-
 
 @run_cli
 def main(argv):
@@ -61,20 +47,19 @@ def main(argv):
     distributed.initialize_from_flags()  # several processes: one jax.distributed job
   except ValueError as e:
     raise UserError(str(e)) from None
-  for sig in (signal.SIGTERM, signal.SIGINT):
-    signal.signal(sig, _on_signal)
+  catch_signals()
   try:
     _, stopped = train_and_evaluate(
         flags.FLAGS.config,
         flags.FLAGS.workdir,
-        should_stop=lambda: bool(_received),
+        should_stop=lambda: bool(received),
         allow_config_change=flags.FLAGS.allow_config_change,
     )
   except RunFailed as e:
     print(f'error: {e}', file=sys.stderr, flush=True)
     sys.exit(1)
   if stopped:
-    sys.exit(128 + _received[0])
+    sys.exit(128 + received[0])
 
 
 if __name__ == '__main__':

@@ -231,16 +231,17 @@ class Checkpoints:
   def all_steps(self):
     return sorted(self._manager.all_steps())
 
-  def save(self, state, step: int, metadata=None) -> None:
+  def save(self, state, step: int, metadata=None, allow_nonfinite=False) -> None:
     """Writes `state` as `step` (no-op if it exists) and returns once it is complete on disk.
 
     `metadata` (JSON) is stored with it. A state with a non-finite float is refused (NonFinite,
-    nothing written); a failed write raises SaveFailed after removing its partial files.
+    nothing written) unless `allow_nonfinite` (a vectorized group's stacked state, whose stopped
+    runs are kept as they were); a failed write raises SaveFailed after removing its partial files.
     """
     if step in self._manager.all_steps():
       return
     arrays = host_arrays(state)
-    bad = nonfinite(arrays)
+    bad = [] if allow_nonfinite else nonfinite(arrays)
     if bad:
       raise NonFinite(f'not finite: {", ".join(bad[:3])}{" ..." if len(bad) > 3 else ""}')
     custom = {'digest': digest(arrays), **(metadata or {})}

@@ -18,6 +18,24 @@ from gan_jax.packing import check_pack
 from gan_jax.regularizers import PENALTIES
 
 REG_FIELDS = (*PENALTIES, 'clip', 'instance_noise', 'instance_noise_steps')
+
+
+def _is_on(value):
+  return value > 0
+
+
+# The fields runs of one vectorized group may differ in (launch.sweep --vectorize): the step reads
+# them as arrays, not as compile-time constants (gan_jax/step.py), and `seed` picks each run's
+# initialisation, noise and data order. Each maps to the part of its value that does shape the
+# program (None: nothing): a penalty's weight may vary between runs that all have it on, not
+# between a run with it and one without. Every other field is the same across a group.
+VECTORIZABLE = {
+    'seed': None,
+    'optim.g.lr': None,
+    'optim.d.lr': None,
+    'train.ema_decay': None,
+    **{f'reg.{name}': _is_on for name in (*PENALTIES, 'clip', 'instance_noise')},
+}
 # Fields added after runs were already saved: a config without them means these values (older
 # workdirs resume unchanged). `with_defaults` fills them in.
 OPTIONAL_FIELDS = {
@@ -113,6 +131,26 @@ def with_defaults(config):
       if section is not None and name not in section:
         section[name] = default
   return config
+
+
+def hparams(config) -> dict:
+  """{field: float} of the VECTORIZABLE fields the step reads (every one but `seed`)."""
+  flat = flatten(config)
+  return {k: float(flat[k]) for k in VECTORIZABLE if k != 'seed' and k in flat}
+
+
+def program_key(config) -> tuple:
+  """What must be equal for two runs to share one compiled group step: every field of the
+  config (defaults filled in), the VECTORIZABLE ones reduced to their structure."""
+  key = []
+  for field, value in sorted(flatten(with_defaults(config)).items()):
+    if field in VECTORIZABLE:
+      structure = VECTORIZABLE[field]
+      if structure is None:
+        continue
+      value = ('on', structure(value))
+    key.append((field, value if value.__hash__ else repr(value)))
+  return tuple(key)
 
 
 def _check_keys(prefix, section, allowed, required=()):

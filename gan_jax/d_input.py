@@ -22,28 +22,36 @@ from gan_jax import diffaugment, packing, regularizers
 
 @dataclasses.dataclass(frozen=True)
 class DInput:
-  noise: float = 0.0  # instance noise's initial std
+  noise: float = 0.0  # instance noise's initial std (an array in a vectorized group)
   noise_steps: int = 0  # steps to anneal it to 0 (0: constant)
   augment: tuple = ()  # DiffAugment policy, e.g. ('color', 'translation', 'cutout')
   pack: int = 1
+  has_noise: bool | None = None  # whether instance noise is on (None: noise > 0)
 
   @classmethod
-  def from_config(cls, config):
+  def from_config(cls, config, noise=None):
+    """The transform `config` describes; `noise` replaces reg.instance_noise's value (a traced
+    array in a vectorized group), whether it is on still decided by the config."""
     reg = config.reg
     return cls(
-        noise=float(reg.instance_noise),
+        noise=float(reg.instance_noise) if noise is None else noise,
+        has_noise=float(reg.instance_noise) > 0,
         noise_steps=int(reg.instance_noise_steps),
         augment=diffaugment.parse_policy(reg.get('diffaugment', '') or ''),  # as validated
         pack=int(config.model.get('pack', 1)),
     )
 
   @property
+  def noise_on(self):
+    return self.noise > 0 if self.has_noise is None else self.has_noise
+
+  @property
   def is_identity(self):
-    return self.noise <= 0 and not self.augment and self.pack == 1
+    return not self.noise_on and not self.augment and self.pack == 1
 
   def __call__(self, rng, x, step):
     """x (B, ...) -> what D sees: (B / pack, ..., pack * last)."""
-    if self.noise > 0:
+    if self.noise_on:
       std = regularizers.instance_noise_std(step, self.noise, self.noise_steps)
       x = regularizers.add_instance_noise(rng, x, std)
     if self.augment:

@@ -13,6 +13,7 @@ constant `lr` to optax as before (bit-identical runs). (The field is not called 
 that is RMSProp's averaging constant.)
 """
 
+import jax
 import optax
 
 from gan_jax.checks import FieldError, check_choice, check_number
@@ -25,8 +26,13 @@ def _unit(name, value):
 
 
 def learning_rate(lr, schedule='none', decay_steps=0, decay_to=0.0):
-  """`lr` (a float) when `schedule='none'`, else an optax schedule t -> lr_t (module docstring)."""
-  check_number('lr', lr, low=0, low_open=True)
+  """`lr` (a float) when `schedule='none'`, else an optax schedule t -> lr_t (module docstring).
+
+  `lr` may be a traced array (a vectorized group's runs each have their own, gan_jax/step.py);
+  its value was checked in the config.
+  """
+  if not isinstance(lr, jax.Array):
+    check_number('lr', lr, low=0, low_open=True)
   check_choice('schedule', schedule, SCHEDULES)
   check_number('decay_steps', decay_steps, integer=True, low=0)
   check_number('decay_to', decay_to, low=0)

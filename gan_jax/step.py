@@ -23,10 +23,12 @@ import jax
 import jax.numpy as jnp
 
 from gan_jax import regularizers
+from gan_jax.config import hparams
 from gan_jax.d_input import DInput
 from gan_jax.ema import ema_decay, ema_update
 from gan_jax.losses import build_loss
 from gan_jax.objectives import Game, d_objective, g_objective
+from gan_jax.optimizers import build_optimizer
 from gan_jax.regularizers import PENALTIES
 from gan_jax.sharding import batch_sharding, replicated
 from gan_jax.updates import all_finite, apply_if, optimizer_step
@@ -74,17 +76,21 @@ def fake_labels(rng, real_labels, n, num_classes, how):
   return jax.random.randint(rng, (n,), 0, num_classes, jnp.int32)
 
 
-def build_train_step(config, generator, discriminator, g_tx, d_tx, mesh, num_classes=0):
+def _train_steps(config, generator, discriminator, g_tx, d_tx, mesh, num_classes, hp):
+  """The un-jitted train_steps(state, batches, rng) of one run, its hyperparameters (the
+  config's VECTORIZABLE fields) read from `hp`: Python floats for a run alone (compile-time
+  constants), traced arrays inside a vectorized group."""
   game = Game(
       generator,
       discriminator,
       build_loss(config.loss),
-      {n: config.reg[n] for n in PENALTIES if config.reg[n] > 0},
-      DInput.from_config(config),
+      {n: hp[f'reg.{n}'] for n in PENALTIES if config.reg[n] > 0},
+      DInput.from_config(config, noise=hp['reg.instance_noise']),
       float(config.reg.get('acgan', 0.0)),
   )
   t = config.train
-  clip, d_steps, decay = config.reg.clip, t.d_steps, t.ema_decay
+  d_steps, decay = t.d_steps, hp['train.ema_decay']
+  clip_on, clip = config.reg.clip > 0, hp['reg.clip']  # on: a compile-time choice; the bound: hp
   unroll, how_labels = t.get('unroll_steps', 0), t.get('fake_labels', 'uniform')
   conditional = num_classes > 0
   rows = batch_sharding(mesh)
@@ -101,7 +107,7 @@ def build_train_step(config, generator, discriminator, g_tx, d_tx, mesh, num_cla
 
   def d_grads(d_params, d_state, inputs, rng):
     """D's gradient -> (params as updated from (clipped for WGAN), grads, new stats, metrics)."""
-    if clip > 0:  # WGAN clips before each critic step (the first one included) and after it
+    if clip_on:  # WGAN clips before each critic step (the first one included) and after it
       d_params = regularizers.clip_weights(d_params, clip)
     objective = lambda p: d_objective(game, p, d_state, inputs, rng)
     grads, (d_state, metrics) = jax.grad(objective, has_aux=True)(d_params)
@@ -109,7 +115,7 @@ def build_train_step(config, generator, discriminator, g_tx, d_tx, mesh, num_cla
 
   def d_apply(d_params, grads, d_opt):
     d_params, d_opt = optimizer_step(d_tx, grads, d_opt, d_params)
-    return (regularizers.clip_weights(d_params, clip) if clip > 0 else d_params), d_opt
+    return (regularizers.clip_weights(d_params, clip) if clip_on else d_params), d_opt
 
   def d_update(state, real, rng):
     k_z, k_noise, k_drop, k_pen = jax.random.split(rng, 4)
@@ -192,10 +198,49 @@ def build_train_step(config, generator, discriminator, g_tx, d_tx, mesh, num_cla
     reduce = lambda k, m: FAULTS[k].reduce(m, axis=0) if k in FAULTS else jnp.mean(m, axis=0)
     return state, {k: reduce(k, m) for k, m in metrics.items()}
 
+  return train_steps
+
+
+def build_train_step(config, generator, discriminator, g_tx, d_tx, mesh, num_classes=0):
+  """One run's jitted train_steps(state, batches, rng) -> (state, metrics)."""
+  train_steps = _train_steps(
+      config, generator, discriminator, g_tx, d_tx, mesh, num_classes, hparams(config)
+  )
   rep = replicated(mesh)
   return jax.jit(
       train_steps,
       in_shardings=(rep, batch_sharding(mesh, 2), rep),
+      out_shardings=(rep, rep),
+      donate_argnums=0,
+  )
+
+
+def build_group_step(config, generator, discriminator, mesh, num_classes=0):
+  """S runs that share `config`'s program, as one jitted step over a leading run axis:
+
+    group_steps(states, batches, rngs, hp, alive) -> (states, metrics)
+
+  states: TrainStates stacked along axis 0; batches: leaves (S, iterations, d_steps, B, ...),
+  each run's own data; rngs: (S,) keys; hp: {field: (S,) float32} of the VECTORIZABLE fields
+  (config.hparams); alive: (S,) bool. Each run's step is `vmap`ped: run i computes exactly what
+  it would alone with hp[i] (up to the float rounding of a traced learning rate or weight instead
+  of a constant). A run that is not alive keeps its state (its updates masked): the host stops a
+  diverged run that way while the rest of its group goes on. Metrics have a leading run axis.
+  The states are replicated; each batch is split along B over the devices, as for one run.
+  """
+
+  def one(state, batches, rng, hp, alive):
+    g_tx, d_tx = (
+        build_optimizer(**{**config.optim[n], 'lr': hp[f'optim.{n}.lr']}) for n in ('g', 'd')
+    )
+    step = _train_steps(config, generator, discriminator, g_tx, d_tx, mesh, num_classes, hp)
+    new, metrics = step(state, batches, rng)
+    return jax.tree_util.tree_map(lambda n, o: jnp.where(alive, n, o), new, state), metrics
+
+  rep = replicated(mesh)
+  return jax.jit(
+      jax.vmap(one),
+      in_shardings=(rep, batch_sharding(mesh, 3), rep, rep, rep),
       out_shardings=(rep, rep),
       donate_argnums=0,
   )

@@ -36,16 +36,18 @@ from gan_jax.step import FAULTS, NO_FAULTS, build_train_step, combine_faults
 SAMPLE_SEED = 12345  # the fixed noise of the periodic sample images
 
 
-def _host_batches(exp, step, n):
+def _host_batches(exp, step, n, seed=None):
   """This process's real examples of iterations step .. step + n - 1: a dict pytree ({'x', 'y'})
-  of numpy leaves (n, d_steps, B / processes, ...).
+  of numpy leaves (n, d_steps, B / processes, ...), in the order of `seed` (default: the
+  config's).
 
   D update i of iteration s reads batch number s * d_steps + i of size B, so the
   examples of every D update are the same whatever the number of processes.
   """
   t = exp.config.train
+  seed = exp.config.seed if seed is None else seed
   local = [
-      exp.source.batch(exp.config.seed, k, t.batch_size, jax.process_index(), jax.process_count())
+      exp.source.batch(seed, k, t.batch_size, jax.process_index(), jax.process_count())
       for k in range(step * t.d_steps, (step + n) * t.d_steps)
   ]
   return jax.tree_util.tree_map(

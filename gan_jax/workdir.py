@@ -6,6 +6,12 @@
   <run>/samples/step_<step>.png  sample grids (scatter plots for 2D data)
   <run>/eval/<step>.json       metrics of a step with their reference protocol (`read_results`)
   <run>/events.out.tfevents.*  TensorBoard scalars and images (`read_scalars`)
+  <run>/log.txt                what the launcher's child printed (launch/sweep.py)
+  <run>/group.json             {'group': folder, 'index': i}: trained in a vectorized group
+
+A study (launch/sweep.py) holds one such folder per run, its `sweep.json`, and for vectorized
+groups `_groups/<id>/`: the group's `runs.json` (its runs), `log.txt` and the checkpoints of the
+stacked state (gan_jax/group_train.py).
 
 Every hand-made file (all but Orbax's and TensorBoard's) is written by `write_atomically`: a
 temporary file in the same folder, then `os.replace`, so a reader or a crash sees the old file or
@@ -29,6 +35,10 @@ EVAL_DIR = 'eval'
 EVENTS_GLOB = 'events.out.tfevents.*'
 UNFINISHED_MARK = '.orbax-checkpoint-tmp'  # in the name of a checkpoint save not completed
 ORBAX_DONE_FILE = '_CHECKPOINT_METADATA'  # in each completed Orbax step folder
+LOG_FILE = 'log.txt'
+GROUP_FILE = 'group.json'  # in a run trained in a group: which group
+GROUPS_DIR = '_groups'  # in a study: one folder per vectorized group
+GROUP_RUNS_FILE = 'runs.json'  # in a group's folder: its config file and runs
 
 
 def _umask():

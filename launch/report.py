@@ -131,7 +131,7 @@ class RunData:
     """'diverged' / 'collapsed' / 'unfinished' / 'no metrics' marks of this run."""
     marks = []
     losses = [self.scalars.get(t, [])[-1][1] for t in LOSS_TAGS if self.scalars.get(t)]
-    log = os.path.join(self.path, 'log.txt')
+    log = os.path.join(self.path, run_folder.LOG_FILE)
     stopped_on_fault = False
     if os.path.isfile(log):
       with open(log, errors='replace') as f:

@@ -46,9 +46,10 @@ from absl import app, flags
 
 from gan_jax import workdir as run_folder
 from gan_jax.errors import UserError
+from launch import groups
 
 SWEEP_FILE = 'sweep.json'
-LOG_FILE = 'log.txt'
+LOG_FILE = run_folder.LOG_FILE
 SBATCH_FILE = 'sweep.sbatch'
 THREAD_VARS = ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS')
 NAME_CHARS = set('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789=,.+-_()')
@@ -69,6 +70,9 @@ class Run:
         f'--config={config_file}:{self.arg}' if self.arg else f'--config={config_file}',
         f'--workdir={os.path.join(root, self.name)}',
     ]
+
+  def finished(self, root):
+    return run_folder.is_finished(os.path.join(root, self.name))
 
 
 def format_value(value) -> str:
@@ -174,15 +178,19 @@ def expand(module, arg, flag='--config'):
 
 
 def validate_runs(module, runs):
-  """Builds and validates every run's config; UserError naming the run and the field."""
+  """Builds and validates every run's config; returns them. UserError naming the run and the
+  field."""
   from gan_jax import config as config_lib  # pylint: disable=g-import-not-at-top (JAX: only here)
 
+  configs = []
   for run in runs:
     try:
       config = module.get_config(run.arg or None)
       config_lib.validate(config, 1)
     except (ValueError, TypeError, AttributeError, KeyError) as e:
       raise UserError(f'run {run.name}: {str(e).splitlines()[0] if str(e) else repr(e)}') from None
+    configs.append(config)
+  return configs
 
 
 def select(runs, pattern):
@@ -320,11 +328,13 @@ def format_eta(seconds):
 
 
 def run_local(runs, config_file, root, parallel, gpus_per_run, python, progress_every=30.0):
-  """Trains `runs` K at a time; returns the exit code (0, 1, or 128 + signal)."""
-  todo = [r for r in runs if not run_folder.is_finished(os.path.join(root, r.name))]
+  """Trains `runs` (jobs: a Run, or a launch.groups.Group of runs) K at a time; returns the exit
+  code (0, 1, or 128 + signal)."""
+  todo = [r for r in runs if not r.finished(root)]
   skipped = len(runs) - len(todo)
+  unit = 'runs' if all(isinstance(r, Run) for r in runs) else 'jobs'
   if skipped:
-    print(f'[sweep] {skipped} of {len(runs)} runs already finished: skipped', flush=True)
+    print(f'[sweep] {skipped} of {len(runs)} {unit} already finished: skipped', flush=True)
   free = slots(parallel, gpus_per_run)
   queue, running, done, failed, durations = list(todo), [], [], [], []
   received = []
@@ -467,6 +477,10 @@ def check_flags(f):
     raise UserError('--workdir: required')
   if f.parallel < 1:
     raise UserError(f'--parallel={f.parallel}: must be >= 1')
+  if f.max_group < 1:
+    raise UserError(f'--max_group={f.max_group}: must be >= 1')
+  if f.vectorize and f.backend == 'slurm':
+    raise UserError('--vectorize: the local backend only, for now')
   if f.gpus_per_run < 0 or f.nodes_per_run < 1:
     raise UserError('--gpus_per_run must be >= 0 and --nodes_per_run >= 1')
   from gan_jax.experiment import check_creatable  # pylint: disable=g-import-not-at-top
@@ -485,8 +499,11 @@ def main(argv):
     check_flags(f)
     module, config_file, arg = load_module(f.config)
     all_runs = expand(module, arg)
-    validate_runs(module, all_runs)
+    configs = dict(zip((r.name for r in all_runs), validate_runs(module, all_runs)))
     runs = select(all_runs, f.only)
+    if f.vectorize:  # one process per group of runs that share a program (launch/groups.py)
+      runs, split_by = groups.plan(runs, [configs[r.name] for r in runs], f.workdir, f.max_group)
+      groups.check_memory(runs, configs)
     if f.backend == 'slurm' and not f.dry_run and not shutil.which('sbatch'):
       raise UserError('--backend=slurm: sbatch is not on PATH (--dry_run prints the script)')
   except UserError as e:
@@ -494,7 +511,7 @@ def main(argv):
   root = f.workdir
   record = sweep_record(config_file, arg, all_runs, f.python, root)
   if f.backend == 'slurm':
-    todo = [r for r in runs if not run_folder.is_finished(os.path.join(root, r.name))]
+    todo = [r for r in runs if not r.finished(root)]
     if not todo:
       print(f'All {len(runs)} runs are finished.')
       return 0
@@ -520,9 +537,12 @@ def main(argv):
     result = subprocess.run(['sbatch', path], capture_output=True, text=True)
     print(result.stdout.strip() or result.stderr.strip())
     return result.returncode and 1
+  if f.dry_run and f.vectorize:
+    print('\n'.join(groups.describe(runs, split_by, f.python, config_file, root)))
+    return 0
   if f.dry_run:
     for run in runs:
-      finished = run_folder.is_finished(os.path.join(root, run.name))
+      finished = run.finished(root)
       print(
           ('# finished: ' if finished else '')
           + shlex.join(run.command(f.python, config_file, root))
@@ -530,7 +550,14 @@ def main(argv):
     return 0
   os.makedirs(root, exist_ok=True)
   run_folder.write_json(os.path.join(root, SWEEP_FILE), record)
-  print(f'[sweep] {len(runs)} runs of {f.config} in {root}, {f.parallel} at a time', flush=True)
+  for job in runs:
+    if isinstance(job, groups.Group):
+      job.write(config_file, root)
+  what = f'{len(runs)} runs'
+  if f.vectorize:
+    size = sum(len(j.runs) if isinstance(j, groups.Group) else 1 for j in runs)
+    what = f'{size} runs in {len(runs)} jobs (vectorized groups of up to {f.max_group})'
+  print(f'[sweep] {what} of {f.config} in {root}, {f.parallel} at a time', flush=True)
   return run_local(runs, config_file, root, f.parallel, f.gpus_per_run, f.python, f.progress_every)
 
 
@@ -558,6 +585,13 @@ def define_flags():
   flags.DEFINE_integer('cpus_per_task', None, 'slurm: CPUs per task.')
   flags.DEFINE_string('python', sys.executable, 'Python that runs experiments.main.')
   flags.DEFINE_float('progress_every', 30.0, 'local: seconds between progress lines.')
+  flags.DEFINE_bool(
+      'vectorize',
+      False,
+      'local: runs that differ only in vectorizable fields train as one vmapped '
+      'program (launch/groups.py).',
+  )
+  flags.DEFINE_integer('max_group', 64, '--vectorize: at most this many runs per group.')
 
 
 def _main(argv):

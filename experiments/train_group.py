@@ -1,0 +1,74 @@
+"""Train (or resume) a vectorized group of runs: what `launch.sweep --vectorize` starts.
+
+  python -m experiments.train_group --group=runs/study/_groups/<id>
+
+The group's folder holds `runs.json` (launch/sweep.py writes it): the config file and, per run,
+its config arg (the `file:arg` of experiments.main) and its workdir. Those runs must share one
+program (they differ only in config.VECTORIZABLE fields); they train as one vmapped step
+(gan_jax/group_train.py). Rerunning the same command resumes the group from its checkpoints.
+
+Exit codes: 0 every run finished; 1 some run stopped on a fault while the others finished, or a
+save failed (one `error:` line); 2 bad input (nothing written); 130 / 143 SIGINT / SIGTERM, after
+saving a checkpoint of the current step.
+"""
+
+import importlib.util
+import json
+import os
+import sys
+
+from absl import app, flags
+
+from experiments.common import catch_signals, parse_flags, received, run_cli
+from gan_jax import workdir as run_folder
+from gan_jax.errors import RunFailed, UserError
+
+flags.DEFINE_string('group', None, "A group's folder, with its runs.json.")
+
+
+def load_runs(group_dir):
+  """(configs, workdirs) of the group's runs.json; UserError if it cannot be read or built."""
+  path = os.path.join(group_dir, run_folder.GROUP_RUNS_FILE)
+  try:
+    with open(path) as f:
+      spec = json.load(f)
+    config_file, members = spec['config_file'], spec['runs']
+  except (OSError, ValueError, KeyError, TypeError) as e:
+    raise UserError(f'--group={group_dir}: cannot read {path} ({type(e).__name__}: {e})') from None
+  module_spec = importlib.util.spec_from_file_location('group_config', config_file)
+  if module_spec is None or not os.path.isfile(config_file):
+    raise UserError(f'--group={group_dir}: no such config file {config_file}')
+  module = importlib.util.module_from_spec(module_spec)
+  configs = []
+  try:
+    module_spec.loader.exec_module(module)
+    for member in members:
+      arg = member.get('arg')
+      configs.append(module.get_config(arg) if arg else module.get_config())
+  except Exception as e:  # pylint: disable=broad-except (whatever the config file raises)
+    raise UserError(f'--config={config_file}: raised {type(e).__name__}: {e}') from None
+  return configs, [m['workdir'] for m in members]
+
+
+@run_cli
+def main(argv):
+  del argv
+  if not flags.FLAGS.group:
+    raise UserError('--group: required (a group folder with its runs.json)')
+  from gan_jax.group_train import train_group  # pylint: disable=g-import-not-at-top (after flags)
+
+  configs, workdirs = load_runs(flags.FLAGS.group)
+  catch_signals()
+  try:
+    _, stopped = train_group(
+        configs, workdirs, flags.FLAGS.group, should_stop=lambda: bool(received)
+    )
+  except RunFailed as e:
+    print(f'error: {e}', file=sys.stderr, flush=True)
+    sys.exit(1)
+  if stopped:
+    sys.exit(128 + received[0])
+
+
+if __name__ == '__main__':
+  app.run(main, flags_parser=parse_flags)
