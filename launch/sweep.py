@@ -1,7 +1,8 @@
 """Run a study: expand a sweep file into runs and train them, locally or as a Slurm job array.
 
   python -m launch.sweep --config=configs/sweeps/losses_2d.py[:arg] --workdir=runs/losses_2d \
-      [--parallel=K] [--backend=local|slurm] [--dry_run] [--only=PATTERN]
+      [--parallel=K] [--backend=local|slurm] [--dry_run] [--only=PATTERN] [--vectorize
+      [--max_group=S]]
 
 A sweep file is a config module with `get_config(arg=None)` (the base config) and
 `sweep(add, arg=None)`, which calls `add(**overrides)` once per run: dotted config fields
@@ -19,6 +20,10 @@ OpenMP/BLAS variables). Finished runs are skipped; interrupted ones resume from 
 the tail of its log (`DIR/<name>/log.txt`), and the command exits 1. Ctrl-C (SIGINT) or SIGTERM is
 forwarded once to every running child (each saves a checkpoint of its step), then the launcher
 waits for them and exits 130 / 143.
+
+--vectorize (local): runs that differ only in vectorizable fields (gan_jax.config.VECTORIZABLE)
+train as groups of at most --max_group in one experiments.train_group process each, one vmapped
+program (launch/groups.py says which; --dry_run prints the groups); each run keeps its folder.
 
 slurm: writes `DIR/sweep.sbatch`, a job array with one task per unfinished run (`--parallel` caps
 how many run at once), resources from --partition, --gpus_per_run, --nodes_per_run, --time; a
