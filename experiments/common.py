@@ -103,3 +103,18 @@ def catch_signals():
   """SIGTERM / SIGINT ask the training loop to save and stop (`received` holds them)."""
   for sig in (signal.SIGTERM, signal.SIGINT):
     signal.signal(sig, _on_signal)
+
+
+def train_or_exit(train, *args, **kwargs):
+  """`train(*args, should_stop=..., **kwargs)` with SIGTERM / SIGINT asking it to save and stop:
+  a RunFailed is one `error:` line and exit 1; a stop on a signal exits 128 + the signal."""
+  from gan_jax.errors import RunFailed  # pylint: disable=g-import-not-at-top
+
+  catch_signals()
+  try:
+    _, stopped = train(*args, should_stop=lambda: bool(received), **kwargs)
+  except RunFailed as e:
+    print(f'error: {e}', file=sys.stderr, flush=True)
+    sys.exit(1)
+  if stopped:
+    sys.exit(128 + received[0])

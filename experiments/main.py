@@ -10,14 +10,12 @@ save; one `error:` line); 2 bad input (nothing written); 130 / 143 SIGINT /
 SIGTERM, after saving a checkpoint of the current step.
 """
 
-import sys
-
 from absl import app, flags
 from ml_collections import config_flags
 
-from experiments.common import catch_signals, parse_flags, received, run_cli
+from experiments.common import parse_flags, run_cli, train_or_exit
 from gan_jax.config import format_config
-from gan_jax.errors import RunFailed, UserError
+from gan_jax.errors import UserError
 from gan_jax.train import train_and_evaluate
 from launch import distributed  # --coordinator_address, --num_processes, --process_id
 
@@ -47,19 +45,12 @@ def main(argv):
     distributed.initialize_from_flags()  # several processes: one jax.distributed job
   except ValueError as e:
     raise UserError(str(e)) from None
-  catch_signals()
-  try:
-    _, stopped = train_and_evaluate(
-        flags.FLAGS.config,
-        flags.FLAGS.workdir,
-        should_stop=lambda: bool(received),
-        allow_config_change=flags.FLAGS.allow_config_change,
-    )
-  except RunFailed as e:
-    print(f'error: {e}', file=sys.stderr, flush=True)
-    sys.exit(1)
-  if stopped:
-    sys.exit(128 + received[0])
+  train_or_exit(
+      train_and_evaluate,
+      flags.FLAGS.config,
+      flags.FLAGS.workdir,
+      allow_config_change=flags.FLAGS.allow_config_change,
+  )
 
 
 if __name__ == '__main__':

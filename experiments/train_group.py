@@ -15,13 +15,12 @@ saving a checkpoint of the current step.
 import importlib.util
 import json
 import os
-import sys
 
 from absl import app, flags
 
-from experiments.common import catch_signals, parse_flags, received, run_cli
+from experiments.common import parse_flags, run_cli, train_or_exit
 from gan_jax import workdir as run_folder
-from gan_jax.errors import RunFailed, UserError
+from gan_jax.errors import UserError
 
 flags.DEFINE_string('group', None, "A group's folder, with its runs.json.")
 
@@ -58,16 +57,7 @@ def main(argv):
   from gan_jax.group_train import train_group  # pylint: disable=g-import-not-at-top (after flags)
 
   configs, workdirs = load_runs(flags.FLAGS.group)
-  catch_signals()
-  try:
-    _, stopped = train_group(
-        configs, workdirs, flags.FLAGS.group, should_stop=lambda: bool(received)
-    )
-  except RunFailed as e:
-    print(f'error: {e}', file=sys.stderr, flush=True)
-    sys.exit(1)
-  if stopped:
-    sys.exit(128 + received[0])
+  train_or_exit(train_group, configs, workdirs, flags.FLAGS.group)
 
 
 if __name__ == '__main__':

@@ -303,12 +303,7 @@ def train_group(configs, workdirs, group_dir, should_stop=lambda: False):
       faults = _combine_alive(faults, {k: metrics.pop(k) for k in FAULTS}, alive)
       step = first + n
       if first == start:
-        jax.block_until_ready(states)
-        seconds, compiling = progress.first_call()
-        print(
-            f'Compiled and ran step {step} in {seconds:.1f}s ({compiling:.1f}s compiling).',
-            flush=True,
-        )
+        alone.say_compiled(progress, states, step)
       if step % t.log_every == 0 or step == t.num_steps:
         _log(runs, progress, step, jax.device_get(metrics), check_faults())
       live = runs.running()

@@ -198,6 +198,13 @@ def _skip(faults, step, last_saved):
 ON_NONFINITE = {'stop': _stop, 'skip': _skip}
 
 
+def say_compiled(progress, state, step):
+  """After the first call (it compiles): how long it took, compiling included."""
+  jax.block_until_ready(state)
+  seconds, compiling = progress.first_call()
+  print(f'Compiled and ran step {step} in {seconds:.1f}s ({compiling:.1f}s compiling).', flush=True)
+
+
 def _step_name(step):
   return 'none yet' if step is None else f'step {step}'
 
@@ -295,13 +302,8 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_
       state, metrics = train_step(state, real, k_train)
       faults = combine_faults(faults, {k: metrics.pop(k) for k in FAULTS})
       step = first + n
-      if first == start:  # the first call compiles: say how long it took
-        jax.block_until_ready(state)
-        seconds, compiling = progress.first_call()
-        print(
-            f'Compiled and ran step {step} in {seconds:.1f}s ({compiling:.1f}s compiling).',
-            flush=True,
-        )
+      if first == start:
+        say_compiled(progress, state, step)
       if step % t.log_every == 0 or step == t.num_steps:
         _log(writer, progress, step, jax.device_get(metrics), check_faults(), config)
       if t.sample_every and (step % t.sample_every == 0 or step == t.num_steps):
