@@ -83,6 +83,17 @@ def _mode_count(record):
   return len(counts) if isinstance(counts, list) else None
 
 
+def _dataset_label(config, config_arg):
+  """The table a run goes in: its data's name, with the folder of a generic reader ('idx' of
+  /usr/share/datasets/fashion-mnist reads 'idx:fashion-mnist'), else the sweep's preset."""
+  if not config:
+    return config_arg or '?'
+  folder = config.data.get('data_dir')
+  if folder:
+    return f'{config.data.name}:{os.path.basename(os.path.normpath(folder))}'
+  return config.data.name
+
+
 class RunData:
   """Everything the report needs of one run."""
 
@@ -96,7 +107,7 @@ class RunData:
         self.config = run_folder.read_config(self.path)
       except ValueError:
         pass
-    self.dataset = self.config.data.name if self.config else (config_arg or '?')
+    self.dataset = _dataset_label(self.config, config_arg)
     self.seed = self.config.seed if self.config else overrides.get(SEED_KEY)
     self.variant = (
         ','.join(
