@@ -410,3 +410,15 @@ def test_the_multi_process_launcher_is_detected_from_the_environment():
   for bad in (('h:1', 2, None), ('h:1', 2, 2), ('h', 2, 0)):
     with pytest.raises(ValueError):
       distributed.check_flags(*bad)
+
+
+def test_the_report_labels_a_generic_reader_with_its_folder():
+  import ml_collections  # pylint: disable=g-import-not-at-top
+
+  idx = ml_collections.ConfigDict(
+      {'data': {'name': 'idx', 'data_dir': '/usr/share/datasets/fashion-mnist/'}}
+  )
+  assert report._dataset_label(idx, 'fashion_mnist_idx') == 'idx:fashion-mnist'
+  ring = ml_collections.ConfigDict({'data': {'name': 'ring8', 'std': 0.02}})
+  assert report._dataset_label(ring, 'ring8') == 'ring8'
+  assert report._dataset_label(None, 'grid25') == 'grid25'
