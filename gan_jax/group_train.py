@@ -19,6 +19,7 @@ group then ends with RunFailed naming it. With 'skip' each run counts its refuse
 """
 
 import collections
+import json
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -199,14 +200,26 @@ def _restore(ckpts, abstract, runs, group_dir):
   return step, states, faults
 
 
+def _linked(workdir):
+  """The group folder a run's group.json names (absolute), or None."""
+  try:
+    with open(os.path.join(workdir, run_folder.GROUP_FILE)) as f:
+      return json.load(f)['group']
+  except (OSError, ValueError, KeyError, TypeError):
+    return None
+
+
 def _check_workdirs(configs, workdirs, group_dir):
-  """UserError unless every run's workdir and the group's folder can take this group."""
+  """UserError unless every run's workdir and the group's folder can take this group. A run
+  with checkpoints but a group without any is refused, unless those checkpoints are this
+  group's (killed before its first group save: the rerun recomputes the same states)."""
   alone.check_workdir(group_dir)
   fresh = not run_folder.checkpoint_steps(group_dir)
+  group_dir = os.path.abspath(group_dir)
   for config, workdir in zip(configs, workdirs):
     alone.check_workdir(workdir)
     alone._check_resume(config, workdir, False)
-    if fresh and run_folder.checkpoint_steps(workdir):
+    if fresh and run_folder.checkpoint_steps(workdir) and _linked(workdir) != group_dir:
       raise UserError(
           f'--workdir={workdir} has checkpoints of its own (trained alone); continue it alone '
           'with experiments.main, or train the group into new workdirs'

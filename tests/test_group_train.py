@@ -138,6 +138,29 @@ def test_an_interrupted_group_resumes_bit_identical(tmp_path):
     np.testing.assert_array_equal(a[name], b[name], err_msg=name)
 
 
+def test_a_group_killed_between_its_runs_first_saves_and_its_own_resumes(tmp_path, monkeypatch):
+  configs = [run_config(seed, 1e-3, steps=100, base=mini_config) for seed in (0, 1)]
+  for c in configs:
+    c.checkpoint.every_steps = 50
+  dirs, group = [str(tmp_path / 'r0'), str(tmp_path / 'r1')], str(tmp_path / 'g')
+  save = checkpoint.Checkpoints.save
+
+  def killed_at_the_group_save(self, *args, **kwargs):
+    if self.directory.startswith(os.path.abspath(group)):
+      raise Interrupted()
+    return save(self, *args, **kwargs)
+
+  monkeypatch.setattr(checkpoint.Checkpoints, 'save', killed_at_the_group_save)
+  with pytest.raises(Interrupted):
+    train_group(configs, dirs, group)
+  assert workdir.checkpoint_steps(dirs[0]) == [50] and not workdir.checkpoint_steps(group)
+  monkeypatch.setattr(checkpoint.Checkpoints, 'save', save)
+  states, _ = train_group(configs, dirs, group)  # starts over; the runs' step 50 is the same
+  assert workdir.checkpoint_steps(group) == [50, 100]
+  with pytest.raises(UserError, match='has checkpoints of its own'):
+    train_group(configs, dirs, str(tmp_path / 'another_group'))
+
+
 def test_groups_hold_only_runs_of_one_program(make_config):
   base = make_config()
   other_lr, other_seed, other_weight = (
