@@ -19,7 +19,6 @@ group then ends with RunFailed naming it. With 'skip' each run counts its refuse
 """
 
 import collections
-import json
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -175,21 +174,12 @@ class _Runs:
 def _restore(ckpts, abstract, runs, group_dir):
   """(step, states, faults) of the group's newest valid checkpoint (its runs' alive flags and
   stops restored into `runs`), or None."""
-  for path in ckpts.removed:
-    print(f'note: removed {path}, a save that never completed', file=sys.stderr, flush=True)
-  had_any = bool(ckpts.all_steps())
-  try:
-    found = checkpoint.restore_newest_valid(ckpts, abstract, set_aside=True)
-  except checkpoint.Mismatch as e:
-    raise UserError(f'{group_dir}: {e}') from None
+  found = alone.restore_checked(ckpts, abstract, f'--group={group_dir}')
   if found is None:
-    if had_any:
-      raise UserError(f'{group_dir}: no valid group checkpoint left; remove it to start over')
     return None
-  step, states = found
-  meta = ckpts.metadata(step)
+  step, states, meta = found
   if meta.get('runs') != runs.names:
-    raise UserError(f'{group_dir}: its checkpoints are of other runs ({meta.get("runs")})')
+    raise UserError(f'--group={group_dir}: its checkpoints are of other runs ({meta.get("runs")})')
   runs.alive[:] = meta['alive']
   runs.stopped = dict(meta.get('stopped', {}))
   runs.last_saved = list(meta.get('last_saved', [step] * len(runs.names)))
@@ -198,15 +188,6 @@ def _restore(ckpts, abstract, runs, group_dir):
   faults.update({k: np.full(size, NO_FAULTS[k], np.int32) for k in FAULTS if k not in faults})
   print(f'Resumed the group of {size} runs from {group_dir} at step {step}.', flush=True)
   return step, states, faults
-
-
-def _linked(workdir):
-  """The group folder a run's group.json names (absolute), or None."""
-  try:
-    with open(os.path.join(workdir, run_folder.GROUP_FILE)) as f:
-      return json.load(f)['group']
-  except (OSError, ValueError, KeyError, TypeError):
-    return None
 
 
 def _check_workdirs(configs, workdirs, group_dir):
@@ -219,7 +200,11 @@ def _check_workdirs(configs, workdirs, group_dir):
   for config, workdir in zip(configs, workdirs):
     alone.check_workdir(workdir)
     alone._check_resume(config, workdir, False)
-    if fresh and run_folder.checkpoint_steps(workdir) and _linked(workdir) != group_dir:
+    if (
+        fresh
+        and run_folder.checkpoint_steps(workdir)
+        and run_folder.read_group_link(workdir) != group_dir
+    ):
       raise UserError(
           f'--workdir={workdir} has checkpoints of its own (trained alone); continue it alone '
           'with experiments.main, or train the group into new workdirs'

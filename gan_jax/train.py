@@ -132,24 +132,34 @@ def _check_resume(config, workdir, allow_config_change):
     )
 
 
-def _restore(ckpts, exp, workdir):
-  """(step, state, faults so far) of the newest valid checkpoint, or None if there is none."""
+def restore_checked(ckpts, abstract_state, where):
+  """(step, state, metadata) of the newest valid checkpoint of `ckpts`, corrupt ones set aside,
+  or None if there is none; says which unfinished saves were removed. UserError (starting with
+  `where`) if the checkpoints hold other arrays, or if every one is corrupt."""
   for path in ckpts.removed:
     print(f'note: removed {path}, a save that never completed', file=sys.stderr, flush=True)
   had_any = bool(ckpts.all_steps())
   try:
-    found = checkpoint.restore_newest_valid(ckpts, exp.abstract_state, set_aside=True)
+    found = checkpoint.restore_newest_valid(ckpts, abstract_state, set_aside=True)
   except checkpoint.Mismatch as e:
-    raise UserError(f'--workdir={workdir}: {e}') from None
+    raise UserError(f'{where}: {e}') from None
   if found is None:
     if had_any:
       raise UserError(
-          f'--workdir={workdir}: no valid checkpoint left (the corrupt ones are set aside as '
+          f'{where}: no valid checkpoint left (the corrupt ones are set aside as '
           f'{ckpts.directory}/<step>{checkpoint.CORRUPT_SUFFIX}); rerun to start from step 0'
       )
     return None
   step, state = found
-  metadata = ckpts.metadata(step)
+  return step, state, ckpts.metadata(step)
+
+
+def _restore(ckpts, exp, workdir):
+  """(step, state, faults so far) of the newest valid checkpoint, or None if there is none."""
+  found = restore_checked(ckpts, exp.abstract_state, f'--workdir={workdir}')
+  if found is None:
+    return None
+  step, state, metadata = found
   if 'digest' not in metadata:
     print(f'note: checkpoint step {step} predates digests: restored unverified', file=sys.stderr)
   print(f'Resumed from {workdir} at step {step}.', flush=True)

@@ -194,6 +194,15 @@ def is_finished(run, num_steps=None) -> bool:
   return steps[-1] >= num_steps
 
 
+def read_group_link(run):
+  """The absolute folder of the vectorized group `run` trained in (its group.json), or None."""
+  try:
+    with open(os.path.join(run, GROUP_FILE)) as f:
+      return json.load(f)['group']
+  except (OSError, ValueError, KeyError, TypeError):
+    return None
+
+
 def latest_sample(run):
   """Path of the newest samples/step_*.png, or None."""
   paths = sorted(glob.glob(os.path.join(run, SAMPLES_DIR, 'step_*.png')))

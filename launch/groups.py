@@ -13,7 +13,6 @@ that group, a run with checkpoints of its own trains alone.
 
 import dataclasses
 import hashlib
-import json
 import os
 import shlex
 
@@ -57,15 +56,6 @@ def group_id(names) -> str:
   return 'g-' + hashlib.sha1('\n'.join(names).encode()).hexdigest()[:10]
 
 
-def _linked_group(root, run):
-  """The id of the group `run` trained in (its group.json), or None."""
-  try:
-    with open(os.path.join(root, run.name, run_folder.GROUP_FILE)) as f:
-      return os.path.basename(os.path.normpath(json.load(f)['group']))
-  except (OSError, ValueError, KeyError, TypeError):
-    return None
-
-
 def plan(runs, configs, root, max_group):
   """(jobs, split_by): the jobs to run, each a Run (alone) or a Group, in the sweep's order, and
   the non-vectorizable fields whose values differ between groups.
@@ -79,9 +69,9 @@ def plan(runs, configs, root, max_group):
   keys = [program_key(c) for c in configs]
   buckets, order = {}, []
   for run, key in zip(runs, keys):
-    old = _linked_group(root, run)
+    old = run_folder.read_group_link(os.path.join(root, run.name))
     if old:
-      bucket = ('linked', old)
+      bucket = ('linked', os.path.basename(os.path.normpath(old)))
     elif run_folder.checkpoint_steps(os.path.join(root, run.name)):
       bucket = ('alone', run.name)
     else:
@@ -111,6 +101,7 @@ def plan(runs, configs, root, max_group):
 
 def check_memory(jobs, configs_by_name, limit=None):
   """UserError naming the first group that would not fit in memory (gan_jax.group_train)."""
+  from gan_jax.config import program_key  # pylint: disable=g-import-not-at-top
   from gan_jax.experiment import build_experiment  # pylint: disable=g-import-not-at-top
   from gan_jax.group_train import check_fits  # pylint: disable=g-import-not-at-top
 
@@ -119,14 +110,15 @@ def check_memory(jobs, configs_by_name, limit=None):
     if not isinstance(job, Group):
       continue
     config = configs_by_name[job.runs[0].name]
-    key = config.to_json(sort_keys=True)
+    key = program_key(config)  # the same program: the same memory per run
     if key not in built:
       built[key] = build_experiment(config, num_devices=1)
     check_fits(built[key], len(job.runs), [r.name for r in job.runs], limit)
 
 
 def describe(jobs, split_by, python, config_file, root):
-  """The plan as --dry_run prints it: each group with its runs, then each run alone."""
+  """The plan as --dry_run prints it: a summary line, then each job in order (a group with its
+  runs above its command)."""
   groups = [j for j in jobs if isinstance(j, Group)]
   alone = [j for j in jobs if not isinstance(j, Group)]
   runs = sum(len(g.runs) for g in groups) + len(alone)
