@@ -46,6 +46,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 from absl import app, flags
 
@@ -302,14 +303,18 @@ class Child:
     self.log.flush()
     cpus = slot.get('cpus')
     self.start = time.time()
-    self.proc = subprocess.Popen(
-        command,
-        stdout=self.log,
-        stderr=subprocess.STDOUT,
-        env=slot_env(slot),
-        start_new_session=True,  # a terminal's Ctrl-C reaches the launcher only; it forwards once
-        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
-    )
+    with warnings.catch_warnings():
+      # --vectorize's memory check starts JAX in this process, whose fork hook then warns on
+      # every Popen; the child only pins its CPUs and execs, so the warning does not apply.
+      warnings.filterwarnings('ignore', message='os.fork', category=RuntimeWarning)
+      self.proc = subprocess.Popen(
+          command,
+          stdout=self.log,
+          stderr=subprocess.STDOUT,
+          env=slot_env(slot),
+          start_new_session=True,  # a terminal's Ctrl-C reaches the launcher only; it forwards once
+          preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+      )
 
   def poll(self):
     code = self.proc.poll()

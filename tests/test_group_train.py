@@ -245,6 +245,7 @@ def test_a_vectorized_sweep_trains_its_groups_then_reports_them(tmp_path, env):
   result = launch([f'--config={path}', f'--workdir={root}', '--vectorize', '--parallel=2'], env)
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   assert '7 runs in 3 jobs' in result.stdout
+  assert 'os.fork()' not in result.stderr  # JAX's fork warning, once per started job
   names = [r['name'] for r in sweep.read_sweep(root)['runs']]
   assert all(workdir.is_finished(os.path.join(root, n)) for n in names)
   from launch import report  # pylint: disable=g-import-not-at-top
