@@ -8,9 +8,11 @@ import jax
 import numpy as np
 import pytest
 
+from configs import common
 from gan_jax import checkpoint, config as config_lib, train, workdir
 from gan_jax.errors import RunFailed, UserError
 from gan_jax.experiment import restore
+from gan_jax.losses import LOSSES
 from gan_jax.group_train import check_group, row, train_group
 from gan_jax.train import train_and_evaluate
 from launch import groups, sweep
@@ -56,6 +58,36 @@ def test_runs_in_a_group_equal_the_same_runs_alone(tmp_path):
     for name, x in arrays(state).items():
       np.testing.assert_array_equal(x, arrays(row(states, i))[name])
   assert workdir.checkpoint_steps(str(tmp_path / 'group')) == [100, 200]
+
+
+def remedies_config(seed, lr):
+  """The collapse study's remedies in one program: unrolled D (2 steps), packs of 2, an
+  f-GAN loss, annealed instance noise (its weight varies between the runs of a group)."""
+  c = run_config(seed, lr, steps=60, base=mini_config)
+  c.checkpoint.every_steps = 60
+  c.train.unroll_steps = 2
+  c.model.pack = 2
+  c.loss = common.entry(LOSSES, 'f_gan', divergence='kl')
+  c.reg.r1 = 0.0
+  c.reg.instance_noise, c.reg.instance_noise_steps = 0.1 * (1 + seed), 40
+  return c
+
+
+def test_a_group_of_the_collapse_studys_remedies_equals_the_runs_alone(tmp_path):
+  """What configs/sweeps/collapse_2d.py runs vectorized: the unrolled copies of D take the
+  run's own traced learning rate, packing and the noise act per run."""
+  runs = [(0, 1e-3), (1, 3e-4)]
+  states, stopped = train_group(
+      [remedies_config(*r) for r in runs],
+      [str(tmp_path / f'run{i}') for i in range(2)],
+      str(tmp_path / 'group'),
+  )
+  assert not stopped
+  for i, r in enumerate(runs):
+    alone, _ = train_and_evaluate(remedies_config(*r), str(tmp_path / f'alone{i}'))
+    a, b = arrays(alone), arrays(row(states, i))
+    for name in a:
+      np.testing.assert_allclose(b[name], a[name], rtol=1e-3, atol=1e-4, err_msg=name)
 
 
 @pytest.fixture
