@@ -4,7 +4,6 @@ by the fields that shape the program, and bad input is one line."""
 
 import os
 
-import jax
 import numpy as np
 import pytest
 
