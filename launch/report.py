@@ -86,8 +86,8 @@ def _mode_count(record):
 def _dataset_label(config, config_arg):
   """The table a run goes in: its data's name, with the folder of a generic reader ('idx' of
   /usr/share/datasets/fashion-mnist reads 'idx:fashion-mnist'), else the sweep's preset."""
-  if not config:
-    return config_arg or '?'
+  if not config:  # no config.json yet: the argument's first preset
+    return next((t for t in (config_arg or '').split(',') if t and '=' not in t), '?')
   folder = config.data.get('data_dir')
   if folder:
     return f'{config.data.name}:{os.path.basename(os.path.normpath(folder))}'
@@ -98,7 +98,7 @@ class RunData:
   """Everything the report needs of one run."""
 
   def __init__(self, root, name, overrides, config_arg):
-    self.name, self.overrides = name, overrides
+    self.name = name
     self.path = os.path.join(root, name)
     self.config = None
     self.status = 'missing'
@@ -108,15 +108,15 @@ class RunData:
       except ValueError:
         pass
     self.dataset = _dataset_label(self.config, config_arg)
-    self.seed = self.config.seed if self.config else overrides.get(SEED_KEY)
-    self.variant = (
-        ','.join(
-            f'{k.split(".")[-2] if k.endswith(".name") else k.split(".")[-1]}={v}'
-            for k, v in overrides.items()
-            if k != SEED_KEY
-        )
-        or '(base)'
-    )
+    # The fields that make this run a variant: the sweep's overrides and the key=value items of
+    # its config argument ('grid25,loss.name=f_gan,loss.divergence=kl'); the argument's bare
+    # presets are kept apart, since most only pick the dataset (by_dataset_and_variant drops
+    # those every run of a table shares).
+    tokens = [t for t in (config_arg or '').split(',') if t]
+    self.presets = [t for t in tokens if '=' not in t]
+    self.fields = dict(t.split('=', 1) for t in tokens if '=' in t)
+    self.fields.update(overrides)
+    self.seed = self.config.seed if self.config else self.fields.get(SEED_KEY)
     self.load()
 
   def load(self):
@@ -218,24 +218,39 @@ def primary_metric(metrics):
   return metrics[0] if metrics else None
 
 
+def _field_label(key, value):
+  """'loss.name' -> 'loss=...', other dotted keys by their last part: 'model.pack' -> 'pack=...'."""
+  return f'{key.split(".")[-2] if key.endswith(".name") else key.split(".")[-1]}={value}'
+
+
 def by_dataset_and_variant(runs):
-  groups = {}
+  """{dataset: {variant label: [runs]}}; a variant is its presets (those not shared by the whole
+  table) and its fields but the seed, '(base)' if none."""
+  tables = {}
   for run in runs:
-    groups.setdefault(run.dataset, {}).setdefault(run.variant, []).append(run)
+    tables.setdefault(run.dataset, []).append(run)
+  groups = {}
+  for dataset, table in tables.items():
+    shared = set.intersection(*(set(r.presets) for r in table))
+    for run in table:
+      parts = [p for p in run.presets if p not in shared]
+      parts += [_field_label(k, v) for k, v in run.fields.items() if k != SEED_KEY]
+      run.variant = ','.join(parts) or '(base)'
+      groups.setdefault(dataset, {}).setdefault(run.variant, []).append(run)
   return groups
 
 
 def write_csv(runs, metrics, path):
   keys = []
   for run in runs:
-    keys += [k for k in run.overrides if k != SEED_KEY and k not in keys]
+    keys += [k for k in run.fields if k != SEED_KEY and k not in keys]
   out = io.StringIO()
   w = csv.writer(out)
   w.writerow(['name', 'dataset', *keys, 'seed', 'final_step', 'status', 'flags', *metrics])
   for run in runs:
     w.writerow(
         [run.name, run.dataset]
-        + [run.overrides.get(k, '') for k in keys]
+        + [run.fields.get(k, '') for k in keys]
         + [run.seed, run.final_step if run.final_step is not None else '', run.status]
         + [';'.join(run.flags())]
         + [run.metrics.get(m, '') for m in metrics]

@@ -422,3 +422,24 @@ def test_the_report_labels_a_generic_reader_with_its_folder():
   ring = ml_collections.ConfigDict({'data': {'name': 'ring8', 'std': 0.02}})
   assert report._dataset_label(ring, 'ring8') == 'ring8'
   assert report._dataset_label(None, 'grid25') == 'grid25'
+
+
+def test_fields_set_in_the_config_argument_make_variants_of_their_own(tmp_path):
+  """collapse_2d sets the loss in the argument ('grid25,loss.name=f_gan,...'): those runs get
+  their own row, not the plain runs' '(base)'; the preset that picks the dataset is not a
+  variant."""
+  specs = [
+      ('grid25', {'seed': 0}),
+      ('grid25', {'seed': 1}),
+      ('grid25,loss.name=f_gan,loss.divergence=kl', {'seed': 0}),
+      ('grid25', {'model.pack': 2, 'seed': 0}),
+      ('ring8', {'seed': 0}),
+  ]
+  runs = [report.RunData(str(tmp_path), f'r{i}', dict(o), a) for i, (a, o) in enumerate(specs)]
+  groups = report.by_dataset_and_variant(runs)
+  names = {d: {v: [r.name for r in rs] for v, rs in g.items()} for d, g in groups.items()}
+  assert names == {
+      'grid25': {'(base)': ['r0', 'r1'], 'loss=f_gan,divergence=kl': ['r2'], 'pack=2': ['r3']},
+      'ring8': {'(base)': ['r4']},
+  }
+  assert runs[2].fields == {'loss.name': 'f_gan', 'loss.divergence': 'kl', 'seed': 0}
