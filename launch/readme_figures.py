@@ -39,6 +39,14 @@ FIGURES = {
         ],
         {'losses_2d_grid25.png': 'losses_2d/metrics_grid25.png'},
     ),
+    'collapse_2d': (
+        [
+            'launch.sweep --config=configs/sweeps/collapse_2d.py --workdir={w}/collapse_2d '
+            '--vectorize --parallel=2',
+            'launch.report --workdir={w}/collapse_2d',
+        ],
+        {'collapse_2d_grid25.png': 'collapse_2d/samples_grid25.png'},
+    ),
     'mixtures': (
         [
             f'experiments.main --config=configs/mixture_2d.py:{d} --workdir={{w}}/{d}_s{s} '

@@ -8,7 +8,8 @@ instance noise} x seeds 0-4 x {grid25, ring8}: 120 runs of 20k steps. `arg` pick
 
 On an idle 2-core CPU a plain run is ~30 s (~700 steps/s with steps_per_call=100), an unrolled one
 about k + 2 times that (measured under load: 132 steps/s plain, 10.5 unrolling 10): the whole
-study is ~2.5 hours, most of it the unrolled-10 runs (~6 minutes each).
+study is ~2.5 hours, most of it the unrolled-10 runs (~6 minutes each); with `launch.sweep
+--vectorize --parallel=2` (24 groups of 5 seeds) it took 1:30 while sharing the machine.
 Without the sweep launcher, a plain loop over the printed commands does it:
   python -m configs.sweeps.collapse_2d [grid25|ring8] > runs.sh && bash runs.sh
 """
