@@ -268,18 +268,22 @@ def with_arg(config, arg, presets, default=None):
   'loss.name=f_gan,loss.divergence=kl' works on any config. Unknown presets and fields are
   ValueErrors naming what is allowed. `presets` maps names to edits of the config.
   """
-  parts = [p.strip() for p in (arg or '').split(',') if p.strip()]
-  names = [p for p in parts if '=' not in p]
+  names, pairs = split_arg(arg)
   unknown = [n for n in names if n not in presets]
   if unknown:
     raise ValueError(f'config arg {unknown[0]!r}: allowed: {", ".join(presets)}')
   for name in [default] * (default is not None) + names:
     presets[name](config)
-  for part in parts:
-    if '=' in part:
-      key, _, text = part.partition('=')
-      set_field(config, key.strip(), _value(text.strip()))
+  for key, value in pairs:
+    set_field(config, key, value)
   return config
+
+
+def split_arg(arg):
+  """'preset,...,key=value,...' -> ([preset names], [(dotted key, value)]), each in order."""
+  parts = [p.strip() for p in (arg or '').split(',') if p.strip()]
+  pairs = [p.partition('=') for p in parts if '=' in p]
+  return [p for p in parts if '=' not in p], [(k.strip(), _value(v.strip())) for k, _, v in pairs]
 
 
 def set_field(config, key, value):

@@ -31,6 +31,7 @@ import sys
 
 from absl import app, flags
 
+from configs.common import split_arg
 from gan_jax import workdir as run_folder
 from gan_jax.config import flatten
 from gan_jax.errors import UserError
@@ -83,11 +84,11 @@ def _mode_count(record):
   return len(counts) if isinstance(counts, list) else None
 
 
-def _dataset_label(config, config_arg):
+def _dataset_label(config, presets):
   """The table a run goes in: its data's name, with the folder of a generic reader ('idx' of
-  /usr/share/datasets/fashion-mnist reads 'idx:fashion-mnist'), else the sweep's preset."""
-  if not config:  # no config.json yet: the argument's first preset
-    return next((t for t in (config_arg or '').split(',') if t and '=' not in t), '?')
+  /usr/share/datasets/fashion-mnist reads 'idx:fashion-mnist'), else the sweep's first preset."""
+  if not config:  # no config.json yet
+    return presets[0] if presets else '?'
   folder = config.data.get('data_dir')
   if folder:
     return f'{config.data.name}:{os.path.basename(os.path.normpath(folder))}'
@@ -107,15 +108,13 @@ class RunData:
         self.config = run_folder.read_config(self.path)
       except ValueError:
         pass
-    self.dataset = _dataset_label(self.config, config_arg)
-    # The fields that make this run a variant: the sweep's overrides and the key=value items of
-    # its config argument ('grid25,loss.name=f_gan,loss.divergence=kl'); the argument's bare
+    # The fields that make this run a variant: the key=value pairs of its config argument
+    # ('grid25,loss.name=f_gan,loss.divergence=kl') and the sweep's overrides; the argument's
     # presets are kept apart, since most only pick the dataset (by_dataset_and_variant drops
     # those every run of a table shares).
-    tokens = [t for t in (config_arg or '').split(',') if t]
-    self.presets = [t for t in tokens if '=' not in t]
-    self.fields = dict(t.split('=', 1) for t in tokens if '=' in t)
-    self.fields.update(overrides)
+    self.presets, pairs = split_arg(config_arg)
+    self.fields = {**dict(pairs), **overrides}
+    self.dataset = _dataset_label(self.config, self.presets)
     self.seed = self.config.seed if self.config else self.fields.get(SEED_KEY)
     self.load()
 
@@ -235,8 +234,7 @@ def by_dataset_and_variant(runs):
     for run in table:
       parts = [p for p in run.presets if p not in shared]
       parts += [_field_label(k, v) for k, v in run.fields.items() if k != SEED_KEY]
-      run.variant = ','.join(parts) or '(base)'
-      groups.setdefault(dataset, {}).setdefault(run.variant, []).append(run)
+      groups.setdefault(dataset, {}).setdefault(','.join(parts) or '(base)', []).append(run)
   return groups
 
 

@@ -418,10 +418,10 @@ def test_the_report_labels_a_generic_reader_with_its_folder():
   idx = ml_collections.ConfigDict(
       {'data': {'name': 'idx', 'data_dir': '/usr/share/datasets/fashion-mnist/'}}
   )
-  assert report._dataset_label(idx, 'fashion_mnist_idx') == 'idx:fashion-mnist'
+  assert report._dataset_label(idx, ['fashion_mnist_idx']) == 'idx:fashion-mnist'
   ring = ml_collections.ConfigDict({'data': {'name': 'ring8', 'std': 0.02}})
-  assert report._dataset_label(ring, 'ring8') == 'ring8'
-  assert report._dataset_label(None, 'grid25') == 'grid25'
+  assert report._dataset_label(ring, ['ring8']) == 'ring8'
+  assert report._dataset_label(None, ['grid25']) == 'grid25'
 
 
 def test_fields_set_in_the_config_argument_make_variants_of_their_own(tmp_path):
