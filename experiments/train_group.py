@@ -18,7 +18,8 @@ import os
 
 from absl import app, flags
 
-from experiments.common import parse_flags, run_cli, train_or_exit
+from experiments.common import train_or_exit
+from gan_jax.cli import parse_flags, run_cli
 from gan_jax import workdir as run_folder
 from gan_jax.errors import UserError
 

@@ -393,7 +393,7 @@ def test_run_names_are_short_stable_and_values_read_back():
 
 
 def test_the_multi_process_launcher_is_detected_from_the_environment():
-  from launch import distributed  # pylint: disable=g-import-not-at-top
+  from gan_jax import distributed  # pylint: disable=g-import-not-at-top
 
   assert distributed.launcher({}) is None
   assert (
