@@ -37,7 +37,7 @@ def make_parser():
   return parser
 
 
-if __name__ == '__main__':  # --help and bad flags answered before torch (not a gan_jax dependency)
+if __name__ == '__main__':  # --help and bad flags answered without torch (not a gan_jax need)
   make_parser().parse_args()
 
 import torch  # pylint: disable=g-import-not-at-top,wrong-import-position

@@ -3,10 +3,11 @@
   python -m experiments.train_group --group=runs/study/_groups/<id>
 
 The group's folder holds `runs.json` (launch/groups.py writes it): the config file and, per run,
-its config arg (the `file:arg` of experiments.main), its overrides (JSON, applied as
-experiments.main's `--config.<field>=<value>` flags are: gan_jax/run_config.py) and its workdir. Those runs must share one
-program (they differ only in config.VECTORIZABLE fields); they train as one vmapped step
-(gan_jax/group_train.py). Rerunning the same command resumes the group from its checkpoints.
+its config arg (the `file:arg` of experiments.main), its overrides (JSON, applied as the
+`--config.<field>=<value>` flags of experiments.main are: gan_jax/run_config.py) and its workdir.
+Those runs must share one program (they differ only in config.VECTORIZABLE fields); they train
+as one vmapped step (gan_jax/group_train.py). Rerunning the same command resumes the group from
+its checkpoints.
 
 Exit codes: 0 every run finished; 1 some run stopped on a fault while the others finished, or a
 save failed (one `error:` line); 2 bad input (nothing written); 130 / 143 SIGINT / SIGTERM, after
@@ -20,8 +21,8 @@ import os
 from absl import app, flags
 
 from experiments.common import train_or_exit
-from gan_jax.cli import parse_flags, run_cli
 from gan_jax import workdir as run_folder
+from gan_jax.cli import parse_flags, run_cli
 from gan_jax.errors import UserError
 from gan_jax.run_config import build_run_config
 

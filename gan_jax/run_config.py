@@ -44,7 +44,8 @@ def flag_text(value) -> str:
   if isinstance(value, str):
     return value
   if isinstance(value, (list, tuple)):
-    return repr(tuple(value))
+    items = [flag_text(v) if not isinstance(v, str) else repr(v) for v in value]
+    return '(' + ','.join(items) + (',)' if len(items) == 1 else ')')
   return repr(value)
 
 

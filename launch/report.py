@@ -76,7 +76,7 @@ def report(root, metrics=None, no_eval=False, python=sys.executable):
   chosen = metrics or found
   write_csv(runs, chosen, os.path.join(root, 'results.csv'))
   groups = by_dataset_and_variant(runs)
-  plots = {dataset: write_plots(variants, chosen, root, dataset) for dataset, variants in groups.items()}
+  plots = {dataset: write_plots(table, chosen, root, dataset) for dataset, table in groups.items()}
   text = markdown(groups, chosen, root, plots)
   missing = [r for r in runs if r.status == 'finished' and not r.metrics]
   if missing:

@@ -125,7 +125,7 @@ class Plan:
 def submit_slurm(f, plan):
   todo = [j for j in plan.jobs if not j.finished(plan.root)]
   if not todo:
-    print(f'All {len(plan.jobs)} jobs are finished.')
+    print(f'All {len(plan.jobs)} {"jobs" if f.vectorize else "runs"} are finished.')
     return 0
   script = sbatch_script(
       todo,
@@ -153,7 +153,8 @@ def submit_slurm(f, plan):
 
 def print_dry_run(f, plan):
   if f.vectorize:
-    print('\n'.join(groups.describe(plan.jobs, plan.split_by, f.python, plan.config_file, plan.root)))
+    lines = groups.describe(plan.jobs, plan.split_by, f.python, plan.config_file, plan.root)
+    print('\n'.join(lines))
     return 0
   for run in plan.jobs:
     finished = '# finished: ' if run.finished(plan.root) else ''
