@@ -244,6 +244,7 @@ METRICS = {
     ),
 }
 
+
 def lower_is_better(key: str) -> bool:
   """Whether lower is better for a reported value 'metric.value' ('kid.kid_std': True); values of
   metrics not in METRICS are better higher."""
