@@ -18,7 +18,7 @@ import os
 import re
 import time
 
-from experiments.common import set_cpu_xla_flags
+from gan_jax.cli import set_cpu_xla_flags
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _NO_SUCH_PRESET = '__no_such_preset__'

@@ -25,6 +25,7 @@ import numpy as np
 from absl import app, flags
 
 from configs import wgan_gp
+from gan_jax.cli import parse_flags
 from gan_jax.data.source import ArraySource
 from gan_jax.experiment import build_experiment
 from gan_jax.models.sngan_cnn import CONV_LAYERS
@@ -145,4 +146,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)

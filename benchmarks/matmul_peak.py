@@ -56,7 +56,7 @@ def main():
   frameworks = {'jax': jax_matmul, 'torch': torch_matmul}
   found = {k: f for k, f in frameworks.items() if importlib.util.find_spec(k) is not None}
   if 'jax' in found:
-    from experiments.common import set_cpu_xla_flags  # pylint: disable=g-import-not-at-top
+    from gan_jax.cli import set_cpu_xla_flags  # pylint: disable=g-import-not-at-top
 
     set_cpu_xla_flags()
     import jax  # pylint: disable=g-import-not-at-top

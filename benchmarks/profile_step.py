@@ -19,7 +19,7 @@ import tempfile
 from absl import app, flags
 from ml_collections import config_flags
 
-from experiments.common import parse_flags, run_cli
+from gan_jax.cli import parse_flags, run_cli
 
 config_flags.DEFINE_config_file('config', None, 'Experiment config file[:arg].')
 flags.DEFINE_integer('top', 15, 'Kinds of kernels to list.')

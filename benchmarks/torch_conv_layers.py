@@ -10,8 +10,18 @@ torch is not a dependency of gan_jax; this script only needs torch (any 2.x).
 import argparse
 import time
 
-import torch
-from torch import nn
+def make_parser():
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument('--calls', type=int, default=5)
+  parser.add_argument('--channels_last', action='store_true')
+  return parser
+
+
+if __name__ == '__main__':  # --help and bad flags answered without torch (not a gan_jax need)
+  make_parser().parse_args()
+
+import torch  # pylint: disable=g-import-not-at-top,wrong-import-position
+from torch import nn  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 # (name, transposed, in channels, out channels, kernel, stride, padding, batch, input size):
 # benchmarks/fast_conv.py LAYERS with PyTorch's padding (4x4/2 transposed 'SAME' = padding 1).
@@ -31,9 +41,7 @@ LAYERS = [
 
 
 def main():
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--calls', type=int, default=5)
-  parser.add_argument('--channels_last', action='store_true')
+  parser = make_parser()
   args = parser.parse_args()
   fmt = torch.channels_last if args.channels_last else torch.contiguous_format
   print(f'torch {torch.__version__}, threads {torch.get_num_threads()}, {fmt}')

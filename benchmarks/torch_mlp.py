@@ -21,11 +21,28 @@ autograd anomaly checks, fused Adam. Prints as the last lines
 import argparse
 import time
 
-import torch
-from torch import nn
-from torch.nn import functional as F
-
 BATCH, Z_DIM, WIDTH, R1, EMA = 128, 16, 128, 0.1, 0.999
+
+
+def make_parser():
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument('--iters', type=int, default=2000, help='timed iterations')
+  parser.add_argument('--warmup', type=int, default=200, help='untimed iterations first')
+  parser.add_argument('--device', default='cpu', choices=('cpu', 'cuda'))
+  parser.add_argument('--width', type=int, default=WIDTH, help='units of each hidden layer')
+  parser.add_argument('--threads', type=int, default=1, help='torch.set_num_threads (0: default)')
+  parser.add_argument(
+      '--compile', action='store_true', help='torch.compile G and D (R1 stays eager)'
+  )
+  return parser
+
+
+if __name__ == '__main__':  # --help and bad flags answered without torch (not a gan_jax need)
+  make_parser().parse_args()
+
+import torch  # pylint: disable=g-import-not-at-top,wrong-import-position
+from torch import nn  # pylint: disable=g-import-not-at-top,wrong-import-position
+from torch.nn import functional as F  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
 def mlp(sizes, activation):
@@ -79,15 +96,7 @@ def make_iteration(g, d, d_eager, g_opt, d_opt, ema, device):
 
 
 def main():
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--iters', type=int, default=2000, help='timed iterations')
-  parser.add_argument('--warmup', type=int, default=200, help='untimed iterations first')
-  parser.add_argument('--device', default='cpu', choices=('cpu', 'cuda'))
-  parser.add_argument('--width', type=int, default=WIDTH, help='units of each hidden layer')
-  parser.add_argument('--threads', type=int, default=1, help='torch.set_num_threads (0: default)')
-  parser.add_argument(
-      '--compile', action='store_true', help='torch.compile G and D (R1 stays eager)'
-  )
+  parser = make_parser()
   args = parser.parse_args()
   if args.iters < 1 or args.warmup < 0 or args.width < 1:
     parser.error('--iters and --width must be >= 1 and --warmup >= 0')

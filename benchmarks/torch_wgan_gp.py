@@ -21,8 +21,25 @@ Prints the parameter counts, then as the last lines (compile_s only with --compi
 import argparse
 import time
 
-import torch
-from torch import nn
+def make_parser():
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument('--iters', type=int, default=5, help='timed iterations')
+  parser.add_argument('--warmup', type=int, default=2, help='untimed iterations first')
+  parser.add_argument('--device', default='cpu', choices=('cpu', 'cuda'))
+  parser.add_argument(
+      '--compile', action='store_true', help='torch.compile G and D (the GP stays eager)'
+  )
+  parser.add_argument('--amp', action='store_true', help='bfloat16 autocast')
+  parser.add_argument('--threads', type=int, default=None, help='torch.set_num_threads')
+  parser.add_argument('--channels_last', action='store_true', help='NHWC memory format')
+  return parser
+
+
+if __name__ == '__main__':  # --help and bad flags answered without torch (not a gan_jax need)
+  make_parser().parse_args()
+
+import torch  # pylint: disable=g-import-not-at-top,wrong-import-position
+from torch import nn  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 BATCH, D_STEPS, Z_DIM, WIDTH, GP, EMA = 64, 5, 128, 64, 10.0, 0.999
 
@@ -109,16 +126,7 @@ def make_iteration(g, d, d_eager, g_opt, d_opt, ema, device, amp):
 
 
 def main():
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--iters', type=int, default=5, help='timed iterations')
-  parser.add_argument('--warmup', type=int, default=2, help='untimed iterations first')
-  parser.add_argument('--device', default='cpu', choices=('cpu', 'cuda'))
-  parser.add_argument(
-      '--compile', action='store_true', help='torch.compile G and D (the GP stays eager)'
-  )
-  parser.add_argument('--amp', action='store_true', help='bfloat16 autocast')
-  parser.add_argument('--threads', type=int, default=None, help='torch.set_num_threads')
-  parser.add_argument('--channels_last', action='store_true', help='NHWC memory format')
+  parser = make_parser()
   args = parser.parse_args()
   if args.iters < 1 or args.warmup < 0:
     parser.error('--iters must be >= 1 and --warmup >= 0')

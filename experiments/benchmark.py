@@ -15,7 +15,7 @@ by `python -m benchmarks.matmul_peak`), peak memory, then as the last three line
   iters_per_s=<iterations per second>
   samples_per_s=<real samples D consumes per second = iters_per_s * d_steps * batch_size>
 As every entry point, it turns XLA:CPU's YNNPACK fusions off unless XLA_FLAGS
-sets them (experiments/common.py CPU_XLA_FLAGS; XLA's default:
+sets them (gan_jax/cli.py CPU_XLA_FLAGS; XLA's default:
 XLA_FLAGS=--xla_cpu_experimental_ynn_fusion_type=+individual_dot).
 """
 
@@ -27,7 +27,7 @@ import jax
 from absl import app, flags
 from ml_collections import config_flags
 
-from experiments.common import parse_flags, run_cli
+from gan_jax.cli import parse_flags, run_cli
 from gan_jax import benchmark, device_peaks
 from gan_jax.errors import UserError
 

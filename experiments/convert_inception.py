@@ -14,7 +14,7 @@ import zipfile
 
 from absl import app, flags
 
-from experiments.common import parse_flags, run_cli
+from gan_jax.cli import parse_flags, run_cli
 from gan_jax.errors import UserError
 from gan_jax.metrics import inception_weights
 

@@ -20,7 +20,7 @@ feature computations that take long print their progress (N / total, rate, ETA) 
 
 from absl import app, flags
 
-from experiments.common import parse_flags, run_cli
+from gan_jax.cli import parse_flags, run_cli
 from gan_jax import sampling
 from gan_jax.errors import UserError
 from gan_jax.evaluator import (

@@ -13,11 +13,12 @@ SIGTERM, after saving a checkpoint of the current step.
 from absl import app, flags
 from ml_collections import config_flags
 
-from experiments.common import parse_flags, run_cli, train_or_exit
+from experiments.common import train_or_exit
+from gan_jax import distributed  # --coordinator_address, --num_processes, --process_id
+from gan_jax.cli import parse_flags, run_cli
 from gan_jax.config import format_config
 from gan_jax.errors import UserError
 from gan_jax.train import train_and_evaluate
-from launch import distributed  # --coordinator_address, --num_processes, --process_id
 
 config_flags.DEFINE_config_file('config', None, 'Experiment config file[:arg].')
 flags.DEFINE_string('workdir', None, 'Where checkpoints, logs and samples go.')

@@ -18,7 +18,7 @@ import os
 import numpy as np
 from absl import app, flags
 
-from experiments.common import parse_flags, run_cli
+from gan_jax.cli import parse_flags, run_cli
 from gan_jax import sampling
 from gan_jax.errors import UserError
 from gan_jax.experiment import check_creatable, restore

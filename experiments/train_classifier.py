@@ -22,7 +22,7 @@ import numpy as np
 import optax
 from absl import app, flags
 
-from experiments.common import parse_flags, run_cli
+from gan_jax.cli import parse_flags, run_cli
 from gan_jax.data import get_dataset
 from gan_jax.errors import UserError
 from gan_jax.metrics import mnist_classifier

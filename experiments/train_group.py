@@ -2,10 +2,12 @@
 
   python -m experiments.train_group --group=runs/study/_groups/<id>
 
-The group's folder holds `runs.json` (launch/sweep.py writes it): the config file and, per run,
-its config arg (the `file:arg` of experiments.main) and its workdir. Those runs must share one
-program (they differ only in config.VECTORIZABLE fields); they train as one vmapped step
-(gan_jax/group_train.py). Rerunning the same command resumes the group from its checkpoints.
+The group's folder holds `runs.json` (launch/groups.py writes it): the config file and, per run,
+its config arg (the `file:arg` of experiments.main), its overrides (JSON, applied as the
+`--config.<field>=<value>` flags of experiments.main are: gan_jax/run_config.py) and its workdir.
+Those runs must share one program (they differ only in config.VECTORIZABLE fields); they train
+as one vmapped step (gan_jax/group_train.py). Rerunning the same command resumes the group from
+its checkpoints.
 
 Exit codes: 0 every run finished; 1 some run stopped on a fault while the others finished, or a
 save failed (one `error:` line); 2 bad input (nothing written); 130 / 143 SIGINT / SIGTERM, after
@@ -18,9 +20,11 @@ import os
 
 from absl import app, flags
 
-from experiments.common import parse_flags, run_cli, train_or_exit
+from experiments.common import train_or_exit
 from gan_jax import workdir as run_folder
+from gan_jax.cli import parse_flags, run_cli
 from gan_jax.errors import UserError
+from gan_jax.run_config import build_run_config
 
 flags.DEFINE_string('group', None, "A group's folder, with its runs.json.")
 
@@ -42,8 +46,8 @@ def load_runs(group_dir):
   try:
     module_spec.loader.exec_module(module)
     for member in members:
-      arg = member.get('arg')
-      configs.append(module.get_config(arg) if arg else module.get_config())
+      overrides = member.get('overrides') or {}  # none in the runs.json of earlier launchers
+      configs.append(build_run_config(module.get_config, member.get('arg'), overrides))
   except Exception as e:  # pylint: disable=broad-except (whatever the config file raises)
     raise UserError(f'--config={config_file}: raised {type(e).__name__}: {e}') from None
   return configs, [m['workdir'] for m in members]

@@ -1,6 +1,6 @@
 """What a multi-process run needs from the core: who writes, and a barrier.
 
-With one process both are trivial. Under `jax.distributed` (launch/distributed.py) process 0
+With one process both are trivial. Under `jax.distributed` (gan_jax/distributed.py) process 0
 writes the run's hand-made files (config, logs, samples, results) and repairs the checkpoint
 folder (unfinished saves, corrupt checkpoints) while the others wait at a barrier.
 """

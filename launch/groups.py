@@ -25,7 +25,7 @@ class Group:
   """Runs of one program, trained together by experiments.train_group."""
 
   id: str
-  runs: list  # launch.sweep.Run
+  runs: list  # launch.study.Run
 
   @property
   def name(self):  # its folder under the study's (the launcher's log goes there)
@@ -39,11 +39,18 @@ class Group:
     return all(r.finished(root) for r in self.runs)
 
   def record(self, config_file, root):
-    """Its runs.json: what experiments.train_group trains."""
+    """Its runs.json: what experiments.train_group trains. Per run: the config arg its child
+    gets and the overrides it applies as --config.<field> flags would (gan_jax/run_config.py)."""
     return {
         'config_file': config_file,
         'runs': [
-            {'name': r.name, 'arg': r.arg, 'workdir': os.path.join(root, r.name)} for r in self.runs
+            {
+                'name': r.name,
+                'arg': r.child_arg,
+                'overrides': r.flag_overrides,
+                'workdir': os.path.join(root, r.name),
+            }
+            for r in self.runs
         ],
     }
 

@@ -19,6 +19,8 @@ import time
 
 from absl import app, flags
 
+from gan_jax.cli import parse_flags
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = os.path.join(ROOT, 'docs')
 
@@ -127,4 +129,4 @@ def main(argv):
 
 if __name__ == '__main__':
   _define_flags()
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)

@@ -22,7 +22,14 @@ def test_help_exits_0_and_shows_the_usage():
   assert '--print_config' in result.stdout and 'Try --helpfull' in result.stdout
 
 
-@pytest.mark.parametrize('path', sorted(glob.glob(os.path.join(ROOT, 'experiments', '*.py'))))
+@pytest.mark.parametrize(
+    'path',
+    sorted(
+        glob.glob(os.path.join(ROOT, 'experiments', '*.py'))
+        + glob.glob(os.path.join(ROOT, 'launch', '*.py'))
+        + glob.glob(os.path.join(ROOT, 'benchmarks', '*.py'))
+    ),
+)
 def test_usage_texts_keep_their_line_breaks(path):
   """A backslash at the end of a docstring line joins it with the next one in --help."""
   with open(path) as f:

@@ -7,6 +7,7 @@ Every process shares one persistent compilation cache, so that each step functio
 import csv
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -18,7 +19,7 @@ import pytest
 from absl import flags
 
 from gan_jax import checkpoint, workdir
-from launch import report, sweep
+from launch import pool, report, sweep
 from tests.conftest import ROOT
 
 TINY_SWEEP = """
@@ -393,7 +394,7 @@ def test_run_names_are_short_stable_and_values_read_back():
 
 
 def test_the_multi_process_launcher_is_detected_from_the_environment():
-  from launch import distributed  # pylint: disable=g-import-not-at-top
+  from gan_jax import distributed  # pylint: disable=g-import-not-at-top
 
   assert distributed.launcher({}) is None
   assert (
@@ -443,3 +444,172 @@ def test_fields_set_in_the_config_argument_make_variants_of_their_own(tmp_path):
       'ring8': {'(base)': ['r4']},
   }
   assert runs[2].fields == {'loss.name': 'f_gan', 'loss.divergence': 'kl', 'seed': 0}
+
+
+IGNORES_ITS_ARG = """
+from configs import mixture_2d
+
+def get_config(arg=None):
+  c = mixture_2d.get_config('ring8')  # the argument is ignored: the base config, always
+  c.model.g_hidden = c.model.d_hidden = (16, 16)
+  c.train.update(dict(num_steps=40, batch_size=16, steps_per_call=10, sample_every=0))
+  return c
+
+def sweep(add, arg=None):
+  {body}
+"""
+
+
+def test_overrides_land_even_when_get_config_ignores_its_argument(tmp_path, parse, capsys, env):
+  path = tmp_path / 'ignores.py'
+  body = """for seed in (3, 4):
+    add(**{'seed': seed, 'train.num_steps': 77, 'model.g_hidden': (8, 8)})"""
+  path.write_text(IGNORES_ITS_ARG.format(body=body))
+  root = str(tmp_path / 'runs')
+  code, out, err = parse([f'--config={path}', f'--workdir={root}', '--dry_run'], capsys)
+  assert code == 0, err
+  commands = out.strip().splitlines()
+  assert len(commands) == 2 and not os.path.exists(root)
+  assert '--config.seed=3 --config.train.num_steps=77' in commands[0], commands[0]
+  module, _, _ = sweep.load_module(str(path))
+  runs = sweep.expand(module, None)
+  built = sweep.build_configs(module, runs)
+  assert [(c.seed, c.train.num_steps, c.model.g_hidden) for c in built] == [
+      (3, 77, (8, 8)),
+      (4, 77, (8, 8)),
+  ]
+  # the child builds the same config from the dry run's command
+  args = [a for a in shlex.split(commands[1])[3:] if not a.startswith('--workdir')]
+  child = subprocess.run(
+      [sys.executable, '-m', 'experiments.main', *args, '--print_config'],
+      cwd=ROOT,
+      env=env,
+      capture_output=True,
+      text=True,
+      timeout=300,
+  )
+  assert child.returncode == 0, child.stderr[-2000:]
+  lines = child.stdout.splitlines()
+  assert 'seed = 4' in lines and 'train.num_steps = 77' in lines, child.stdout
+  assert 'model.g_hidden = (8, 8)' in lines
+
+
+def test_a_run_whose_override_cannot_land_is_refused_before_anything_starts(
+    tmp_path, parse, capsys
+):
+  path = tmp_path / 'ignores.py'
+  body = """for loss in ('non_saturating', 'hinge'):
+    add(**{'loss.name': loss, 'seed': 0})"""
+  path.write_text(IGNORES_ITS_ARG.format(body=body))
+  root = str(tmp_path / 'runs')
+  for extra in ([], ['--dry_run'], ['--vectorize'], ['--backend=slurm', '--dry_run']):
+    code, out, err = parse([f'--config={path}', f'--workdir={root}', *extra], capsys)
+    assert code == 2, (extra, out, err)
+    (line,) = err.strip().splitlines()
+    assert line.startswith(
+        "error: run loss=hinge,seed=0: config.loss.name is 'non_saturating', not the 'hinge' its "
+        'name says ('
+    ), line
+    assert not out and not os.path.exists(root), extra
+
+
+def test_the_launchers_plan_line_says_the_default_parallelism_fills_the_cores(
+    tmp_path, parse, capsys, monkeypatch
+):
+  started = []
+  monkeypatch.setattr(sweep, 'run_local', lambda jobs, *args, **kw: started.append(args) or 0)
+  monkeypatch.setattr(pool, 'gpu_ids', lambda: [])  # a CPU, whatever this machine has
+  path = sweep_file(tmp_path, THREE_BY_TWO)
+  root = str(tmp_path / 'runs')
+  code, out, err = parse([f'--config={path}', f'--workdir={root}'], capsys)
+  cores = len(os.sched_getaffinity(0))
+  assert code == 0, err
+  assert f'6 runs of {path} in {root}, {cores} at a time (default: one per core)' in out, out
+  assert started[0][2] == cores  # (config file, root, parallel, ...)
+  code, out, err = parse([f'--config={path}', f'--workdir={root}', '--parallel=1'], capsys)
+  assert code == 0 and f'in {root}, 1 at a time\n' in out and started[1][2] == 1, out
+
+
+def test_the_slurm_dry_run_of_a_vectorized_sweep_has_one_array_task_per_group(
+    tmp_path, parse, capsys
+):
+  path = tmp_path / 'split.py'
+  body = """for seed in range(4):
+    add(**{'seed': seed})
+  add(**{'loss.name': 'hinge', 'seed': 0})"""
+  path.write_text(TINY_SWEEP.format(body=body))
+  root = str(tmp_path / 'runs')
+  args = [f'--config={path}', f'--workdir={root}', '--backend=slurm', '--vectorize']
+  code, script, err = parse(args + ['--dry_run', '--gpus_per_run=2', '--max_group=3'], capsys)
+  assert code == 0, err
+  for line in (
+      '#SBATCH --array=0-2',  # a group of 3 seeds, a group of 1 is a run alone, the hinge run
+      '#SBATCH --nodes=1',
+      '#SBATCH --ntasks-per-node=1',
+      '#SBATCH --gpus-per-task=2',
+      'exec srun',
+  ):
+    assert line in script, line
+  tasks = [l for l in script.splitlines() if l.startswith('  ') and ') ARGS=(' in l]
+  assert len(tasks) == 3
+  assert '-m experiments.train_group --group=' in tasks[0] and 'seed=0, seed=1, seed=2' in tasks[0]
+  assert '-m experiments.main' in tasks[1] and 'seed=3' in tasks[1]
+  assert '--config.seed=0' in tasks[2] and 'loss.name=hinge' in tasks[2]
+  assert not os.path.exists(root)
+  code, out, err = parse(args + ['--nodes_per_run=2'], capsys)
+  assert code == 2 and 'one process on one node' in err and not os.path.exists(root)
+
+
+def test_sweep_json_holds_the_config_args_fields_and_the_report_reads_them(tmp_path):
+  runs = [
+      sweep.Run('a', {'seed': 0}, 'grid25,loss.name=f_gan,loss.divergence=kl', ''),
+      sweep.Run('b', {'seed': 1}, 'ring8,model.g_hidden=(64,64),reg.r1=0.5', ''),
+      sweep.Run('c', {'seed': 2}, None, ''),
+  ]
+  record = sweep.sweep_record('configs/x.py', None, runs, 'python', str(tmp_path))
+  assert [(r['arg_presets'], r['arg_fields']) for r in record['runs']] == [
+      (['grid25'], {'loss.name': 'f_gan', 'loss.divergence': 'kl'}),
+      (['ring8'], {'model.g_hidden': (64, 64), 'reg.r1': 0.5}),
+      ([], {}),
+  ]
+  workdir.write_json(str(tmp_path / sweep.SWEEP_FILE), record)
+  found = report.find_runs(str(tmp_path))
+  assert found[0] == (
+      'a',
+      {'seed': 0},
+      'grid25,loss.name=f_gan,loss.divergence=kl',
+      (['grid25'], {'loss.name': 'f_gan', 'loss.divergence': 'kl'}),
+  )
+  from_json = report.RunData(str(tmp_path), *found[0])
+  from_text = report.RunData(str(tmp_path), 'a', {'seed': 0}, found[0][2])  # an older sweep.json
+  assert from_json.fields == from_text.fields == {
+      'loss.name': 'f_gan',
+      'loss.divergence': 'kl',
+      'seed': 0,
+  }
+  assert from_json.presets == from_text.presets == ['grid25']
+  assert report.RunData(str(tmp_path), *found[1]).fields['model.g_hidden'] == [64, 64]
+  for r in record['runs']:  # an older launcher's sweep.json: the string is parsed
+    del r['arg_presets'], r['arg_fields']
+  workdir.write_json(str(tmp_path / sweep.SWEEP_FILE), record)
+  assert report.find_runs(str(tmp_path))[0][3] is None
+
+
+def test_the_metric_registry_says_which_values_are_better_lower_and_which_rank():
+  from gan_jax import metrics  # pylint: disable=g-import-not-at-top
+
+  lower = {'fid.fid', 'kid.kid', 'kid.kid_std', 'modes.reverse_kl', 'stacked_modes.kl'}
+  higher = {'modes.modes', 'modes.high_quality', 'pr.precision', 'pr.recall'}
+  higher.add('parzen.log_likelihood')
+  assert all(report.lower_is_better(k) for k in lower | {'intra_fid.intra_fid'})
+  assert not any(report.lower_is_better(k) for k in higher | {'unknown.fid'})
+  assert report.primary_metric(['modes.reverse_kl', 'modes.modes']) == 'modes.modes'
+  assert report.primary_metric(['kid.kid', 'stacked_modes.modes', 'fid.fid']) == 'fid.fid'
+  assert report.primary_metric(['parzen.log_likelihood', 'fid.fid']) == 'fid.fid'
+  assert report.primary_metric(['kid.kid']) == 'kid.kid'
+  assert set(metrics.primary_keys()) == {
+      'fid.fid',
+      'modes.modes',
+      'stacked_modes.modes',
+      'parzen.log_likelihood',
+  }

@@ -1,5 +1,5 @@
 """Metric registry: `METRICS[name] = Metric(unavailable, compute, default_samples, features,
-protocol, needs_labels)`.
+protocol, needs_labels, lower_is_better, primary)`.
 
 - `unavailable(data: EvalData) -> str | None`: why the metric does not apply to
   the run's data (None when it does);
@@ -9,7 +9,12 @@ protocol, needs_labels)`.
   `labels` (N,) the classes the samples were drawn for (class-conditional runs);
 - `default_samples`: the number of samples of the metric's usual protocol;
 - `protocol(data, n) -> dict`: what the metric's number depends on besides the samples (its
-  own reference data, network, constants), for the results file; n is the number of samples.
+  own reference data, network, constants), for the results file; n is the number of samples;
+- `lower_is_better`: the names of `compute`'s values where lower is better (FID, KID, a KL
+  divergence); every other value is better higher;
+- `primary`: the value that ranks runs when the metric is reported (a study's best seed), or
+  None; where several metrics of one table have one, the first in METRICS' order ranks
+  (`primary_keys()`).
 
 A metric whose `compute` is None is always refused (`REFUSED`: name -> why).
 
@@ -42,6 +47,8 @@ class Metric(NamedTuple):
   features: str | None = None  # a key of FEATURES
   protocol: Callable = lambda data, n: {}  # (EvalData, num_samples) -> dict
   needs_labels: bool = False
+  lower_is_better: tuple = ()  # names of compute's values where lower is better
+  primary: str | None = None  # the value that ranks runs (a study's best seed)
 
 
 MIN_COUNT = 20  # samples on a mode for `modes` to count it (PacGAN: 20 of 2,500)
@@ -164,9 +171,17 @@ METRICS = {
         ),
         default_samples=2500,  # the VEEGAN / PacGAN protocol
         protocol=_modes_protocol,
+        lower_is_better=('reverse_kl',),
+        primary='modes',
     ),
     'fid': Metric(
-        _needs_images, _fid, 10000, 'inception', lambda data, n: data.reference_protocol()
+        _needs_images,
+        _fid,
+        10000,
+        'inception',
+        lambda data, n: data.reference_protocol(),
+        lower_is_better=('fid',),
+        primary='fid',
     ),
     'kid': Metric(
         _needs_images,
@@ -174,6 +189,7 @@ METRICS = {
         10000,
         'inception',
         _kid_protocol,
+        lower_is_better=('kid', 'kid_std'),
     ),
     'pr': Metric(
         _needs_images,
@@ -198,6 +214,7 @@ METRICS = {
         ),
         10000,  # Goodfellow et al. 2014: 10,000 samples, sigma on the validation set
         protocol=_parzen_protocol,
+        primary='log_likelihood',
     ),
     'class_agreement': Metric(
         _needs_conditional_mnist,
@@ -215,14 +232,31 @@ METRICS = {
         'inception',
         protocol=lambda data, n: {**data.reference_protocol(), 'classes': data.num_classes},
         needs_labels=True,
+        lower_is_better=('intra_fid',),
     ),
     'stacked_modes': Metric(
         unavailable=_needs_stacked_mnist,
         compute=lambda samples, data: stacked_modes(samples),
         default_samples=26000,  # the VEEGAN / PacGAN protocol
         protocol=_stacked_protocol,
+        lower_is_better=('kl',),
+        primary='modes',
     ),
 }
+
+
+def lower_is_better(key: str) -> bool:
+  """Whether lower is better for a reported value 'metric.value' ('kid.kid_std': True); values of
+  metrics not in METRICS are better higher."""
+  metric, _, value = key.rpartition('.')
+  return metric in METRICS and value in METRICS[metric].lower_is_better
+
+
+def primary_keys() -> tuple:
+  """('modes.modes', 'fid.fid', ...): the values that rank runs, in the order a report picks the
+  first one present."""
+  return tuple(f'{name}.{m.primary}' for name, m in METRICS.items() if m.primary)
+
 
 REFUSED = {name: m.unavailable(None) for name, m in METRICS.items() if m.compute is None}
 

@@ -1,0 +1,130 @@
+"""A study's tables: results.csv (one row per run) and results.md (per dataset, one row per
+variant: mean ± std over seeds, the best seed, the flagged runs).
+
+Which values are better lower and which one picks the best seed come from the metric registry
+(gan_jax.metrics.METRICS: each metric's `lower_is_better` and `primary`).
+"""
+
+import csv
+import io
+import math
+import os
+
+from gan_jax import metrics as metrics_lib
+from gan_jax import workdir as run_folder
+from launch.run_data import SEED_KEY
+
+
+def mean_std(values):
+  values = [v for v in values if v is not None]
+  if not values:
+    return None, None
+  mean = sum(values) / len(values)
+  if len(values) < 2:
+    return mean, 0.0
+  if not all(math.isfinite(v) for v in values):
+    return mean, None  # shown without a spread
+  var = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+  return mean, math.sqrt(var)
+
+
+def lower_is_better(metric):
+  """Whether lower is better for 'metric.value' (the metric registry's direction)."""
+  return metrics_lib.lower_is_better(metric)
+
+
+def fmt(value):
+  if value is None:
+    return '–'
+  if not math.isfinite(value):
+    return str(value)
+  if value != 0 and (abs(value) >= 1e4 or abs(value) < 1e-3):
+    return f'{value:.3g}'
+  return f'{value:.4g}' if abs(value) < 100 else f'{value:.1f}'
+
+
+def primary_metric(metrics):
+  """The value that picks a table's best seed: the first of the registry's primary values
+  shown, else the first value shown."""
+  for name in metrics_lib.primary_keys():
+    if name in metrics:
+      return name
+  return metrics[0] if metrics else None
+
+
+def _field_label(key, value):
+  """'loss.name' -> 'loss=...', other dotted keys by their last part: 'model.pack' -> 'pack=...'."""
+  return f'{key.split(".")[-2] if key.endswith(".name") else key.split(".")[-1]}={value}'
+
+
+def by_dataset_and_variant(runs):
+  """{dataset: {variant label: [runs]}}; a variant is its presets (those not shared by the whole
+  table) and its fields but the seed, '(base)' if none."""
+  tables = {}
+  for run in runs:
+    tables.setdefault(run.dataset, []).append(run)
+  groups = {}
+  for dataset, table in tables.items():
+    shared = set.intersection(*(set(r.presets) for r in table))
+    for run in table:
+      parts = [p for p in run.presets if p not in shared]
+      parts += [_field_label(k, v) for k, v in run.fields.items() if k != SEED_KEY]
+      groups.setdefault(dataset, {}).setdefault(','.join(parts) or '(base)', []).append(run)
+  return groups
+
+
+def write_csv(runs, metrics, path):
+  keys = []
+  for run in runs:
+    keys += [k for k in run.fields if k != SEED_KEY and k not in keys]
+  out = io.StringIO()
+  w = csv.writer(out)
+  w.writerow(['name', 'dataset', *keys, 'seed', 'final_step', 'status', 'flags', *metrics])
+  for run in runs:
+    w.writerow(
+        [run.name, run.dataset]
+        + [run.fields.get(k, '') for k in keys]
+        + [run.seed, run.final_step if run.final_step is not None else '', run.status]
+        + [';'.join(run.flags())]
+        + [run.metrics.get(m, '') for m in metrics]
+    )
+  run_folder.write_atomically(path, out.getvalue())
+
+
+def markdown(groups, metrics, root, plots):
+  lines = [f'# Results of {os.path.abspath(root)}', '']
+  lines.append(
+      "Mean ± std over seeds of each run's final evaluation (eval/<step>.json at its last "
+      'checkpoint); n = seeds with results; flags: diverged (non-finite loss or metric, or '
+      'stopped on a non-finite update), collapsed (fewer than half of the modes captured), '
+      'unfinished.'
+  )
+  for dataset, variants in groups.items():
+    shown = [m for m in metrics if any(m in r.metrics for rs in variants.values() for r in rs)]
+    primary = primary_metric(shown)
+    lines += ['', f'## {dataset}', '']
+    if primary:
+      better = 'lowest' if lower_is_better(primary) else 'highest'
+      lines.append(f'Best seed: {better} `{primary}`.')
+      lines.append('')
+    lines.append('| variant | n | ' + ' | '.join(shown) + ' | best seed | flagged |')
+    lines.append('|---|---|' + '---|' * len(shown) + '---|---|')
+    for variant, runs in variants.items():
+      cells = []
+      for m in shown:
+        mean, std = mean_std([r.metrics.get(m) for r in runs if m in r.metrics])
+        cells.append(
+            '–' if mean is None else fmt(mean) if std is None else f'{fmt(mean)} ± {fmt(std)}'
+        )
+      scored = [r for r in runs if primary in r.metrics and math.isfinite(r.metrics[primary])]
+      best = ''
+      if scored:
+        pick = (min if lower_is_better(primary) else max)(scored, key=lambda r: r.metrics[primary])
+        best = f'{pick.seed} ({fmt(pick.metrics[primary])})'
+      flagged = '; '.join(f'seed {r.seed}: {", ".join(r.flags())}' for r in runs if r.flags())
+      n = sum(1 for r in runs if r.metrics)
+      lines.append(f'| {variant} | {n} | ' + ' | '.join(cells) + f' | {best} | {flagged} |')
+    for kind, path in plots.get(dataset, {}).items():
+      lines += ['', f'![{kind} {dataset}]({os.path.basename(path)})']
+  lines.append('')
+  return '\n'.join(lines)
