@@ -90,14 +90,9 @@ def _utilization(config, devices, flops_per_s, peak_per_device):
   return precision, peak, mfu
 
 
-def measure(config, iters, warmup, peak_flops=None):
-  """All the numbers of one benchmark run, as a dict (printing as it goes); `peak_flops`:
-  one device's, None to look it up."""
-  exp, note = benchmark.build_offline(config)
-  if note:
-    print(f'note: {note}', flush=True)
+def _print_setup(config, exp, devices):
+  """The run's data, model and devices, one line each."""
   t = config.train
-  devices = jax.devices()
   print(
       f'data: {config.data.name} {tuple(exp.source.shape)}, model {config.model.name}, '
       f'loss {config.loss.name}, batch {t.batch_size}, d_steps {t.d_steps}, '
@@ -107,6 +102,49 @@ def measure(config, iters, warmup, peak_flops=None):
       f'devices: {len(devices)} x {devices[0].device_kind} ({jax.default_backend()}), '
       f'jax {jax.__version__}, XLA_FLAGS={os.environ.get("XLA_FLAGS", "")!r}'
   )
+
+
+def _print_results(r, devices, memory):
+  """The timing, FLOPs, MFU and memory lines of a measurement `r` (measure's dict)."""
+  print(
+      f'timed: {r["timed_calls"]} calls x {r["steps_per_call"]} iterations in '
+      f'{r["timed_s"]:.3f} s (after {r["warmup_calls"]} warm-up calls)'
+  )
+  print(
+      f'FLOPs per iteration: {_si(r["flops_per_iter"], "FLOP")}; '
+      f'achieved {_si(r["flops_per_s"], "FLOP/s")}'
+  )
+  if r['mfu'] is None:
+    print(
+        f'MFU: n/a (no {r["precision"]} peak known for {devices[0].device_kind}; '
+        'see --peak_flops)'
+    )
+  else:
+    print(
+        f'MFU: {100 * r["mfu"]:.1f} % of {_si(r["peak_flops"], "FLOP/s")} '
+        f'({r["precision"]} peak of {len(devices)} x {devices[0].device_kind})'
+    )
+  print(
+      f'peak memory: host {_mib(r["host_peak_bytes"])} (ru_maxrss), '
+      f'devices {_mib(r["device_peak_bytes"])}'
+      + (
+          f'; step buffers: arguments {_mib(memory.argument_size_in_bytes)}, '
+          f'temporaries {_mib(memory.temp_size_in_bytes)}'
+          if memory is not None
+          else ''
+      )
+  )
+
+
+def measure(config, iters, warmup, peak_flops=None):
+  """All the numbers of one benchmark run, as a dict (printing as it goes); `peak_flops`:
+  one device's, None to look it up."""
+  exp, note = benchmark.build_offline(config)
+  if note:
+    print(f'note: {note}', flush=True)
+  t = config.train
+  devices = jax.devices()
+  _print_setup(config, exp, devices)
   compiled = benchmark.compile_step(exp)
   params_g = benchmark.param_count(compiled.state.g_params)
   params_d = benchmark.param_count(compiled.state.d_params)
@@ -116,34 +154,9 @@ def measure(config, iters, warmup, peak_flops=None):
   seconds = benchmark.time_calls(compiled, iters, warmup)
   iterations = iters * t.steps_per_call
   iters_per_s = iterations / seconds
-  samples_per_s = iters_per_s * t.d_steps * t.batch_size
   flops_per_s = None if flops is None else flops * iters_per_s
   precision, peak, mfu = _utilization(config, devices, flops_per_s, peak_flops)
-  host_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
-  device_peak = _device_peak_bytes(devices)
-  memory = compiled.step.memory_analysis()
-  print(
-      f'timed: {iters} calls x {t.steps_per_call} iterations in {seconds:.3f} s '
-      f'(after {warmup} warm-up calls)'
-  )
-  print(f'FLOPs per iteration: {_si(flops, "FLOP")}; achieved {_si(flops_per_s, "FLOP/s")}')
-  if mfu is None:
-    print(f'MFU: n/a (no {precision} peak known for {devices[0].device_kind}; see --peak_flops)')
-  else:
-    print(
-        f'MFU: {100 * mfu:.1f} % of {_si(peak, "FLOP/s")} '
-        f'({precision} peak of {len(devices)} x {devices[0].device_kind})'
-    )
-  print(
-      f'peak memory: host {_mib(host_peak)} (ru_maxrss), devices {_mib(device_peak)}'
-      + (
-          f'; step buffers: arguments {_mib(memory.argument_size_in_bytes)}, '
-          f'temporaries {_mib(memory.temp_size_in_bytes)}'
-          if memory is not None
-          else ''
-      )
-  )
-  return {
+  result = {
       'data': config.data.name,
       'data_shape': list(exp.source.shape),
       'model': config.model.name,
@@ -168,11 +181,13 @@ def measure(config, iters, warmup, peak_flops=None):
       'precision': precision,
       'peak_flops': peak,
       'mfu': mfu,
-      'host_peak_bytes': host_peak,
-      'device_peak_bytes': device_peak,
+      'host_peak_bytes': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,  # KiB
+      'device_peak_bytes': _device_peak_bytes(devices),
       'iters_per_s': iters_per_s,
-      'samples_per_s': samples_per_s,
+      'samples_per_s': iters_per_s * t.d_steps * t.batch_size,
   }
+  _print_results(result, devices, compiled.step.memory_analysis())
+  return result
 
 
 @run_cli

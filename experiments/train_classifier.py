@@ -75,24 +75,9 @@ def accuracy(params, images, labels):
   return float(np.mean(mnist_classifier.classify(params, images) == labels))
 
 
-@run_cli
-def main(argv):
-  command = 'python -m experiments.train_classifier ' + ' '.join(sys.argv[1:])
-  del argv
-  start = time.time()
-  x_train, y_train = load_split('train')
-  x_test, y_test = load_split('test')
-  held_out = get_dataset('mnist5k')
-  x_held = held_out.get(np.arange(held_out.num_examples))
-  y_held = held_out.labels
-  if FLAGS.hold_out_mnist5k:
-    x_train, y_train = without(x_train, y_train, x_held)
-  print(
-      f'{FLAGS.data}: {len(x_train)} training digits, {len(x_test)} test digits '
-      f'({time.time() - start:.1f}s to load)',
-      flush=True,
-  )
-
+def train(x_train, y_train, x_held, y_held, start):
+  """FLAGS.epochs of Adam (cosine-decayed) over shuffled batches; returns (params, history: one
+  record per epoch with its mean loss and the accuracy on the held-out digits)."""
   steps_per_epoch = len(x_train) // FLAGS.batch_size
   total = steps_per_epoch * FLAGS.epochs
   tx = optax.adam(optax.cosine_decay_schedule(FLAGS.lr, total))
@@ -126,6 +111,28 @@ def main(argv):
     print(
         f'epoch {epoch + 1}: mean loss {history[-1]["loss"]:.4f}, mnist5k accuracy {held_acc:.4%}'
     )
+  return params, history
+
+
+@run_cli
+def main(argv):
+  command = 'python -m experiments.train_classifier ' + ' '.join(sys.argv[1:])
+  del argv
+  start = time.time()
+  x_train, y_train = load_split('train')
+  x_test, y_test = load_split('test')
+  held_out = get_dataset('mnist5k')
+  x_held = held_out.get(np.arange(held_out.num_examples))
+  y_held = held_out.labels
+  if FLAGS.hold_out_mnist5k:
+    x_train, y_train = without(x_train, y_train, x_held)
+  print(
+      f'{FLAGS.data}: {len(x_train)} training digits, {len(x_test)} test digits '
+      f'({time.time() - start:.1f}s to load)',
+      flush=True,
+  )
+
+  params, history = train(x_train, y_train, x_held, y_held, start)
 
   mnist_classifier.save_params(params, FLAGS.out)
   params = mnist_classifier.load_classifier(FLAGS.out)  # the accuracy of the weights as saved
