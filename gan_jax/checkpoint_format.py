@@ -59,15 +59,16 @@ def _without_ema_state(fields, saved):
 
 def _ema_state_from_g_state(fields):
   """`ema_state` = a copy of `g_state` where missing: as `create_state` starts the EMA, and the
-  statistics that version drew the EMA weights with (it sampled them with G's live ones)."""
-  if 'ema_state' in fields:
+  statistics that version drew the EMA weights with (it sampled them with G's live ones). A note
+  unless G has no statistics (nothing filled in)."""
+  if 'ema_state' in fields or 'g_state' not in fields:
     return fields, None
   ema_state = jax.tree_util.tree_map(lambda x: x.copy(), fields['g_state'])  # no shared buffer
   note = (
       'written before state.ema_state existed (gan_jax before 0345c9c): the EMA statistics start '
       "as G's own, the ones that version drew EMA samples with"
   )
-  return {**fields, 'ema_state': ema_state}, note
+  return {**fields, 'ema_state': ema_state}, note if jax.tree_util.tree_leaves(ema_state) else None
 
 
 MIGRATIONS = {1: Migration(_without_ema_state, _ema_state_from_g_state)}

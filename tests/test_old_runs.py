@@ -6,10 +6,12 @@ import json
 import os
 import shutil
 
+import jax
 import numpy as np
 import pytest
 
 from gan_jax import checkpoint, checkpoint_format
+from gan_jax.experiment import restore
 from tests.conftest import ROOT, run_module
 
 OLD_RUNS = os.path.join(ROOT, 'tests', 'data', 'old_runs')
@@ -155,3 +157,19 @@ def test_a_retired_format_names_the_version_that_reads_it(tmp_path, monkeypatch)
   assert isinstance(e.value, checkpoint.Mismatch)  # callers refuse it in one line, as a Mismatch
   assert checkpoint_format.format_of({'format': True}) == -1
   assert 'which no gan_jax wrote' in checkpoint_format.unreadable(-1)
+
+
+def test_the_migrated_ema_state_is_g_state_in_buffers_of_its_own(tmp_path, capsys):
+  """(The train step donates the state: two leaves sharing one buffer could not be donated.)"""
+  _, state = restore(_copy(PRE_EMA, tmp_path))
+  assert MIGRATED in capsys.readouterr().err
+  leaves = jax.tree_util.tree_leaves
+  pairs = list(zip(leaves(state.g_state), leaves(state.ema_state)))
+  assert len(pairs) == 4  # BatchNorm's mean and var of two layers
+  for g, ema in pairs:
+    np.testing.assert_array_equal(np.asarray(g), np.asarray(ema))
+    assert g.unsafe_buffer_pointer() != ema.unsafe_buffer_pointer()
+  _, state = restore(_copy(MAIN, tmp_path))  # format 1 with ema_state: restored as saved
+  assert 'note:' not in capsys.readouterr().err
+  ema, live = (s['batch_stats']['BatchNorm_0']['mean'] for s in (state.ema_state, state.g_state))
+  assert not np.array_equal(ema, live)  # the saved EMA of the statistics, not G's
