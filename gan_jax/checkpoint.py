@@ -9,6 +9,10 @@ checkpoint's metadata holds a SHA-256 digest of the state's arrays: Orbax's OCDB
 checksum over array data (a flipped byte there restores silently), so `restore` recomputes it. A
 checkpoint that cannot be read or fails its digest is `Corrupt`; a writer moves it aside to
 checkpoints/<step>.corrupt (never deleted, never listed as a step).
+
+Each checkpoint's metadata states its format ('format': gan_jax.checkpoint_format.FORMAT); one of
+an older format is migrated on restore (a `note:` line says what was filled in), one this version
+cannot read raises `Unreadable` naming the gan_jax that reads it.
 """
 
 import contextlib
@@ -25,6 +29,7 @@ import ml_collections
 import numpy as np
 import orbax.checkpoint as ocp
 
+from gan_jax import checkpoint_format as formats
 from gan_jax import multihost
 from gan_jax import workdir as run_folder
 from gan_jax.workdir import CHECKPOINT_DIR, CONFIG_FILE, DATA_FILE, UNFINISHED_MARK
@@ -44,6 +49,10 @@ class Corrupt(Exception):
 
 class Mismatch(Exception):
   """A checkpoint that holds other arrays than the state asked for (another config or code)."""
+
+
+class Unreadable(Mismatch):
+  """A checkpoint of a format this version does not read (gan_jax/checkpoint_format.py)."""
 
 
 class NonFinite(ValueError):
@@ -183,6 +192,13 @@ def _saved_layout(item_metadata):
   return {m.name: (tuple(m.shape), np.dtype(m.dtype)) for m in leaves}
 
 
+def _saved_fields(item_metadata, saved_layout):
+  """Names of the top-level fields a checkpoint holds (empty ones too, where Orbax lists them)."""
+  if hasattr(item_metadata, 'keys'):
+    return {str(k) for k in item_metadata.keys()}
+  return {name.split('.')[0] for name in saved_layout}
+
+
 def _warn(line):
   print(line, file=sys.stderr, flush=True)
 
@@ -244,7 +260,7 @@ class Checkpoints:
     bad = [] if allow_nonfinite else nonfinite(arrays)
     if bad:
       raise NonFinite(f'not finite: {", ".join(bad[:3])}{" ..." if len(bad) > 3 else ""}')
-    custom = {'digest': digest(arrays), **(metadata or {})}
+    custom = {'digest': digest(arrays), **(metadata or {}), 'format': formats.FORMAT}
     try:
       with _orbax_tracebacks_dropped():
         self._manager.save(
@@ -259,7 +275,8 @@ class Checkpoints:
       ) from e
 
   def metadata(self, step: int) -> dict:
-    """The JSON saved with `step`: 'digest' and what `save` was given. Corrupt if unreadable."""
+    """The JSON saved with `step`: 'digest', 'format' and what `save` was given. Corrupt if
+    unreadable."""
     path = os.path.join(self.directory, str(step), STEP_METADATA_FILE)
     try:
       with open(path) as f:
@@ -271,18 +288,26 @@ class Checkpoints:
     """The state saved at `step` (the latest if None), laid out as `abstract_state`.
 
     Its arrays are checked against the digest saved with them (checkpoints written before
-    digests existed have none and are not checked). Raises Mismatch if it holds other arrays
-    than `abstract_state`, Corrupt if it cannot be read or its arrays are not those saved.
+    digests existed have none and are not checked); one of an older format is migrated (a note
+    line says so). Raises Unreadable if this version does not read its format, Mismatch if it
+    holds other arrays than `abstract_state`, Corrupt if it cannot be read or its arrays are not
+    those saved.
     """
     step = self.latest_step() if step is None else step
-    expected = self.metadata(step).get('digest')
+    metadata = self.metadata(step)
+    expected, fmt = metadata.get('digest'), formats.format_of(metadata)
+    why = formats.unreadable(fmt)
+    if why:
+      raise Unreadable(f'checkpoint step {step} {why}')
     try:
-      saved = _saved_layout(self._manager.item_metadata(step))
+      item = self._manager.item_metadata(step)
+      saved = _saved_layout(item)
     except Exception as e:  # a missing, truncated or garbled metadata file
       raise Corrupt(step, f'unreadable metadata ({_first_line(e)})') from None
     if not saved:
       raise Corrupt(step, 'no array metadata')
-    wanted = _layout(abstract_state)
+    target, rebuild = formats.as_saved(abstract_state, fmt, _saved_fields(item, saved))
+    wanted = _layout(target)
     if saved != wanted:
       diff = sorted(set(saved.items()) ^ set(wanted.items()))
       raise Mismatch(
@@ -291,11 +316,14 @@ class Checkpoints:
       )
     _drop_abandoned_read_reports()  # before: TensorStore's threads may report while it raises
     try:
-      state = self._manager.restore(step, args=ocp.args.StandardRestore(abstract_state))
+      state = self._manager.restore(step, args=ocp.args.StandardRestore(target))
     except Exception as e:  # missing or damaged array files
       raise Corrupt(step, f'unreadable arrays ({_first_line(e)})') from None
     if expected is not None and digest(host_arrays(state)) != expected:
       raise Corrupt(step, 'its arrays do not match the digest saved with them (flipped bytes?)')
+    state, notes = rebuild(state)
+    for note in notes if multihost.is_main_process() else []:
+      _warn(f'note: checkpoint step {step} (format {fmt}, {self.directory}) was {note}')
     return state
 
   def set_aside(self, step: int) -> str:

@@ -15,9 +15,7 @@ changed; any other evaluation is added beside it. `read_results(workdir)` return
 entry of a run (files of the older one-evaluation-per-file format too).
 """
 
-import glob
 import json
-import os
 import sys
 
 import jax
@@ -30,7 +28,7 @@ from gan_jax.metrics import METRICS
 from gan_jax.metrics.eval_data import EvalData
 from gan_jax.metrics.evaluation import applicable, check, evaluate, is_value, networks, scalars
 from gan_jax.progress import Counter
-from gan_jax.workdir import eval_path, read_eval_file, write_atomically
+from gan_jax.workdir import add_results, read_result_entries
 
 EVAL_SEED = 2024  # the noise of periodic evaluations (fixed, so that steps compare)
 
@@ -75,10 +73,6 @@ def _plain(value):
   return value.item() if isinstance(value, np.generic) else value
 
 
-# What makes two results the same evaluation (the entry a new one replaces).
-_KEY = ('metric', 'seed', 'weights', 'num_samples', 'protocol')
-
-
 def result_entries(results, seed, weights='ema', by='training') -> list[dict]:
   """The results-file entries of `evaluate`'s results."""
   return [
@@ -96,44 +90,21 @@ def result_entries(results, seed, weights='ema', by='training') -> list[dict]:
 
 
 def write_results(workdir, step, seed, results, weights='ema', by='training'):
-  """Adds `results` to <workdir>/eval/<step>.json (see the module docstring); returns
-  (path, lines saying which stored results were replaced by different numbers)."""
-  path = eval_path(workdir, step)
-  entries = []
-  if os.path.isfile(path):
-    try:
-      entries = read_eval_file(path)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
-      os.replace(path, f'{path}.unreadable')
-      print(f'warning: {path} is unreadable ({e}); moved to {path}.unreadable', file=sys.stderr)
-  replaced = []
-  for new in result_entries(results, seed, weights, by):
-    key = tuple(new[k] for k in _KEY)
-    same = [e for e in entries if tuple(e.get(k) for k in _KEY) == key]
-    for old in same:
-      if old['values'] != new['values']:
-        replaced.append(
-            f"{new['metric']} of seed {seed} ({weights} weights, {new['num_samples']} samples, "
-            f"by {old.get('by')}): {_format_values(old['values'])} -> "
-            f"{_format_values(new['values'])}"
-        )
-    entries = [e for e in entries if e not in same] + [new]
-  write_atomically(path, json.dumps({'step': step, 'results': entries}, indent=2))
-  return path, replaced
+  """Adds `results` to <workdir>/eval/<step>.json (see the module docstring; safe while another
+  process writes it: gan_jax.workdir.add_results); returns (path, lines saying which stored
+  results were replaced by different numbers)."""
+  path, replaced = add_results(workdir, step, result_entries(results, seed, weights, by))
+  return path, [
+      f"{new['metric']} of seed {seed} ({weights} weights, {new['num_samples']} samples, "
+      f"by {old.get('by')}): {_format_values(old['values'])} -> {_format_values(new['values'])}"
+      for old, new in replaced
+  ]
 
 
 def read_results(workdir) -> list[dict]:
   """Every result of a run: the entries of <workdir>/eval/*.json, each with its 'step',
-  in step order."""
-  found = []
-  for path in glob.glob(os.path.join(workdir, 'eval', '*.json')):
-    name = os.path.basename(path)[: -len('.json')]
-    if name.isdigit():
-      try:
-        found += [{'step': int(name), **e} for e in read_eval_file(path)]
-      except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
-        print(f'warning: {path} is unreadable ({e}); left out', file=sys.stderr)
-  return sorted(found, key=lambda e: e['step'])
+  in step order (gan_jax.workdir.read_result_entries)."""
+  return read_result_entries(workdir)
 
 
 def log_scalars(workdir, step, prefix, results) -> None:

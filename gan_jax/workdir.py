@@ -15,14 +15,19 @@ stacked state (gan_jax/group_train.py).
 
 Every hand-made file (all but Orbax's and TensorBoard's) is written by `write_atomically`: a
 temporary file in the same folder, then `os.replace`, so a reader or a crash sees the old file or
-the new one, never a part. Light to import (stdlib, numpy, ml_collections): launch/ reads run
-folders without starting JAX.
+the new one, never a part. A file that several processes update (eval/<step>.json: training's
+periodic evaluation and experiments.evaluate may add to it at the same moment) is read, changed
+and written under an exclusive lock (`exclusive`), so that no update is lost. Light to import
+(stdlib, numpy, ml_collections): launch/ reads run folders without starting JAX.
 """
 
+import contextlib
+import fcntl
 import glob
 import json
 import os
 import struct
+import sys
 import tempfile
 
 import ml_collections
@@ -84,6 +89,39 @@ def write_atomically(path, content) -> str:
       os.remove(tmp)
     raise
   return path
+
+
+@contextlib.contextmanager
+def exclusive(path):
+  """Holds `<path>.lock` exclusively for the block: one holder at a time, across processes.
+
+  fcntl.flock on the lock file, which the holder removes before letting go; a waiter that then
+  holds a removed file's lock opens the new one and waits again. The kernel releases the lock
+  when its holder closes it or dies; a lock file left by a killed holder is harmless (the next
+  holder takes it, then removes it). Where flock does not lock across machines (some network
+  filesystems), neither does this.
+  """
+  lock = f'{os.fspath(path)}.lock'
+  os.makedirs(os.path.dirname(os.path.abspath(lock)), exist_ok=True)
+  while True:
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+      fcntl.flock(fd, fcntl.LOCK_EX)
+      if os.path.samestat(os.fstat(fd), os.stat(lock)):
+        break
+    except FileNotFoundError:  # removed by the holder we waited for: lock the next one
+      pass
+    except BaseException:
+      os.close(fd)
+      raise
+    os.close(fd)
+  try:
+    yield
+  finally:
+    try:
+      os.remove(lock)  # still holding it: whoever waits on this file will see it gone
+    finally:
+      os.close(fd)
 
 
 def write_json(path, record) -> str:
@@ -148,6 +186,53 @@ def read_eval_file(path) -> list:
   ]
 
 
+# What makes two results-file entries the same evaluation (a new one replaces the old).
+RESULT_KEY = ('metric', 'seed', 'weights', 'num_samples', 'protocol')
+_UNREADABLE = (OSError, ValueError, TypeError, KeyError, AttributeError)
+
+
+def add_results(run, step, entries) -> tuple[str, list]:
+  """Adds results-file `entries` (see `read_eval_file`) to <run>/eval/<step>.json; returns
+  (path, [(old, new), ...] for the stored entries replaced by different values).
+
+  A new entry replaces the stored ones of the same evaluation (RESULT_KEY) and is added beside
+  the others. The file is read, changed and rewritten (atomically) under its lock (`exclusive`):
+  concurrent writers lose nothing. An unreadable file is moved to <path>.unreadable, with a
+  warning.
+  """
+  path = eval_path(run, step)
+  with exclusive(path):
+    stored = []
+    if os.path.isfile(path):
+      try:
+        stored = read_eval_file(path)
+      except _UNREADABLE as e:
+        os.replace(path, f'{path}.unreadable')
+        print(f'warning: {path} is unreadable ({e}); moved to {path}.unreadable', file=sys.stderr)
+    replaced = []
+    for new in entries:
+      key = tuple(new[k] for k in RESULT_KEY)
+      same = [e for e in stored if tuple(e.get(k) for k in RESULT_KEY) == key]
+      replaced += [(old, new) for old in same if old['values'] != new['values']]
+      stored = [e for e in stored if e not in same] + [new]
+    write_atomically(path, json.dumps({'step': step, 'results': stored}, indent=2))
+  return path, replaced
+
+
+def read_result_entries(run) -> list[dict]:
+  """Every entry of <run>/eval/*.json, each with its 'step', in step order; a warning for each
+  unreadable file, left out."""
+  found = []
+  for path in glob.glob(os.path.join(run, EVAL_DIR, '*.json')):
+    name = os.path.basename(path)[: -len('.json')]
+    if name.isdigit():
+      try:
+        found += [{'step': int(name), **e} for e in read_eval_file(path)]
+      except _UNREADABLE as e:
+        print(f'warning: {path} is unreadable ({e}); left out', file=sys.stderr)
+  return sorted(found, key=lambda e: e['step'])
+
+
 def read_results(run) -> dict:
   """{step: {metric: {'num_samples': n, **values}}} of every readable eval/<step>.json, in step
   order (unreadable ones skipped): per metric the EMA generator's result, the training run's own
@@ -159,7 +244,7 @@ def read_results(run) -> dict:
       continue
     try:
       entries = read_eval_file(path)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except _UNREADABLE:
       continue
     record = {}
     for e in sorted(entries, key=lambda e: e.get('by') == 'training'):  # training's last: wins
