@@ -214,7 +214,8 @@ class GanProgram:
     if 'digest' not in metadata:
       print(f'note: checkpoint step {step} predates digests: restored unverified', file=sys.stderr)
     print(f'Resumed from {self.workdir} at step {step}.', flush=True)
-    counts = {k: v for k, v in metadata.get('faults', {}).items() if k in ('skipped_d', 'skipped_g')}
+    saved = metadata.get('faults', {})  # metadata: older checkpoints may lack keys
+    counts = {k: v for k, v in saved.items() if k in ('skipped_d', 'skipped_g')}
     self.faults = {**NO_FAULTS, **counts}  # first_skip_*: the first since this start
     self.last_saved = step
     return state
@@ -233,8 +234,7 @@ class GanProgram:
       raise RunFailed(f'cannot write the config into {self.workdir}: {e}') from None
     exp = self.exp
     self.train_step = build_train_step(
-        self.config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh,
-        exp.num_classes
+        self.config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh, exp.num_classes
     )
     self.writer = SummaryWriter(self.workdir) if multihost.is_main_process() else None
 

@@ -154,7 +154,8 @@ class GroupProgram:
     check_workdirs(configs, workdirs, group_dir)
     self.where, self.subject = f'--group={group_dir}', 'the group'
     self.saved_where = f'checkpoints saved in {group_dir}'
-    self.num_steps, self.steps_per_call = configs[0].train.num_steps, configs[0].train.steps_per_call
+    t = configs[0].train
+    self.num_steps, self.steps_per_call = t.num_steps, t.steps_per_call
     self.cadence, self.mesh = cadence(configs[0]), exp.mesh
     self._load = load or gan.host_batches
     self.policy = configs[0].train.on_nonfinite
