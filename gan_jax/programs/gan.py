@@ -177,6 +177,19 @@ def announce(exp):
     print(line, file=sys.stderr, flush=True)
 
 
+def write_scalars(writer, step, metrics, faults, config, rate):
+  """One run's TensorBoard scalars at `step`: its metrics, its skipped updates so far, the
+  learning rates and (once measured) steps/s."""
+  scalars = {
+      **metrics,
+      **{f'skipped_{n}_updates': faults[f'skipped_{n}'] for n in 'dg'},
+      **learning_rates(config, step),
+      **({'steps_per_sec': rate} if rate else {}),
+  }
+  for name, value in scalars.items():
+    writer.add_scalar(name, float(value), step)
+
+
 def host_faults(faults) -> dict:
   """{counter: int} of one run's fault counters (a device sync)."""
   return {k: int(v) for k, v in jax.device_get(faults).items()}
@@ -260,18 +273,10 @@ class GanProgram:
     """TensorBoard scalars (with the learning rates) and the progress line (with the skipped
     updates, once there are any). The rate is over the last ticks, compilation left out."""
     faults = self.reported
-    skipped = {f'skipped_{n}_updates': faults[f'skipped_{n}'] for n in 'dg'}
     if self.writer:
-      scalars = {
-          **metrics,
-          **skipped,
-          **learning_rates(self.config, step),
-          **({'steps_per_sec': rate} if rate else {}),
-      }
-      for name, value in scalars.items():
-        self.writer.add_scalar(name, float(value), step)
+      write_scalars(self.writer, step, metrics, faults, self.config, rate)
     line = progress.line(step, rate, metrics)
-    if any(skipped.values()):
+    if faults['skipped_d'] or faults['skipped_g']:
       line += f' | skipped D {faults["skipped_d"]} G {faults["skipped_g"]}'
     print(line, flush=True)
 

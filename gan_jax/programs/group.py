@@ -34,7 +34,6 @@ from gan_jax.errors import RunFailed, UserError
 from gan_jax.evaluator import PeriodicEval
 from gan_jax.experiment import build_experiment
 from gan_jax.loop import cadence
-from gan_jax.optimizers import learning_rates
 from gan_jax.programs import gan
 from gan_jax.programs.group_memory import check_fits
 from gan_jax.sharding import replicated
@@ -256,16 +255,10 @@ class GroupProgram:
     averaged over the running runs)."""
     live, faults = self.live(), self.now
     for i in live:
-      if not self.writers[i]:
-        continue
-      scalars = {
-          **{k: v[i] for k, v in metrics.items()},
-          **{f'skipped_{n}_updates': faults[f'skipped_{n}'][i] for n in 'dg'},
-          **learning_rates(self.configs[i], step),
-          **({'steps_per_sec': rate} if rate else {}),
-      }
-      for name, value in scalars.items():
-        self.writers[i].add_scalar(name, float(value), step)
+      if self.writers[i]:
+        mine = {k: v[i] for k, v in metrics.items()}
+        counts = {k: faults[k][i] for k in ('skipped_d', 'skipped_g')}
+        gan.write_scalars(self.writers[i], step, mine, counts, self.configs[i], rate)
     mean = {k: np.mean(v[live]) for k, v in metrics.items()} if live else {}
     print(progress.line(step, rate, mean) + f' | {len(live)}/{len(self.names)} runs', flush=True)
 
