@@ -277,20 +277,25 @@ def upgrade(config):
   return with_defaults(config)
 
 
-def flatten(tree, prefix=''):
-  """{'section.field': value} of a (nested) config; lists become tuples."""
+def flatten(tree, prefix='', keep_empty=False):
+  """{'section.field': value} of a (nested) config; lists become tuples (`keep_empty`: an empty
+  section as the value {})."""
   if hasattr(tree, 'items'):
+    if keep_empty and prefix and not tree:
+      return {prefix[:-1]: {}}
     out = {}
     for key, value in tree.items():
-      out.update(flatten(value, f'{prefix}{key}.'))
+      out.update(flatten(value, f'{prefix}{key}.', keep_empty))
     return out
   return {prefix[:-1]: tuple(tree) if isinstance(tree, list) else tree}
 
 
 def format_config(config) -> str:
-  """Every field of `config`, one `field = value` line each, in the config's order: the names
-  that `--config.<field>=<value>` overrides."""
-  return '\n'.join(f'{k} = {v!r}' for k, v in flatten(config).items())
+  """Every field of `config` with the defaults of those it lacks (`with_defaults`), one
+  `field = value` line each, in the config's order: the names that `--config.<field>=<value>`
+  overrides."""
+  flat = flatten(with_defaults(config), keep_empty=True)
+  return '\n'.join(f'{k} = {v!r}' for k, v in flat.items())
 
 
 def hparams(config) -> dict:
