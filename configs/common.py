@@ -155,10 +155,21 @@ def _node(config, key, where):
   return node, name
 
 
+def _add_per_metric(config, key):
+  """`eval.per_metric.<metric>.<field>` of a metric not there yet: its entry at 0 (the global
+  values), so that a config argument can set it; validation checks the metric's name."""
+  parts = key.split('.')
+  if len(parts) == 4 and parts[:2] == ['eval', 'per_metric'] and 'eval' in config:
+    per_metric = config.eval.per_metric
+    if parts[3] in schema.PER_METRIC_FIELDS and parts[2] not in per_metric:
+      per_metric[parts[2]] = ml_collections.ConfigDict({f: 0 for f in schema.PER_METRIC_FIELDS})
+
+
 def apply_overrides(config, overrides, arg=None):
   """Sets each dotted field of `overrides` ({'train.num_steps': '100'} or typed values) in
   `config`; returns it. A string is typed by the field it replaces; `loss.name` rebuilds the
-  loss section with that loss's fields at their defaults. ValueError (one line, naming the
+  loss section with that loss's fields at their defaults; `eval.per_metric.<metric>.<field>`
+  adds the metric's entry (at 0: the global values) where it has none. ValueError (one line, naming the
   config arg and the field) for an unknown field or a value of the wrong type."""
   where = f'config arg {arg!r}' if arg is not None else 'config override'
   for key, value in dict(overrides).items():
@@ -168,6 +179,7 @@ def apply_overrides(config, overrides, arg=None):
         raise ValueError(f'{where}: loss.name={name!r}: allowed: {", ".join(LOSSES)}')
       config.loss = entry(LOSSES, name)
       continue
+    _add_per_metric(config, key)
     node, name = _node(config, key, where)
     current = node[name]
     try:

@@ -65,6 +65,7 @@ def _fail(field, value, allowed):
   hint = HINTS.get((field, value)) if isinstance(value, str) else None
   if field in schema.MOVED:
     hint = f'the field is config.{schema.MOVED[field]} now'
+  value = value.to_dict() if hasattr(value, 'to_dict') else value  # a section: on one line
   raise ConfigError(f'config.{field}={value!r}: {allowed}' + (f'; {hint}' if hint else ''))
 
 
