@@ -183,7 +183,7 @@ class PeriodicEval:
     c = exp.config.eval  # defaulted by build_experiment (older configs: off)
     self.names, self.data, self.settings, self._due = [], None, {}, (None, [])
     per_metric = {n: dict(own) for n, own in c.per_metric.items()}
-    own_interval = [n for n, own in per_metric.items() if own.get('every_steps')]
+    own_interval = [n for n, own in per_metric.items() if own['every_steps']]
     if not c.every_steps and not own_interval:
       return
     self.data = eval_data(  # Inception over 10k images takes long on a CPU: say how far

@@ -231,8 +231,9 @@ def _section(config, path):
 
 def with_defaults(config):
   """`config` with every missing OPTIONAL field at its default (the whole eval section, if
-  absent) and each registry entry's missing fields at its builder's defaults: a copy, marked
-  (a marked config comes back as it is)."""
+  absent), each registry entry's missing fields at its builder's defaults and each
+  eval.per_metric entry's at 0 (the global value): a copy, marked (a marked config comes back as
+  it is)."""
   if is_defaulted(config):
     return config
   config = config.copy_and_resolve_references()
@@ -248,10 +249,15 @@ def with_defaults(config):
         section[name] = SECTIONS[section_path][name]
     for path, (registry, _) in ENTRIES.items():
       section = _section(config, path)
-      if section is not None and section.get('name') in registry:
+      if section is not None and 'name' in section and section.name in registry:
         for name, value in entry_defaults(registry, section.name).items():
           if name not in section:
             section[name] = value
+    per_metric = _section(config, 'eval.per_metric')
+    for own in per_metric.values() if hasattr(per_metric, 'values') else ():
+      for name in PER_METRIC_FIELDS:
+        if hasattr(own, 'keys') and name not in own:
+          own[name] = 0
   return _mark(config)
 
 
