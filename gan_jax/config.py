@@ -4,7 +4,7 @@
 value and what is allowed. The fields and their defaults are gan_jax/schema.py's; names are
 checked against the registries; a registry entry's keyword parameters are the fields it accepts.
 `prepare(config, num_devices)` is what the edge (build_experiment) runs once: defaults, then
-validation; a config it already prepared (unchanged since, for as many devices) is not checked
+validation; a config validated before (unchanged since, for as many devices) is not checked
 again.
 
 The schema's names (`with_defaults`, `program_key`, `config_diff`, `flatten`, ...) are
@@ -106,7 +106,13 @@ def _check_choice(field, value, allowed):
 
 
 def validate(config, num_devices: int) -> None:
-  """Raise ConfigError for the first field that is not runnable as it stands."""
+  """Raise ConfigError for the first field that is not runnable as it stands. A config that
+  passes is marked (`prepare` does not check it again while it stays as it is)."""
+  _check_fields(config, num_devices)
+  object.__setattr__(config, _VALIDATED, _fingerprint(config, num_devices))
+
+
+def _check_fields(config, num_devices):
   _check_keys('', config, schema.ORDER)
   for section in schema.ORDER[1:]:
     if section not in config and section not in ('d_input', 'eval'):  # filled by with_defaults
@@ -215,6 +221,9 @@ def _model_field(config, name, absent):
   return config.model[name] if name in config.model else absent
 
 
+_VALIDATED = '_gan_jax_validated'  # an attribute (not a field): what validate last passed
+
+
 def _fingerprint(config, num_devices):
   return (num_devices, repr(sorted((k, repr(v)) for k, v in flatten(config).items())))
 
@@ -224,10 +233,8 @@ def prepare(config, num_devices: int):
   once. ConfigError as `validate`. A config prepared before and unchanged since comes back
   without a second check."""
   config = with_defaults(config)
-  mark = _fingerprint(config, num_devices)
-  if config.__dict__.get('_gan_jax_validated') != mark:
+  if vars(config).get(_VALIDATED) != _fingerprint(config, num_devices):
     validate(config, num_devices)
-    object.__setattr__(config, '_gan_jax_validated', mark)
   return config
 
 

@@ -285,3 +285,23 @@ def test_with_defaults_marks_its_result_and_leaves_it_alone_after():
   assert filled is not config and filled.train.on_nonfinite == 'stop'
   assert schema.with_defaults(filled) is filled and schema.upgrade(filled) is filled
   assert schema.program_key(filled) == schema.program_key(config)
+
+
+def test_a_config_is_defaulted_and_validated_once_at_the_edge(make_config, monkeypatch):
+  """A group validates each of its configs, then builds the experiment of the first: that
+  config is not checked a second time, unless it changed since."""
+  from gan_jax import config as config_lib  # pylint: disable=g-import-not-at-top
+  from gan_jax.experiment import UserError, build_experiment  # pylint: disable=g-import-not-at-top
+
+  checks = []
+  check = config_lib._check_fields  # pylint: disable=protected-access
+  monkeypatch.setattr(config_lib, '_check_fields', lambda c, n: (checks.append(n), check(c, n)))
+  config = config_lib.with_defaults(make_config())
+  validate(config, num_devices=1)
+  exp = build_experiment(config, num_devices=1)
+  assert exp.config is config and len(checks) == 1  # not defaulted (a copy) nor checked again
+  assert config_lib.program_key(exp.config) == config_lib.program_key(make_config())
+  config.train.num_steps = 0
+  with pytest.raises(UserError, match='config.train.num_steps=0'):
+    build_experiment(config, num_devices=1)
+  assert len(checks) == 2
