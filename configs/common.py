@@ -169,8 +169,8 @@ def apply_overrides(config, overrides, arg=None):
   """Sets each dotted field of `overrides` ({'train.num_steps': '100'} or typed values) in
   `config`; returns it. A string is typed by the field it replaces; `loss.name` rebuilds the
   loss section with that loss's fields at their defaults; `eval.per_metric.<metric>.<field>`
-  adds the metric's entry (at 0: the global values) where it has none. ValueError (one line, naming the
-  config arg and the field) for an unknown field or a value of the wrong type."""
+  adds the metric's entry (at 0: the global values) where it has none. ValueError (one line,
+  naming the config arg and the field) for an unknown field or a value of the wrong type."""
   where = f'config arg {arg!r}' if arg is not None else 'config override'
   for key, value in dict(overrides).items():
     if key == 'loss.name':  # a loss with other fields: its section rebuilt at their defaults
@@ -223,8 +223,8 @@ def with_arg(config, arg, presets=None, default=None, finish=None):
   for group, picked in zip(groups, chosen):
     if len(picked) > 1:
       raise ValueError(f'config arg {arg!r}: two presets ({", ".join(picked)}); name one')
-    defaults = [d for d in ((default,) if isinstance(default, str) else default or ()) if d in group]
-    for name in picked or defaults:
+    defaults = (default,) if isinstance(default, str) else default or ()
+    for name in picked or [d for d in defaults if d in group]:
       group[name](config)
   if finish:
     finish(config)

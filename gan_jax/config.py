@@ -183,9 +183,8 @@ def _check_d_input(config):
   if 'pack' in d_input:
     check_pack(config.train.batch_size, d_input.pack)
     if d_input.pack > 1 and _model_field(config, 'conditioning', 'none') != 'none':
-      _fail(
-          'd_input.pack', d_input.pack, 'packing is for unconditional models (model.conditioning=none)'
-      )
+      why = 'packing is for unconditional models (model.conditioning=none)'
+      _fail('d_input.pack', d_input.pack, why)
   if 'diffaugment' in d_input:
     parse_policy(d_input.diffaugment, field='config.d_input.diffaugment')
 

@@ -180,7 +180,8 @@ def entry(registry, name, **overrides) -> ml_collections.ConfigDict:
 
 
 def entry_fields(section, leave_out=()):
-  """A `{name, field...}` section -> its fields without `name` (and `leave_out`), as plain values."""
+  """A `{name, field...}` section -> its fields without `name` (and `leave_out`), as plain
+  values."""
   return {k: v for k, v in section.items() if k != 'name' and k not in leave_out}
 
 

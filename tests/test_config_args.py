@@ -31,7 +31,8 @@ CASES = [(m, p) for m in MODULES for p in presets(importlib.import_module(m))]
 
 
 def test_every_config_is_covered():
-  assert len(MODULES) >= 19 and 'configs.pacgan' in MODULES and 'configs.sweeps.losses_2d' in MODULES
+  assert len(MODULES) >= 19
+  assert 'configs.pacgan' in MODULES and 'configs.sweeps.losses_2d' in MODULES
   assert len(CASES) > 50
 
 
@@ -107,9 +108,8 @@ def test_two_presets_of_one_kind_are_refused_and_of_two_kinds_combine():
 
 
 def test_print_config_takes_a_bracketed_value_in_the_argument():
-  result = run_module(
-      'experiments.main', '--config=configs/pacgan.py:ring8,model.g_hidden=(64,64)', '--print_config'
-  )
+  arg = '--config=configs/pacgan.py:ring8,model.g_hidden=(64,64)'
+  result = run_module('experiments.main', arg, '--print_config')
   assert result.returncode == 0, result.stderr[-2000:]
   lines = result.stdout.splitlines()
   assert 'model.g_hidden = (64, 64)' in lines
