@@ -22,8 +22,7 @@ import ml_collections
 from gan_jax import schema
 from gan_jax.data import DATASETS
 from gan_jax.losses import LOSSES
-from gan_jax.models import MODELS  # pylint: disable=unused-import (configs use common.MODELS)
-from gan_jax.optimizers import OPTIMIZERS  # pylint: disable=unused-import
+from gan_jax.models import MODELS
 
 entry = schema.entry
 
