@@ -305,6 +305,14 @@ def format_config(config) -> str:
   return '\n'.join(f'{k} = {v!r}' for k, v in flat.items())
 
 
+def eval_intervals(config) -> list[int]:
+  """The distinct step intervals of periodic evaluation: eval.every_steps and each metric's own
+  (eval.per_metric), 0s left out; where the loop must end a call of the step."""
+  ev = with_defaults(config).eval
+  own = [m['every_steps'] for m in ev.per_metric.values()]
+  return sorted({e for e in (ev.every_steps, *own) if e})
+
+
 def hparams(config) -> dict:
   """{field: float} of the VECTORIZABLE fields the step reads (every one but `seed`)."""
   flat = flatten(with_defaults(config))

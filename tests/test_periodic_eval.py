@@ -95,3 +95,13 @@ def test_per_metric_fields_are_validated(per_metric, message):
   config.eval.per_metric = per_metric
   with pytest.raises(ConfigError, match=message):
     validate(config, 1)
+
+
+def test_eval_intervals_count_each_metrics_own():
+  from gan_jax.schema import eval_intervals  # pylint: disable=g-import-not-at-top
+
+  config = tiny_config()
+  assert eval_intervals(config) == []
+  config.eval.every_steps = 10
+  config.eval.per_metric = {'modes': {'every_steps': 4}, 'fid': {'num_samples': 100}}
+  assert eval_intervals(config) == [4, 10]
