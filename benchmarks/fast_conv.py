@@ -104,7 +104,7 @@ def time_step(conv, iters, warmup):
   config.model.conv = conv
   images = np.random.default_rng(0).integers(0, 256, (1024, 32, 32, 3), dtype=np.uint8)
   exp = build_experiment(config, source=ArraySource(images))
-  step = build_train_step(config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh)
+  step = build_train_step(exp)
   d_steps, batch = config.train.d_steps, config.train.batch_size
   state = exp.init_state(jax.random.key(0))
   batches = [

@@ -226,7 +226,7 @@ def main_step(args):
     peak = peak_flops(device.device_kind, precision) or (
         measured_peak() if jax.devices()[0].platform == 'cpu' else None
     )
-  step = build_group_step(config, exp.generator, exp.discriminator, exp.mesh, exp.num_classes)
+  step = build_group_step(exp)
   t = config.train
   print(f'device {jax.devices()[0].device_kind}; {t.steps_per_call} iterations per call')
   print('| S runs | iterations/s | samples/s summed | MFU |')

@@ -37,6 +37,9 @@ def get_config(arg=None):
   c.train.num_steps = 10_000
   c.train.sample_every = 2000
   c.checkpoint.every_steps = 2000
-  c = common.with_preset(c, arg, {'cifar10': _cifar10})
+  presets = {**common.DATA_PRESETS, 'cifar10': _cifar10}
+  return common.with_arg(c, arg, presets, finish=_acgan)
+
+
+def _acgan(c):
   c.model.conditioning = 'acgan'  # after the preset (celeb_a: sngan_cnn with cBN + class head)
-  return c

@@ -19,6 +19,8 @@ def get_config(arg=None):
   c.train.num_steps = 10_000
   c.train.sample_every = 2000
   c.checkpoint.every_steps = 2000
-  c = common.with_preset(c, arg)
+  return common.with_arg(c, arg, finish=_concat)
+
+
+def _concat(c):
   c.model.conditioning = 'concat'  # after the preset: a CNN preset is refused, not unconditional
-  return c

@@ -33,4 +33,4 @@ def get_config(arg=None):
       'cifar10': _images('cifar10', 100_000),
       'mnist5k': _images('mnist5k', 5000, width=32),
   }
-  return common.with_preset(c, arg or 'mnist5k', presets)
+  return common.with_arg(c, arg, {**common.DATA_PRESETS, **presets}, default='mnist5k')

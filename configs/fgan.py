@@ -28,13 +28,10 @@ def _data_2d(name):
   return preset
 
 
-PRESETS = {
-    **{name: _divergence(name) for name in DIVERGENCES},
-    'mnist5k': lambda c: None,
-    'grid25': _data_2d('grid25'),
-    'ring8': _data_2d('ring8'),
-}
+# Two groups of presets: one divergence and one dataset at most.
+DIVERGENCE_PRESETS = {name: _divergence(name) for name in DIVERGENCES}
+DATA_PRESETS = {'mnist5k': lambda c: None, 'grid25': _data_2d('grid25'), 'ring8': _data_2d('ring8')}
 
 
 def get_config(arg=None):
-  return common.with_arg(common.base('f_gan'), arg, PRESETS)
+  return common.with_arg(common.base('f_gan'), arg, (DIVERGENCE_PRESETS, DATA_PRESETS))

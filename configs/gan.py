@@ -14,4 +14,4 @@ def get_config(arg=None):
   c.model.d_activation = 'maxout'
   c.model.d_hidden = (240, 240)
   c.model.d_dropout = 0.5
-  return common.with_preset(c, arg)
+  return common.with_arg(c, arg)

@@ -8,10 +8,12 @@ from configs import common
 from gan_jax.optimizers import OPTIMIZERS
 
 
-def get_config(arg=None):
-  preset, overrides = common.parse_arg(arg)
-  c = common.with_preset(common.base('hinge'), preset)
+def _hinge(c):
+  """After the preset: spectral norm on its D."""
   c.model.d_sn = True
   c.optim.g = common.entry(OPTIMIZERS, 'adam', lr=2e-4, b1=0.5, b2=0.999)
   c.optim.d = common.entry(OPTIMIZERS, 'adam', lr=2e-4, b1=0.5, b2=0.999)
-  return common.apply_overrides(c, overrides, arg)
+
+
+def get_config(arg=None):
+  return common.with_arg(common.base('hinge'), arg, finish=_hinge)

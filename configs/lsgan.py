@@ -8,4 +8,4 @@ from configs import common
 
 
 def get_config(arg=None):
-  return common.with_preset(common.base('least_squares'), arg)
+  return common.with_arg(common.base('least_squares'), arg)

@@ -17,13 +17,19 @@ from gan_jax.models import MODELS
 from gan_jax.optimizers import OPTIMIZERS
 
 
+
+def _data(name):
+  def preset(c):
+    c.data = common.entry(DATASETS, name)
+
+  return preset
+
+
+PRESETS = {'grid25': _data('grid25'), 'ring8': _data('ring8')}
+
+
 def get_config(arg=None):
-  preset, overrides = common.parse_arg(arg)
-  preset = preset or 'grid25'
-  if preset not in ('grid25', 'ring8'):
-    raise ValueError(f'config arg {preset!r}: allowed: grid25, ring8')
   c = common.base('non_saturating')
-  c.data = common.entry(DATASETS, preset)
   c.model = common.entry(
       MODELS,
       'mlp',
@@ -50,4 +56,4 @@ def get_config(arg=None):
   c.checkpoint.every_steps = 10_000
   c.eval.every_steps = 10_000  # modes, high-quality share, reverse KL on 2,500 samples
   c.eval.num_samples = 2500
-  return common.apply_overrides(c, overrides, arg)
+  return common.with_arg(c, arg, PRESETS, default='grid25')

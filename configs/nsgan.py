@@ -8,4 +8,4 @@ from configs import common
 
 
 def get_config(arg=None):
-  return common.with_preset(common.base('non_saturating'), arg)
+  return common.with_arg(common.base('non_saturating'), arg)

@@ -1,7 +1,7 @@
-"""PacGAN (Lin et al. 2018): D judges `model.pack` samples at once, real packs against fake packs.
+"""PacGAN (Lin et al. 2018): D judges `d_input.pack` samples at once, real packs against fake packs.
 
   python -m experiments.main --config=configs/pacgan.py:grid25 --workdir=runs/pacgan2_grid25
-  python -m experiments.main --config=configs/pacgan.py:ring8,model.pack=4 --workdir=runs/pac4_ring8
+  python -m experiments.main --config=configs/pacgan.py:ring8,pack4 --workdir=runs/pac4_ring8
 The plain 2D setting of configs/plain_2d.py (mixture_2d's 3x128 MLPs, non-saturating loss, no R1,
 no EMA, Adam 5e-4, batch 128) with pack 2: the k samples are concatenated along the features (D's
 input is 2k-dimensional); G and everything else are unchanged, as in the paper. Args: grid25
@@ -13,15 +13,15 @@ from configs import common, plain_2d
 
 def _pack(k):
   def preset(c):
-    c.model.pack = k
+    c.d_input.pack = k
 
   return preset
 
 
-PRESETS = {**plain_2d.PRESETS, 'pack2': _pack(2), 'pack4': _pack(4)}
+PACKS = {'pack2': _pack(2), 'pack4': _pack(4)}
 
 
 def get_config(arg=None):
   c = plain_2d.setting_2d(common.base('non_saturating'))
-  c.model.pack = 2
-  return common.with_arg(c, arg, PRESETS, default='grid25')
+  c.d_input.pack = 2
+  return common.with_arg(c, arg, (plain_2d.PRESETS, PACKS), default='grid25')

@@ -6,7 +6,7 @@ mixture_2d's MLPs without what keeps its modes: the non-saturating loss, no R1, 
 (0.5, 0.9) constant (mixture_2d's earlier optimizer; it now decays 4e-3 to 0), batch 128, 20k
 steps run 100 per compiled call; modes, high-quality share and reverse KL
 on 2,500 samples at the end. Args: grid25 (default) or ring8, then key=value pairs of dotted
-fields ('ring8,seed=3,model.pack=2', 'grid25,loss.name=f_gan,loss.divergence=kl').
+fields ('ring8,seed=3,d_input.pack=2', 'grid25,loss.name=f_gan,loss.divergence=kl').
 It drops modes: 5.8 ± 0.8 of grid25's 25 (41 % high quality), 3.2 ± 0.8 of ring8's 8 (81 %)
 over seeds 0-4 (README, the mode-collapse remedies).
 """

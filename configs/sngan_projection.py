@@ -45,4 +45,4 @@ def get_config(arg=None):
   c.optim.g = common.entry(OPTIMIZERS, 'adam', lr=2e-4, b1=0.0, b2=0.9)
   c.optim.d = common.entry(OPTIMIZERS, 'adam', lr=2e-4, b1=0.0, b2=0.9)
   presets = {'cifar10': _cifar10, 'mnist5k': _mnist5k}
-  return common.with_preset(c, arg or 'mnist5k', presets)
+  return common.with_arg(c, arg, {**common.DATA_PRESETS, **presets}, default='mnist5k')

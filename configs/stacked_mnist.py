@@ -24,12 +24,7 @@ from gan_jax.models import MODELS
 
 
 def get_config(arg=None):
-  preset, overrides = common.parse_arg(arg)
-  preset = preset or 'mnist5k'
-  if preset not in DIGIT_SOURCES:
-    raise ValueError(f'config arg {preset!r}: allowed: {", ".join(DIGIT_SOURCES)}')
   c = common.base('non_saturating')
-  c.data = common.entry(DATASETS, 'stacked_mnist', digits=preset)
   c.model = common.entry(MODELS, 'sngan_cnn', z_dim=100)
   c.train.batch_size = 64
   c.train.num_steps = 100_000
@@ -38,4 +33,12 @@ def get_config(arg=None):
   c.eval.metrics = 'stacked_modes'
   c.eval.num_samples = 26_000
   c.checkpoint.every_steps = 5000
-  return common.apply_overrides(c, overrides, arg)
+  presets = {digits: _digits(digits) for digits in DIGIT_SOURCES}
+  return common.with_arg(c, arg, presets, default='mnist5k')
+
+
+def _digits(source):
+  def preset(c):
+    c.data = common.entry(DATASETS, 'stacked_mnist', digits=source)
+
+  return preset

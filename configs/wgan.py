@@ -14,4 +14,4 @@ def get_config(arg=None):
   c.optim.g = common.entry(OPTIMIZERS, 'rmsprop', lr=5e-5)
   c.optim.d = common.entry(OPTIMIZERS, 'rmsprop', lr=5e-5)
   c.train.d_steps = 5
-  return common.with_preset(c, arg)
+  return common.with_arg(c, arg)

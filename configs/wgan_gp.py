@@ -15,4 +15,4 @@ def get_config(arg=None):
   c.optim.g = common.entry(OPTIMIZERS, 'adam', lr=1e-4, b1=0.0, b2=0.9)
   c.optim.d = common.entry(OPTIMIZERS, 'adam', lr=1e-4, b1=0.0, b2=0.9)
   c.train.d_steps = 5
-  return common.with_preset(c, arg)
+  return common.with_arg(c, arg)

@@ -115,9 +115,7 @@ def compile_step(exp, seed=0):
   k_init, k_data, k_train = jax.random.split(jax.random.key(seed), 3)
   state = exp.init_state(k_init)
   batches = random_batches(exp, k_data)
-  train_step = build_train_step(
-      exp.config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh, exp.num_classes
-  )
+  train_step = build_train_step(exp)
   jax.block_until_ready((state, batches))
   start = time.perf_counter()
   lowered = train_step.lower(state, batches, k_train)
@@ -145,11 +143,7 @@ def flops_per_iteration(compiled):
   try:
     if exp.config.train.steps_per_call == 1:
       return _flops(compiled.lowered.cost_analysis())
-    config = copy.deepcopy(exp.config)
-    config.train.steps_per_call = 1
-    one = build_train_step(
-        config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh, exp.num_classes
-    )
+    one = build_train_step(exp)  # the step's iterations are the batches' rows
     first = jax.tree_util.tree_map(lambda b: b[:1], compiled.batches)
     return _flops(one.lower(compiled.state, first, compiled.rng).cost_analysis())
   except (NotImplementedError, RuntimeError, jax.errors.JaxRuntimeError):

@@ -5,10 +5,11 @@
 in this fixed order, to real and fake examples alike, in D's update, in the inputs of D's
 penalties and in G's update:
 - instance noise (Sonderby et al. 2017; Arjovsky & Bottou 2017): x + N(0, sigma_t^2), sigma_t
-  annealed linearly from `reg.instance_noise` to 0 at `reg.instance_noise_steps` (0: constant);
-- DiffAugment (Zhao et al. 2020): `reg.diffaugment`, differentiable augmentations of images
+  annealed linearly from `d_input.instance_noise` to 0 at `d_input.instance_noise_steps`
+  (0: constant);
+- DiffAugment (Zhao et al. 2020): `d_input.diffaugment`, differentiable augmentations of images
   (gan_jax/diffaugment.py);
-- packing (PacGAN, Lin et al. 2018): `model.pack` consecutive examples concatenated along the
+- packing (PacGAN, Lin et al. 2018): `d_input.pack` consecutive examples concatenated along the
   last axis (features or channels), so D judges packs of samples (gan_jax/packing.py).
 With all three off it is the identity and uses no randomness.
 """
@@ -29,16 +30,16 @@ class DInput:
   has_noise: bool | None = None  # whether instance noise is on (None: noise > 0)
 
   @classmethod
-  def from_config(cls, config, noise=None):
-    """The transform `config` describes; `noise` replaces reg.instance_noise's value (a traced
-    array in a vectorized group), whether it is on still decided by the config."""
-    reg = config.reg
+  def from_config(cls, d_input, noise=None):
+    """The transform a config's `d_input` section describes; `noise` replaces its
+    instance_noise value (a traced array in a vectorized group), whether noise is on still
+    decided by the section."""
     return cls(
-        noise=float(reg.instance_noise) if noise is None else noise,
-        has_noise=float(reg.instance_noise) > 0,
-        noise_steps=int(reg.instance_noise_steps),
-        augment=diffaugment.parse_policy(reg.get('diffaugment', '') or ''),  # as validated
-        pack=int(config.model.get('pack', 1)),
+        noise=float(d_input.instance_noise) if noise is None else noise,
+        has_noise=float(d_input.instance_noise) > 0,
+        noise_steps=int(d_input.instance_noise_steps),
+        augment=diffaugment.parse_policy(d_input.diffaugment or ''),  # as validated
+        pack=int(d_input.pack),
     )
 
   @property

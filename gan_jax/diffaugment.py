@@ -79,7 +79,7 @@ def augment(rng, x, policy: tuple[str, ...]):
   return x
 
 
-def parse_policy(s: str, field: str = 'config.reg.diffaugment') -> tuple[str, ...]:
+def parse_policy(s: str, field: str = 'config.d_input.diffaugment') -> tuple[str, ...]:
   """'color,translation' -> ('color', 'translation'); '' -> (); FieldError for unknown names."""
   if not isinstance(s, str):
     raise FieldError(f'{field}={s!r}: must be a string of comma-separated names')
@@ -94,13 +94,13 @@ def parse_policy(s: str, field: str = 'config.reg.diffaugment') -> tuple[str, ..
 
 
 def check_policy(
-    policy_str: str, data_is_image: bool, data_name='the data', field='config.reg.diffaugment'
+    policy_str: str, data_is_image: bool, data_name='the data', field='config.d_input.diffaugment'
 ):
   """The parsed policy; FieldError if a name is unknown or the data are not images."""
   policy = parse_policy(policy_str, field)
   if policy and not data_is_image:
     raise FieldError(
         f'{field}={policy_str!r}: DiffAugment is for images, and {data_name} is not an image '
-        'dataset; use reg.instance_noise for 2D data'
+        'dataset; use d_input.instance_noise for 2D data'
     )
   return policy

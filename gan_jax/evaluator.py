@@ -26,7 +26,15 @@ from gan_jax.config import entry_fields
 from gan_jax.errors import UserError
 from gan_jax.metrics import METRICS
 from gan_jax.metrics.eval_data import EvalData
-from gan_jax.metrics.evaluation import applicable, check, evaluate, is_value, networks, scalars
+from gan_jax.metrics.evaluation import (
+    applicable,
+    check,
+    evaluate,
+    is_value,
+    metric_settings,
+    networks,
+    scalars,
+)
 from gan_jax.progress import Counter
 from gan_jax.workdir import add_results, read_result_entries
 
@@ -133,27 +141,36 @@ def format_results(step, results) -> str:
 
 
 class PeriodicEval:
-  """Runs `config.eval.metrics` every `config.eval.every_steps` steps of training.
+  """Runs `config.eval.metrics` every `config.eval.every_steps` steps of training, each metric
+  at its own sample count and interval where `config.eval.per_metric` sets them
+  (gan_jax.metrics.evaluation.metric_settings).
 
   With no metrics named, all that apply are run, except the Inception ones when
   their weights are missing (a warning says so); named metrics must be available.
+  `intervals` are the steps between evaluations (the loop ends a call of the step at each).
   """
 
   def __init__(self, exp):
-    c = exp.config.get('eval')
-    self.names, self.data = [], None
-    if not c or not c.every_steps:
+    c = exp.config.eval  # defaulted by build_experiment (older configs: off)
+    self.names, self.data, self.settings, self._due = [], None, {}, (None, [])
+    per_metric = {n: dict(own) for n, own in c.per_metric.items()}
+    own_interval = [n for n, own in per_metric.items() if own['every_steps']]
+    if not c.every_steps and not own_interval:
       return
-    self.every, self.num_samples = c.every_steps, c.num_samples
     self.data = eval_data(  # Inception over 10k images takes long on a CPU: say how far
         exp, c.stats_dir, c.num_reference, c.reference_split, progress=Counter
     )
     self.exp = exp
     named = [m for m in c.metrics.split(',') if m]
+    if not named and not c.every_steps:  # only the metrics with an interval of their own
+      named = own_interval
     if named:
       self.names = checked_metrics(named, self.data, 'config.eval.metrics')
-      return
-    names = applicable(self.data)
+    else:
+      self.names = self._available(applicable(self.data))
+    self.settings = metric_settings(self.names, c.num_samples, c.every_steps, per_metric)
+
+  def _available(self, names):
     for net in networks(names):
       try:
         self.data.load_features(net)
@@ -161,18 +178,33 @@ class PeriodicEval:
         off = [n for n in names if METRICS[n].features == net]
         print(f'warning: periodic {", ".join(off)} off: {e}', file=sys.stderr)
         names = [n for n in names if n not in off]
-    self.names = names
+    return names
+
+  @property
+  def intervals(self) -> list[int]:
+    """The distinct intervals of the metrics that run (none: no evaluation)."""
+    return sorted({every for _, every in self.settings.values() if every})
+
+  def due_metrics(self, step, last_step) -> list[str]:
+    """The metrics due at `step`: every own interval, and at the end of runs at least that long
+    (a short trial run of a config does not pay for a full evaluation)."""
+    return [
+        n
+        for n, (_, every) in self.settings.items()
+        if every and (step % every == 0 or (step == last_step and last_step >= every))
+    ]
 
   def due(self, step, last_step) -> bool:
-    """Every `every_steps`, and at the end of runs at least that long (a short trial run
-    of a config does not pay for a full evaluation)."""
-    if not self.names:
-      return False
-    return step % self.every == 0 or (step == last_step and last_step >= self.every)
+    self._due = (step, self.due_metrics(step, last_step))
+    return bool(self._due[1])
 
-  def __call__(self, state, step, workdir, writer=None):
+  def __call__(self, state, step, workdir, writer=None, names=None):
+    """Evaluates `names` (default: the metrics `due` found due at `step`, else all of them)."""
+    if names is None:
+      names = self._due[1] if self._due[0] == step and self._due[1] else self.names
+    counts = {n: self.settings[n][0] for n in names}
     draw = lambda n: sampling.draw(self.exp.generator, state, n, EVAL_SEED)
-    results = evaluate(self.names, draw, self.data, self.num_samples)
+    results = evaluate(names, draw, self.data, counts)
     if jax.process_index() == 0:
       write_results(workdir, step, EVAL_SEED, results, by='training')
       print(format_results(step, results), flush=True)

@@ -25,6 +25,7 @@ from gan_jax.models import build_models
 from gan_jax.optimizers import build_optimizer
 from gan_jax.sharding import make_mesh, replicated
 from gan_jax.state import create_state
+from gan_jax.step import StepSpec
 
 
 def check_creatable(path, flag, not_a_folder):
@@ -54,6 +55,7 @@ class Experiment:
   init_state: object  # jitted rng -> TrainState, replicated over the mesh
   abstract_state: object  # its ShapeDtypeStructs with shardings
   num_classes: int = 0  # > 0: a conditional model of the data's classes
+  step_spec: StepSpec | None = None  # what the train step computes (gan_jax/step.py)
 
 
 def _built(section, name, build):
@@ -71,9 +73,8 @@ def build_experiment(config, num_devices=None, source=None) -> Experiment:
 
   `source` replaces the dataset the config names (for restoring without the data).
   """
-  config = config_lib.with_defaults(config)
-  try:
-    config_lib.validate(config, num_devices or jax.device_count())
+  try:  # defaults and validation, once (a config prepared before is not checked again)
+    config = config_lib.prepare(config, num_devices or jax.device_count())
   except config_lib.ConfigError as e:
     raise UserError(str(e)) from None
   fields = config_lib.entry_fields
@@ -81,16 +82,16 @@ def build_experiment(config, num_devices=None, source=None) -> Experiment:
       'data', config.data.name, lambda: get_dataset(config.data.name, **fields(config.data))
   )
   shape = tuple(source.shape)
-  if config.model.get('g_output') == 'tanh' and not source.is_image:
+  if 'g_output' in config.model and config.model.g_output == 'tanh' and not source.is_image:
     raise UserError(
         f"config.model.g_output='tanh': {config.data.name} is not in [-1, 1]; use 'linear'"
     )
   try:
-    check_policy(config.reg.diffaugment, source.is_image, config.data.name)
+    check_policy(config.d_input.diffaugment, source.is_image, config.data.name)
   except FieldError as e:
     raise UserError(str(e)) from None
   num_classes = _num_classes(config, source)
-  model_fields = fields(config.model, leave_out=config_lib.MODEL_STEP_FIELDS)
+  model_fields = fields(config.model)
   if num_classes:
     model_fields['num_classes'] = num_classes
   generator, discriminator = _built(
@@ -107,7 +108,7 @@ def build_experiment(config, num_devices=None, source=None) -> Experiment:
       discriminator=discriminator,
       g_tx=g_tx,
       d_tx=d_tx,
-      example=_example(shape, num_classes, config.model.pack),
+      example=_example(shape, num_classes, config.d_input.pack),
   )
   abstract = _built(
       'model',
@@ -116,14 +117,24 @@ def build_experiment(config, num_devices=None, source=None) -> Experiment:
   )
   init_state = jax.jit(init, out_shardings=replicated(mesh))
   return Experiment(
-      config, source, generator, discriminator, g_tx, d_tx, mesh, init_state, abstract, num_classes
+      config,
+      source,
+      generator,
+      discriminator,
+      g_tx,
+      d_tx,
+      mesh,
+      init_state,
+      abstract,
+      num_classes,
+      StepSpec.from_config(config),
   )
 
 
 def _num_classes(config, source):
   """The classes a conditional model is built for (0: unconditional); UserError if the data
   cannot condition it."""
-  conditioning = config.model.get('conditioning', 'none')
+  conditioning = config.model.conditioning if 'conditioning' in config.model else 'none'
   acgan = config.reg.acgan
   if (acgan > 0) != (conditioning == 'acgan'):
     raise UserError(
@@ -138,7 +149,7 @@ def _num_classes(config, source):
         f'config.model.conditioning={conditioning!r}: data {config.data.name} has no labels; '
         'use conditioning=none'
     )
-  want = config.model.get('num_classes', 0)
+  want = config.model.num_classes if 'num_classes' in config.model else 0
   if want and want != have:
     raise UserError(
         f'config.model.num_classes={want}: data {config.data.name} has {have} classes '

@@ -27,10 +27,10 @@ def packed_shape(data_shape, k: int) -> tuple[int, ...]:
 
 
 def check_pack(batch_size, pack_size):
-  """FieldError unless model.pack is an integer >= 1 that divides the batch."""
-  check_number('config.model.pack', pack_size, integer=True, low=1)
+  """FieldError unless d_input.pack is an integer >= 1 that divides the batch."""
+  check_number('config.d_input.pack', pack_size, integer=True, low=1)
   if batch_size % pack_size:
     raise FieldError(
-        f'config.train.batch_size={batch_size}: must be divisible by model.pack={pack_size} '
+        f'config.train.batch_size={batch_size}: must be divisible by d_input.pack={pack_size} '
         f'(D judges packs of {pack_size} samples)'
     )

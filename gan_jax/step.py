@@ -1,6 +1,6 @@
 """The train step: k discriminator updates, one generator update, the EMA.
 
-`build_train_step(...)` returns one jitted pure function
+`build_train_step(exp)` returns one jitted pure function
   train_steps(state, batches, rng) -> (state, metrics)
 that runs as many iterations as `batches` has rows (a scan when more than one; small models are
 otherwise bound by dispatch). `batches` is a dict pytree ({'x', 'y'}) of leaves
@@ -19,17 +19,21 @@ G's samples, so that G's gradient sees how D would respond; the real D takes onl
 update.
 """
 
+import dataclasses
+import types
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
 from gan_jax import regularizers
-from gan_jax.config import hparams
 from gan_jax.d_input import DInput
 from gan_jax.ema import ema_decay, ema_update
 from gan_jax.losses import build_loss
 from gan_jax.objectives import Game, d_objective, g_objective
 from gan_jax.optimizers import build_optimizer
 from gan_jax.regularizers import PENALTIES
+from gan_jax.schema import entry_fields, hparams, with_defaults
 from gan_jax.sharding import batch_sharding, replicated
 from gan_jax.updates import all_finite, apply_if, optimizer_step
 
@@ -76,22 +80,54 @@ def fake_labels(rng, real_labels, n, num_classes, how):
   return jax.random.randint(rng, (n,), 0, num_classes, jnp.int32)
 
 
-def _train_steps(config, generator, discriminator, g_tx, d_tx, mesh, num_classes, hp):
+@dataclasses.dataclass(frozen=True)
+class StepSpec:
+  """What the step computes besides the networks, read from the (defaulted, validated) config
+  once by build_experiment: the step takes these parts, not the config."""
+
+  loss: Any  # gan_jax.losses.Loss
+  penalties: tuple  # names of the penalties that are on (their weights: hparams)
+  clip: bool  # WGAN's weight clipping on (its bound: hparams['reg.clip'])
+  acgan: float  # weight of ACGAN's class loss
+  d_input: DInput  # the D-input transform (its noise std: hparams['d_input.instance_noise'])
+  d_steps: int
+  unroll_steps: int
+  fake_labels: str  # 'uniform' or 'data'
+  optim: dict  # {'g': fields, 'd': fields}: the optimizers, rebuilt with a traced lr in a group
+  hparams: dict  # {field: float} of the VECTORIZABLE fields (gan_jax.schema.hparams)
+
+  @classmethod
+  def from_config(cls, config):
+    t = config.train
+    return cls(
+        loss=build_loss(config.loss),
+        penalties=tuple(n for n in PENALTIES if config.reg[n] > 0),
+        clip=config.reg.clip > 0,
+        acgan=float(config.reg.acgan),
+        d_input=DInput.from_config(config.d_input),
+        d_steps=int(t.d_steps),
+        unroll_steps=int(t.unroll_steps),
+        fake_labels=t.fake_labels,
+        optim={n: {'name': config.optim[n].name, **entry_fields(config.optim[n])} for n in 'gd'},
+        hparams=hparams(config),
+    )
+
+
+def _train_steps(spec, generator, discriminator, g_tx, d_tx, mesh, num_classes, hp):
   """The un-jitted train_steps(state, batches, rng) of one run, its hyperparameters (the
   config's VECTORIZABLE fields) read from `hp`: Python floats for a run alone (compile-time
   constants), traced arrays inside a vectorized group."""
   game = Game(
       generator,
       discriminator,
-      build_loss(config.loss),
-      {n: hp[f'reg.{n}'] for n in PENALTIES if config.reg[n] > 0},
-      DInput.from_config(config, noise=hp['reg.instance_noise']),
-      float(config.reg.get('acgan', 0.0)),
+      spec.loss,
+      {n: hp[f'reg.{n}'] for n in spec.penalties},
+      dataclasses.replace(spec.d_input, noise=hp['d_input.instance_noise']),
+      spec.acgan,
   )
-  t = config.train
-  d_steps, decay = t.d_steps, hp['train.ema_decay']
-  clip_on, clip = config.reg.clip > 0, hp['reg.clip']  # on: a compile-time choice; the bound: hp
-  unroll, how_labels = t.get('unroll_steps', 0), t.get('fake_labels', 'uniform')
+  d_steps, decay = spec.d_steps, hp['train.ema_decay']
+  clip_on, clip = spec.clip, hp['reg.clip']  # on: a compile-time choice; the bound: hp
+  unroll, how_labels = spec.unroll_steps, spec.fake_labels
   conditional = num_classes > 0
   rows = batch_sharding(mesh)
 
@@ -201,39 +237,70 @@ def _train_steps(config, generator, discriminator, g_tx, d_tx, mesh, num_classes
   return train_steps
 
 
-def build_train_step(config, generator, discriminator, g_tx, d_tx, mesh, num_classes=0):
-  """One run's jitted train_steps(state, batches, rng) -> (state, metrics)."""
+def _legacy(config, generator, discriminator, g_tx=None, d_tx=None, mesh=None, num_classes=0):
+  """An Experiment's parts from the arguments of the older signatures (below)."""
+  spec = StepSpec.from_config(with_defaults(config))
+  return types.SimpleNamespace(**locals())
+
+
+def build_train_step(exp, *legacy):
+  """The jitted train_steps(state, batches, rng) -> (state, metrics) of the run `exp` (a
+  gan_jax.experiment.Experiment): its networks, optimizers, mesh and `exp.step_spec`.
+
+  Transitional: the older build_train_step(config, generator, discriminator, g_tx, d_tx, mesh,
+  num_classes=0) is still taken, for callers not yet moved to this one.
+  """
+  if legacy:
+    legacy = _legacy(exp, *legacy)
+    exp = types.SimpleNamespace(step_spec=legacy.spec, **vars(legacy))
+  spec = exp.step_spec
   train_steps = _train_steps(
-      config, generator, discriminator, g_tx, d_tx, mesh, num_classes, hparams(config)
+      spec,
+      exp.generator,
+      exp.discriminator,
+      exp.g_tx,
+      exp.d_tx,
+      exp.mesh,
+      exp.num_classes,
+      spec.hparams,
   )
-  rep = replicated(mesh)
+  rep = replicated(exp.mesh)
   return jax.jit(
       train_steps,
-      in_shardings=(rep, batch_sharding(mesh, 2), rep),
+      in_shardings=(rep, batch_sharding(exp.mesh, 2), rep),
       out_shardings=(rep, rep),
       donate_argnums=0,
   )
 
 
-def build_group_step(config, generator, discriminator, mesh, num_classes=0):
-  """S runs that share `config`'s program, as one jitted step over a leading run axis:
+def build_group_step(exp, *legacy):
+  """S runs that share the program of `exp` (an Experiment built from one of them), as one
+  jitted step over a leading run axis:
 
     group_steps(states, batches, rngs, hp, alive) -> (states, metrics)
 
   states: TrainStates stacked along axis 0; batches: leaves (S, iterations, d_steps, B, ...),
   each run's own data; rngs: (S,) keys; hp: {field: (S,) float32} of the VECTORIZABLE fields
-  (config.hparams); alive: (S,) bool. Each run's step is `vmap`ped: run i computes exactly what
-  it would alone with hp[i] (up to the float rounding of a traced learning rate or weight instead
-  of a constant). A run that is not alive keeps its state (its updates masked): the host stops a
-  diverged run that way while the rest of its group goes on. Metrics have a leading run axis.
-  The states are replicated; each batch is split along B over the devices, as for one run.
+  (gan_jax.schema.hparams); alive: (S,) bool. Each run's step is `vmap`ped: run i computes
+  exactly what it would alone with hp[i] (up to the float rounding of a traced learning rate or
+  weight instead of a constant). A run that is not alive keeps its state (its updates masked):
+  the host stops a diverged run that way while the rest of its group goes on. Metrics have a
+  leading run axis. The states are replicated; each batch is split along B over the devices, as
+  for one run.
   """
+  if legacy:  # transitional: build_group_step(config, generator, discriminator, mesh, num_classes)
+    config, generator, discriminator, *rest = (exp, *legacy)
+    parts = _legacy(config, generator, discriminator, None, None, *rest)
+    exp = types.SimpleNamespace(step_spec=parts.spec, **vars(parts))
+  spec, mesh = exp.step_spec, exp.mesh
 
   def one(state, batches, rng, hp, alive):
     g_tx, d_tx = (
-        build_optimizer(**{**config.optim[n], 'lr': hp[f'optim.{n}.lr']}) for n in ('g', 'd')
+        build_optimizer(**{**spec.optim[n], 'lr': hp[f'optim.{n}.lr']}) for n in ('g', 'd')
     )
-    step = _train_steps(config, generator, discriminator, g_tx, d_tx, mesh, num_classes, hp)
+    step = _train_steps(
+        spec, exp.generator, exp.discriminator, g_tx, d_tx, mesh, exp.num_classes, hp
+    )
     new, metrics = step(state, batches, rng)
     return jax.tree_util.tree_map(lambda n, o: jnp.where(alive, n, o), new, state), metrics
 

@@ -139,10 +139,13 @@ def _tuples(x):
 
 
 def read_config(run) -> ml_collections.ConfigDict:
-  """The config a run was trained with; lists come back as tuples.
+  """The config a run was trained with, in today's layout (gan_jax.schema.upgrade: fields that
+  moved, defaults of fields added since); lists come back as tuples.
 
   Raises ValueError naming the file if it cannot be read or parsed.
   """
+  from gan_jax.schema import upgrade  # pylint: disable=g-import-not-at-top (the registries: here)
+
   path = os.path.join(run, CONFIG_FILE)
   try:
     with open(path) as f:
@@ -150,7 +153,7 @@ def read_config(run) -> ml_collections.ConfigDict:
   except (OSError, ValueError) as e:
     lines = str(e).strip().splitlines() or ['']
     raise ValueError(f'{path}: cannot be read ({type(e).__name__}: {lines[0]})') from None
-  return ml_collections.ConfigDict(_tuples(raw))
+  return upgrade(ml_collections.ConfigDict(_tuples(raw)))
 
 
 def eval_path(run, step) -> str:

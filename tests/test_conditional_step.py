@@ -21,9 +21,7 @@ def test_acgan_class_loss_falls_on_separable_digits():
   config.optim.d.lr = 1e-3
   exp = build_experiment(config)
   assert exp.num_classes == 10
-  step = build_train_step(
-      config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh, exp.num_classes
-  )
+  step = build_train_step(exp)
   state = exp.init_state(jax.random.key(0))
   losses = []
   for _, _, batch in batches(exp, 0, 150):

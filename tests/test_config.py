@@ -1,6 +1,7 @@
 """Every shipped config validates; bad fields fail with one line, nothing written."""
 
 import importlib
+import os
 
 import pytest
 
@@ -234,3 +235,73 @@ def test_every_none_field_of_every_preset_can_be_set_from_the_command_line():
   config = importlib.import_module('configs.nsgan').get_config('cifar10')
   config.data.data_dir, config.data.image_size = '/data/tfds', 16
   validate(config, num_devices=1)
+
+
+def test_a_saved_config_of_the_layout_before_d_input_loads_unchanged(tmp_path):
+  """tests/data/config_before_d_input.json: configs/pacgan.py:ring8 with instance noise, as
+  main wrote it before the d_input section (model.pack, reg.instance_noise*). Read back, it is
+  today's config (no difference), in today's layout; so is one older still, without the fields
+  added since (OPTIONAL, the eval section)."""
+  import json  # pylint: disable=g-import-not-at-top
+  import shutil  # pylint: disable=g-import-not-at-top
+
+  from gan_jax import workdir  # pylint: disable=g-import-not-at-top
+  from gan_jax.config import config_diff  # pylint: disable=g-import-not-at-top
+  from tests.conftest import ROOT  # pylint: disable=g-import-not-at-top
+
+  today = importlib.import_module('configs.pacgan').get_config('ring8')
+  today.d_input.instance_noise, today.d_input.instance_noise_steps = 0.2, 10_000
+  saved = os.path.join(ROOT, 'tests', 'data', 'config_before_d_input.json')
+  run = tmp_path / 'run'
+  run.mkdir()
+  shutil.copy(saved, run / workdir.CONFIG_FILE)
+  config = workdir.read_config(str(run))
+  assert 'pack' not in config.model and 'instance_noise' not in config.reg
+  assert (config.d_input.pack, config.d_input.instance_noise) == (2, 0.2)
+  assert config_diff(config, today) == []
+  validate(config, num_devices=1)
+  today.d_input.pack = 4
+  assert config_diff(config, today) == ['d_input.pack: 2 -> 4']
+
+  with open(saved) as f:
+    older = json.load(f)
+  del older['eval'], older['train']['on_nonfinite'], older['train']['unroll_steps']
+  del older['train']['fake_labels'], older['reg']['acgan'], older['reg']['diffaugment']
+  for net in 'gd':
+    del older['optim'][net]['schedule'], older['optim'][net]['decay_to']
+  (run / workdir.CONFIG_FILE).write_text(json.dumps(older))
+  config = workdir.read_config(str(run))
+  today.d_input.pack = 2
+  assert config_diff(config, today) == []
+  assert config.eval.every_steps == 0 and config.optim.g.schedule == 'none'
+
+
+def test_with_defaults_marks_its_result_and_leaves_it_alone_after():
+  from gan_jax import schema  # pylint: disable=g-import-not-at-top
+
+  config = importlib.import_module('configs.nsgan').get_config()
+  del config.train['on_nonfinite']
+  filled = schema.with_defaults(config)
+  assert filled is not config and filled.train.on_nonfinite == 'stop'
+  assert schema.with_defaults(filled) is filled and schema.upgrade(filled) is filled
+  assert schema.program_key(filled) == schema.program_key(config)
+
+
+def test_a_config_is_defaulted_and_validated_once_at_the_edge(make_config, monkeypatch):
+  """A group validates each of its configs, then builds the experiment of the first: that
+  config is not checked a second time, unless it changed since."""
+  from gan_jax import config as config_lib  # pylint: disable=g-import-not-at-top
+  from gan_jax.experiment import UserError, build_experiment  # pylint: disable=g-import-not-at-top
+
+  checks = []
+  check = config_lib._check_fields  # pylint: disable=protected-access
+  monkeypatch.setattr(config_lib, '_check_fields', lambda c, n: (checks.append(n), check(c, n)))
+  config = config_lib.with_defaults(make_config())
+  validate(config, num_devices=1)
+  exp = build_experiment(config, num_devices=1)
+  assert exp.config is config and len(checks) == 1  # not defaulted (a copy) nor checked again
+  assert config_lib.program_key(exp.config) == config_lib.program_key(make_config())
+  config.train.num_steps = 0
+  with pytest.raises(UserError, match='config.train.num_steps=0'):
+    build_experiment(config, num_devices=1)
+  assert len(checks) == 2

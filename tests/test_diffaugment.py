@@ -125,7 +125,7 @@ def test_policy_string_errors_are_one_line():
   assert parse_policy('color, translation,cutout') == ('color', 'translation', 'cutout')
   with pytest.raises(
       FieldError,
-      match=r"^config.reg.diffaugment='color,flip': unknown augmentation 'flip'; allowed: "
+      match=r"^config.d_input.diffaugment='color,flip': unknown augmentation 'flip'; allowed: "
       r'comma-separated names of color, translation, cutout$',
   ):
     parse_policy('color,flip')
@@ -135,7 +135,7 @@ def test_policy_string_errors_are_one_line():
   assert check_policy('', data_is_image=False) == ()
   with pytest.raises(
       FieldError,
-      match=r"^config.reg.diffaugment='translation': DiffAugment is for images, and grid25 is not",
+      match=r"^config.d_input.diffaugment='translation': DiffAugment is for images, and grid25 is not",
   ):
     check_policy('translation', data_is_image=False, data_name='grid25')
   assert set(AUGMENTATIONS) == {'color', 'translation', 'cutout'}
@@ -145,6 +145,6 @@ def test_config_validation_names_unknown_augmentations(make_config):
   from gan_jax.config import ConfigError, validate
 
   config = make_config()
-  config.reg.diffaugment = 'colour'
-  with pytest.raises(ConfigError, match=r"config.reg.diffaugment='colour': unknown augmentation"):
+  config.d_input.diffaugment = 'colour'
+  with pytest.raises(ConfigError, match=r"config.d_input.diffaugment='colour': unknown augmentation"):
     validate(config, num_devices=1)

@@ -65,10 +65,10 @@ def remedies_config(seed, lr):
   c = run_config(seed, lr, steps=60, base=mini_config)
   c.checkpoint.every_steps = 60
   c.train.unroll_steps = 2
-  c.model.pack = 2
+  c.d_input.pack = 2
   c.loss = common.entry(LOSSES, 'f_gan', divergence='kl')
   c.reg.r1 = 0.0
-  c.reg.instance_noise, c.reg.instance_noise_steps = 0.1 * (1 + seed), 40
+  c.d_input.instance_noise, c.d_input.instance_noise_steps = 0.1 * (1 + seed), 40
   return c
 
 

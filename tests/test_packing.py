@@ -34,10 +34,10 @@ def test_batch_must_be_a_multiple_of_pack():
   check_pack(64, 4)
   with pytest.raises(
       FieldError,
-      match=r'^config.train.batch_size=64: must be divisible by model.pack=3 \(D judges packs',
+      match=r'^config.train.batch_size=64: must be divisible by d_input.pack=3 \(D judges packs',
   ):
     check_pack(64, 3)
-  with pytest.raises(FieldError, match=r'^config.model.pack=0: must be >= 1$'):
+  with pytest.raises(FieldError, match=r'^config.d_input.pack=0: must be >= 1$'):
     check_pack(64, 0)
 
 
@@ -45,15 +45,15 @@ def test_config_validation_checks_pack(make_config):
   from gan_jax.config import ConfigError, validate
 
   config = make_config()  # batch 16
-  config.model.pack = 3
+  config.d_input.pack = 3
   with pytest.raises(
-      ConfigError, match=r'config.train.batch_size=16: must be divisible by model.pack=3'
+      ConfigError, match=r'config.train.batch_size=16: must be divisible by d_input.pack=3'
   ):
     validate(config, num_devices=1)
-  config.model.pack = 0
-  with pytest.raises(ConfigError, match=r'config.model.pack=0: must be >= 1'):
+  config.d_input.pack = 0
+  with pytest.raises(ConfigError, match=r'config.d_input.pack=0: must be >= 1'):
     validate(config, num_devices=1)
-  config.model.pack = 4
+  config.d_input.pack = 4
   validate(config, num_devices=1)
   config.train.unroll_steps = -1
   with pytest.raises(ConfigError, match=r'config.train.unroll_steps=-1: must be >= 0'):

@@ -55,3 +55,53 @@ def test_eval_fields_are_validated(field, value, message):
   config.eval[field] = value
   with pytest.raises(ConfigError, match=message.replace('(', r'\(')):
     validate(config, 1)
+
+
+def test_per_metric_settings_run_a_metric_at_its_own_interval_and_sample_count(tmp_path):
+  """eval.per_metric (documented in gan_jax/metrics/evaluation.py): with the global interval
+  off, `modes` runs every 3 steps on 200 samples, set from a config argument."""
+  from configs import common  # pylint: disable=g-import-not-at-top
+
+  config = tiny_config(num_steps=7)
+  common.apply_overrides(
+      config, {'eval.per_metric.modes.every_steps': '3', 'eval.per_metric.modes.num_samples': 200}
+  )
+  assert config.eval.every_steps == 0 and dict(config.eval.per_metric.modes) == {
+      'num_samples': 200,
+      'every_steps': 3,
+  }
+  train_and_evaluate(config, str(tmp_path))
+  entries = read_results(tmp_path)
+  assert [(e['step'], e['metric'], e['num_samples']) for e in entries] == [
+      (3, 'modes', 200),
+      (6, 'modes', 200),
+      (7, 'modes', 200),
+  ]
+
+
+@pytest.mark.parametrize(
+    'per_metric, message',
+    [
+        ({'nope': {'every_steps': 5}}, r"config.eval.per_metric.nope=.*unknown metric; allowed: "),
+        ({'modes': {'every': 5}}, r'config.eval.per_metric.modes.every=5: unknown field'),
+        ({'modes': {'num_samples': -1}}, r'config.eval.per_metric.modes.num_samples=-1: must be'),
+        ({'modes': {'every_steps': 2.5}}, r'config.eval.per_metric.modes.every_steps=2.5: must'),
+    ],
+)
+def test_per_metric_fields_are_validated(per_metric, message):
+  from gan_jax.config import ConfigError, validate  # pylint: disable=g-import-not-at-top
+
+  config = tiny_config()
+  config.eval.per_metric = per_metric
+  with pytest.raises(ConfigError, match=message):
+    validate(config, 1)
+
+
+def test_eval_intervals_count_each_metrics_own():
+  from gan_jax.schema import eval_intervals  # pylint: disable=g-import-not-at-top
+
+  config = tiny_config()
+  assert eval_intervals(config) == []
+  config.eval.every_steps = 10
+  config.eval.per_metric = {'modes': {'every_steps': 4}, 'fid': {'num_samples': 100}}
+  assert eval_intervals(config) == [4, 10]

@@ -409,7 +409,7 @@ def test_a_refused_update_leaves_its_network_as_it_was(nan_data_at):
   config = mini_config()
   config.train.d_steps = 1
   exp = build_experiment(config)
-  step = build_train_step(config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh)
+  step = build_train_step(exp)
   nan_data_at(1)
   (_, _, bad), (_, _, good) = batches(exp, 0, 2)
   state = exp.init_state(jax.random.key(0))

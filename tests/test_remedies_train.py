@@ -17,7 +17,7 @@ def _small(**fields):
   config.checkpoint.every_steps = 4
   config.model.update(g_batchnorm=False, d_sn=False, d_dropout=0.0)
   for key, value in fields.items():
-    common.set_field(config, key, value)
+    common.apply_overrides(config, {key: value})
   return config
 
 
@@ -30,7 +30,7 @@ def _finite(state):
     [
         {'loss.name': 'f_gan', 'loss.divergence': 'reverse_kl'},
         {'loss.name': 'f_gan', 'loss.divergence': 'kl', 'loss.g_loss': 'saturating'},
-        {'model.pack': 4},
+        {'d_input.pack': 4},
         {'train.unroll_steps': 2, 'loss.name': 'f_gan', 'loss.divergence': 'pearson'},
     ],
     ids=lambda f: ','.join(f'{k}={v}' for k, v in f.items()),
@@ -47,7 +47,7 @@ def test_diffaugment_trains_on_images(tmp_path):
   config.model.update(g_hidden=(32,), d_hidden=(32,), z_dim=8)
   config.train.update(num_steps=2, log_every=1, sample_every=0, batch_size=8, num_samples=8)
   config.checkpoint.every_steps = 2
-  config.reg.diffaugment = 'color,translation,cutout'
-  config.model.pack = 2
+  config.d_input.diffaugment = 'color,translation,cutout'
+  config.d_input.pack = 2
   state, _ = train_and_evaluate(config, str(tmp_path))
   assert int(state.step) == 2 and _finite(state)

@@ -31,9 +31,9 @@ def test_the_settings():
       0.0,
       0.0,
   )
-  assert (plain.model.pack, plain.train.unroll_steps, plain.reg.diffaugment) == (1, 0, '')
+  assert (plain.d_input.pack, plain.train.unroll_steps, plain.d_input.diffaugment) == (1, 0, '')
   pac = importlib.import_module('configs.pacgan')
-  assert pac.get_config().model.pack == 2 and pac.get_config('ring8,pack4').model.pack == 4
+  assert pac.get_config().d_input.pack == 2 and pac.get_config('ring8,pack4').d_input.pack == 4
   assert pac.get_config('ring8').data.name == 'ring8'
   unrolled = importlib.import_module('configs.unrolled').get_config()
   assert (unrolled.data.name, unrolled.train.unroll_steps, unrolled.loss.name) == (
@@ -58,9 +58,9 @@ def test_the_settings():
     'arg,message',
     [
         ('grid52', r"config arg 'grid52': allowed: grid25, ring8"),
-        ('ring8,model.width=3', r"no field 'model.width'; allowed: .*pack"),
-        ('ring8,train.unroll=3', r"no field 'train.unroll'"),
-        ('ring8,model.pack=two', r"config arg model.pack='two'"),
+        ('ring8,model.width=3', r"unknown field model.width; allowed: .*g_hidden"),
+        ('ring8,train.unroll=3', r"unknown field train.unroll"),
+        ('ring8,d_input.pack=two', r"config arg 'ring8,d_input.pack=two': d_input.pack=two: must"),
         ('ring8,loss.name=wgan', r"loss.name='wgan': allowed: minimax, .*f_gan"),
     ],
 )
@@ -85,7 +85,7 @@ def test_the_sweep_is_the_study_grid_and_every_run_validates():
     overrides = dict(overrides)
     config = module.get_config(overrides.pop('config_arg'))
     for key, value in overrides.items():
-      common.set_field(config, key, value)
+      common.apply_overrides(config, {key: value})
     validate(config, num_devices=1)
     seen.add(
         (
@@ -94,8 +94,8 @@ def test_the_sweep_is_the_study_grid_and_every_run_validates():
             config.loss.name,
             config.loss.get('divergence'),
             config.train.unroll_steps,
-            config.model.pack,
-            config.reg.instance_noise > 0,
+            config.d_input.pack,
+            config.d_input.instance_noise > 0,
         )
     )
   assert len(seen) == len(calls)  # no run twice
@@ -117,8 +117,8 @@ def test_the_sweep_is_the_study_grid_and_every_run_validates():
             'squared_hellinger, jensen_shannon, gan',
         ),
         (
-            ['--config=configs/pacgan.py:ring8', '--config.model.pack=3'],
-            'error: config.train.batch_size=128: must be divisible by model.pack=3 (D judges '
+            ['--config=configs/pacgan.py:ring8', '--config.d_input.pack=3'],
+            'error: config.train.batch_size=128: must be divisible by d_input.pack=3 (D judges '
             'packs of 3 samples)',
         ),
     ],
@@ -136,15 +136,21 @@ def test_cli_rejects_bad_remedy_fields_in_one_line(tmp_path, args, message):
 def test_older_configs_without_the_new_fields_resume_unchanged():
   import ml_collections  # pylint: disable=g-import-not-at-top
 
-  from gan_jax.config import config_diff, with_defaults  # pylint: disable=g-import-not-at-top
+  from gan_jax.schema import config_diff, upgrade  # pylint: disable=g-import-not-at-top
 
   new = importlib.import_module('configs.nsgan').get_config()
-  old = new.to_dict()
-  del old['model']['pack'], old['train']['unroll_steps'], old['reg']['diffaugment']
+  old = new.to_dict()  # the layout before d_input, and before the fields added since
+  d_input = old.pop('d_input')
+  old['reg'].update(
+      instance_noise=d_input['instance_noise'],
+      instance_noise_steps=d_input['instance_noise_steps'],
+  )
+  del old['train']['unroll_steps'], old['eval']['per_metric']
   old = ml_collections.ConfigDict(old)
   assert config_diff(old, new) == []
-  new.model.pack = 2
-  assert config_diff(old, new) == ['model.pack: 1 -> 2']
-  filled = with_defaults(old)
-  assert (filled.model.pack, filled.train.unroll_steps, filled.reg.diffaugment) == (1, 0, '')
-  validate(old, num_devices=1)
+  new.d_input.pack = 2
+  assert config_diff(old, new) == ['d_input.pack: 1 -> 2']
+  filled = upgrade(old)
+  assert (filled.d_input.pack, filled.train.unroll_steps, filled.d_input.diffaugment) == (1, 0, '')
+  assert 'instance_noise' not in filled.reg
+  validate(filled, num_devices=1)

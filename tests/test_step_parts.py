@@ -50,7 +50,7 @@ def test_after_a_short_run_the_ema_samples_are_as_close_to_the_data_as_the_live_
 def test_the_ema_averages_the_generators_batchnorm_statistics_too():
   config = tiny_config(num_steps=3)  # G has BatchNorm
   exp = build_experiment(config)
-  step = build_train_step(config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh)
+  step = build_train_step(exp)
   state = exp.init_state(jax.random.key(0))
   start = jax.device_get(state.ema_state)
   for _, _, real in batches(exp, 0, 3):
@@ -62,7 +62,7 @@ def test_the_ema_averages_the_generators_batchnorm_statistics_too():
 
 def _pack_config(**extra):
   config = tiny_config(num_steps=2, **extra)
-  config.model.pack = 2
+  config.d_input.pack = 2
   config.model.d_sn = False
   config.reg.gp = 1.0  # the penalties' inputs go through the transform too
   return config
@@ -75,7 +75,7 @@ def test_every_call_of_d_goes_through_the_d_input_transform(unroll):
   config = _pack_config(unroll_steps=unroll)
   exp = build_experiment(config)
   assert exp.abstract_state.d_params['Dense_0']['kernel'].shape[0] == 4
-  step = build_train_step(config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh)
+  step = build_train_step(exp)
   state = exp.init_state(jax.random.key(0))
   for _, _, real in batches(exp, 0, 2):
     state, metrics = step(state, real, jax.random.key(1))
@@ -99,7 +99,7 @@ def test_unrolled_generator_gradient_matches_a_hand_unrolled_reference():
   for unroll in (0, 1):
     config = _linear_game(unroll)
     exp = build_experiment(config)
-    step = build_train_step(config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh)
+    step = build_train_step(exp)
     state = exp.init_state(jax.random.key(0))
     g0, d0 = jax.device_get((state.g_params, state.d_params))
     ((_, _, batch),) = list(batches(exp, 0, 1))

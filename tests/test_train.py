@@ -31,7 +31,7 @@ def test_a_few_steps_lower_d_loss_on_separable_data(make_config):
   config.optim.d.lr = 1e-3
   config.reg.r1 = 0.0
   exp = build_experiment(config)
-  step = build_train_step(config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh)
+  step = build_train_step(exp)
   state = exp.init_state(jax.random.key(0))
   losses = []
   for _, _, real in batches(exp, 0, 120):
@@ -43,8 +43,8 @@ def test_a_few_steps_lower_d_loss_on_separable_data(make_config):
 def noisy_config(**train):
   """tiny_config with annealed instance noise: its schedule must not depend on num_steps."""
   config = tiny_config(**train)
-  config.reg.instance_noise = 0.1
-  config.reg.instance_noise_steps = 8
+  config.d_input.instance_noise = 0.1
+  config.d_input.instance_noise_steps = 8
   return config
 
 

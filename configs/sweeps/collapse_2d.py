@@ -26,15 +26,15 @@ VARIANTS = {
     'plain': {},
     'unrolled5': {'train.unroll_steps': 5},
     'unrolled10': {'train.unroll_steps': 10},
-    'pack2': {'model.pack': 2},
-    'pack4': {'model.pack': 4},
+    'pack2': {'d_input.pack': 2},
+    'pack4': {'d_input.pack': 4},
     **{
         f'fgan_{d}': {'loss': f'loss.name=f_gan,loss.divergence={d}'}
         for d in ('kl', 'reverse_kl', 'pearson', 'squared_hellinger', 'jensen_shannon', 'gan')
     },
     'instance_noise': {
-        'reg.instance_noise': INSTANCE_NOISE,
-        'reg.instance_noise_steps': plain_2d.NUM_STEPS // 2,
+        'd_input.instance_noise': INSTANCE_NOISE,
+        'd_input.instance_noise_steps': plain_2d.NUM_STEPS // 2,
     },
 }
 

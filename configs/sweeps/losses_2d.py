@@ -38,8 +38,12 @@ LOSSES = (
 
 def get_config(arg=None):
   """configs/mixture_2d.py cut to STEPS steps, evaluated every EVAL_EVERY."""
-  preset, overrides = common.parse_arg(arg)
-  c = mixture_2d.get_config(preset)
+  return common.with_arg(
+      mixture_2d.get_config(), arg, mixture_2d.PRESETS, default='grid25', finish=_shorten
+  )
+
+
+def _shorten(c):
   c.train.num_steps = STEPS
   for net in ('g', 'd'):  # a learning-rate schedule ends where the shortened run does
     if 'decay_steps' in c.optim[net]:
@@ -47,7 +51,6 @@ def get_config(arg=None):
   c.train.sample_every = STEPS
   c.checkpoint.every_steps = EVAL_EVERY
   c.eval.every_steps = EVAL_EVERY
-  return common.apply_overrides(c, overrides, arg)
 
 
 def sweep(add, arg=None):

@@ -30,12 +30,14 @@ LOSSES = (
 
 def get_config(arg=None):
   """The cifar10 preset (SNGAN standard CNN, 100k steps, eval every 10k) with cuDNN convolutions."""
-  preset, overrides = common.parse_arg(arg)
-  c = common.with_preset(common.base('non_saturating'), preset or 'cifar10')
+  c = common.base('non_saturating')
+  return common.with_arg(c, arg, default='cifar10', finish=_gpu)
+
+
+def _gpu(c):
   c.model.conv = 'xla'
   c.eval.every_steps = 10_000
   c.checkpoint.every_steps = 10_000
-  return common.apply_overrides(c, overrides, arg)
 
 
 def sweep(add, arg=None):

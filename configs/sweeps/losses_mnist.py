@@ -35,14 +35,15 @@ LOSSES = (
 
 def get_config(arg=None):
   """configs/nsgan.py's MLP setting on the preset's data, FID (1k vs 1k) at the last step."""
-  preset, overrides = common.parse_arg(arg)
-  c = common.with_preset(common.base('non_saturating'), preset)
+  return common.with_arg(common.base('non_saturating'), arg, finish=_short)
+
+
+def _short(c):
   c.train.num_steps = STEPS
   c.eval.every_steps = STEPS
   c.eval.metrics = 'fid'
   c.eval.num_samples = 1000
   c.eval.num_reference = 1000
-  return common.apply_overrides(c, overrides, arg)
 
 
 def sweep(add, arg=None):

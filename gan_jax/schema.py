@@ -1,0 +1,346 @@
+"""Every config field and its default, in one place (the way the Flax examples' configs/default.py
+spells a config).
+
+A config has these sections, each field with its default below:
+  seed        the run's seed
+  data        a DATASETS entry: {name, the builder's keyword fields}
+  model       a MODELS entry
+  loss        a LOSSES entry
+  d_input     the one transform of D's input (gan_jax/d_input.py): pack, instance_noise,
+              instance_noise_steps, diffaugment
+  reg         the penalties' weights (gan_jax/regularizers.py), WGAN's clip, ACGAN's class loss
+  optim       {g, d}: OPTIMIZERS entries
+  train       the loop and the step (TRAIN)
+  checkpoint  how often and how many (CHECKPOINT)
+  eval        metrics during training (EVAL; per_metric: {metric: {num_samples, every_steps}})
+A registry entry's fields and their defaults are its builder's keyword parameters (`entry`): one
+place, the builder. `defaults()` is the whole default config (configs/common.base starts there).
+
+Saved configs of older versions: `upgrade(config)` moves the fields that changed section
+(model.pack, reg.instance_noise, reg.instance_noise_steps, reg.diffaugment -> d_input.*) and
+fills the fields added since (`with_defaults`: OPTIONAL, the eval section, registry fields), so
+that an old run's config compares equal (`config_diff`) to the same config today.
+`with_defaults` marks its result; a marked config is not defaulted again.
+"""
+
+import inspect
+
+import ml_collections
+
+from gan_jax.data import DATASETS
+from gan_jax.losses import LOSSES
+from gan_jax.models import MODELS
+from gan_jax.optimizers import OPTIMIZERS
+from gan_jax.regularizers import PENALTIES
+
+# Sections that are one registry entry each: dotted path -> (registry, default name).
+ENTRIES = {
+    'data': (DATASETS, 'mnist5k'),
+    'model': (MODELS, 'mlp'),
+    'loss': (LOSSES, 'non_saturating'),
+    'optim.g': (OPTIMIZERS, 'adam'),
+    'optim.d': (OPTIMIZERS, 'adam'),
+}
+# The defaults' own values of registry fields (the rest are the builders' defaults).
+ENTRY_DEFAULTS = {
+    'model': dict(z_dim=64, g_hidden=(256, 512), d_hidden=(512, 256), d_activation='leaky_relu'),
+    'optim.g': dict(lr=2e-4, b1=0.5, b2=0.999),
+    'optim.d': dict(lr=2e-4, b1=0.5, b2=0.999),
+}
+SEED = 0
+D_INPUT = {
+    'pack': 1,  # PacGAN: samples D judges at once (1: off)
+    'instance_noise': 0.0,  # std of N(0, s^2) added to D's inputs (0: off)
+    'instance_noise_steps': 0,  # steps to anneal it linearly to 0 (0: constant)
+    'diffaugment': '',  # DiffAugment policy: comma-separated color, translation, cutout
+}
+REG = {
+    **{n: 0.0 for n in PENALTIES},  # each penalty's weight (0: off)
+    'clip': 0.0,  # WGAN's weight clipping bound (0: off)
+    'acgan': 0.0,  # weight of ACGAN's class loss (model.conditioning='acgan')
+}
+TRAIN = {
+    'num_steps': 5000,
+    'batch_size': 64,
+    'd_steps': 1,
+    'ema_decay': 0.999,
+    'log_every': 100,
+    'sample_every': 1000,
+    'num_samples': 64,
+    'steps_per_call': 1,
+    'on_nonfinite': 'stop',  # or 'skip': leave out (and count) updates that are not finite
+    'unroll_steps': 0,  # unrolled GAN (Metz et al. 2017): D updates G's loss looks through
+    'fake_labels': 'uniform',  # conditional runs: labels of G's samples, or 'data'
+}
+CHECKPOINT = {'every_steps': 1000, 'keep': 3}
+# Metrics during training (every_steps 0 = off; metrics '' = all that apply).
+EVAL = {
+    'every_steps': 0,
+    'metrics': '',
+    'num_samples': 10_000,
+    'num_reference': 10_000,
+    'reference_split': '',
+    'stats_dir': '',
+    'per_metric': {},  # {metric: {'num_samples': N, 'every_steps': K}} (0: the global value)
+}
+PER_METRIC_FIELDS = ('num_samples', 'every_steps')
+# The plain sections: name -> {field: default}.
+SECTIONS = {'d_input': D_INPUT, 'reg': REG, 'train': TRAIN, 'checkpoint': CHECKPOINT, 'eval': EVAL}
+ORDER = ('seed', 'data', 'model', 'loss', 'd_input', 'reg', 'optim', 'train', 'checkpoint', 'eval')
+
+# Fields added after runs were already saved: a config without them means these defaults (older
+# run folders resume unchanged); `with_defaults` fills them in. Every other field of a plain
+# section is required. (Registry fields missing from a saved config are their builder's
+# defaults, filled in too.)
+OPTIONAL = (
+    'reg.acgan',
+    *(f'd_input.{name}' for name in D_INPUT),
+    'train.fake_labels',
+    'train.unroll_steps',
+    'train.on_nonfinite',
+    *(f'eval.{name}' for name in EVAL),
+)
+# Where fields of older layouts live today.
+MOVED = {
+    'model.pack': 'd_input.pack',
+    'reg.instance_noise': 'd_input.instance_noise',
+    'reg.instance_noise_steps': 'd_input.instance_noise_steps',
+    'reg.diffaugment': 'd_input.diffaugment',
+}
+
+
+def _is_on(value):
+  return value > 0
+
+
+# The fields runs of one vectorized group may differ in (launch.sweep --vectorize): the step reads
+# them as arrays, not as compile-time constants (gan_jax/step.py), and `seed` picks each run's
+# initialisation, noise and data order. Each maps to the part of its value that does shape the
+# program (None: nothing): a penalty's weight may vary between runs that all have it on, not
+# between a run with it and one without. Every other field is the same across a group.
+VECTORIZABLE = {
+    'seed': None,
+    'optim.g.lr': None,
+    'optim.d.lr': None,
+    'train.ema_decay': None,
+    **{f'reg.{name}': _is_on for name in (*PENALTIES, 'clip')},
+    'd_input.instance_noise': _is_on,
+}
+# Fields a resumed run may change: how long it runs and how it reports, not what it computes
+# (the step refuses non-finite updates whatever on_nonfinite says; only the host reacts to it).
+RESUMABLE_FIELDS = (
+    'train.num_steps',
+    'train.on_nonfinite',
+    'train.log_every',
+    'train.sample_every',
+    'train.num_samples',
+    'train.steps_per_call',
+    'checkpoint.every_steps',
+    'checkpoint.keep',
+    'data.data_dir',
+    'data.download',
+    *(f'eval.{name}' for name in EVAL),
+)
+
+
+def registry_fields(builder):
+  """The keyword fields a registry entry accepts (its parameters with defaults)."""
+  return tuple(
+      n
+      for n, p in inspect.signature(builder).parameters.items()
+      if p.default is not inspect.Parameter.empty
+  )
+
+
+def _default(param):
+  """A parameter's default as a config field. A None default becomes a FieldReference typed by
+  the annotation (`str | None` -> str), so that --config.x=value can set it: ml_collections
+  refuses to set a plain None field from the command line."""
+  if param.default is not None:
+    return param.default
+  annotation = param.annotation if isinstance(param.annotation, str) else str(param.annotation)
+  kinds = [k for k in (str, int, float, bool) if annotation == f'{k.__name__} | None']
+  return ml_collections.FieldReference(None, field_type=kinds[0]) if kinds else None
+
+
+def entry_defaults(registry, name) -> dict:
+  """{field: default} of the registry entry `name`: its builder's keyword parameters."""
+  params = inspect.signature(registry[name]).parameters
+  return {n: _default(params[n]) for n in registry_fields(registry[name])}
+
+
+def entry(registry, name, **overrides) -> ml_collections.ConfigDict:
+  """The section {name, every field of the entry} at the builder's defaults and `overrides`;
+  ValueError naming the allowed fields for an unknown one."""
+  fields = entry_defaults(registry, name)
+  unknown = set(overrides) - set(fields)
+  if unknown:
+    raise ValueError(f'{name}: unknown fields {sorted(unknown)}; allowed: {sorted(fields)}')
+  return ml_collections.ConfigDict({'name': name, **fields, **overrides})
+
+
+def entry_fields(section, leave_out=()):
+  """A `{name, field...}` section -> its fields without `name` (and `leave_out`), as plain
+  values."""
+  return {k: v for k, v in section.items() if k != 'name' and k not in leave_out}
+
+
+_MARK = '_gan_jax_defaulted'  # an attribute (not a field) of a config with_defaults returned
+
+
+def _mark(config):
+  object.__setattr__(config, _MARK, True)
+  return config
+
+
+def is_defaulted(config) -> bool:
+  return bool(config.__dict__.get(_MARK)) if hasattr(config, '__dict__') else False
+
+
+def defaults(loss=None) -> ml_collections.ConfigDict:
+  """The default config: every field of every section (`loss` names the LOSSES entry)."""
+  c = ml_collections.ConfigDict()
+  c.seed = SEED
+  c.optim = ml_collections.ConfigDict()
+  for path, (registry, name) in ENTRIES.items():
+    name = loss if path == 'loss' and loss else name
+    _set(c, path, entry(registry, name, **ENTRY_DEFAULTS.get(path, {})))
+  for section, fields in SECTIONS.items():
+    c[section] = ml_collections.ConfigDict(fields)
+  ordered = ml_collections.ConfigDict()
+  for key in ORDER:
+    ordered[key] = c[key]
+  return ordered
+
+
+def _set(config, path, value):
+  *parents, name = path.split('.')
+  for key in parents:
+    config = config[key]
+  config[name] = value
+
+
+def _section(config, path):
+  """config.<path> (a section), or None where a part is missing."""
+  node = config
+  for key in path.split('.'):
+    if not hasattr(node, 'keys') or key not in node:
+      return None
+    node = node[key]
+  return node
+
+
+def with_defaults(config):
+  """`config` with every missing OPTIONAL field at its default (the whole eval section, if
+  absent), each registry entry's missing fields at its builder's defaults and each
+  eval.per_metric entry's at 0 (the global value): a copy, marked (a marked config comes back as
+  it is)."""
+  if is_defaulted(config):
+    return config
+  config = config.copy_and_resolve_references()
+  with config.unlocked():
+    if 'eval' not in config:
+      config.eval = ml_collections.ConfigDict()
+    if 'd_input' not in config:
+      config.d_input = ml_collections.ConfigDict()
+    for field in OPTIONAL:
+      section_path, name = field.rsplit('.', 1)
+      section = _section(config, section_path)
+      if section is not None and name not in section:
+        section[name] = SECTIONS[section_path][name]
+    for path, (registry, _) in ENTRIES.items():
+      section = _section(config, path)
+      if section is not None and 'name' in section and section.name in registry:
+        for name, value in entry_defaults(registry, section.name).items():
+          if name not in section:
+            section[name] = value
+    per_metric = _section(config, 'eval.per_metric')
+    for own in per_metric.values() if hasattr(per_metric, 'values') else ():
+      for name in PER_METRIC_FIELDS:
+        if hasattr(own, 'keys') and name not in own:
+          own[name] = 0
+  return _mark(config)
+
+
+def upgrade(config):
+  """A saved config of any earlier version in today's layout, defaulted (`with_defaults`): the
+  MOVED fields in their new section. Today's configs come back defaulted; a config already
+  defaulted, as it is."""
+  if is_defaulted(config):
+    return config
+  config = config.copy_and_resolve_references()
+  with config.unlocked():
+    for old, new in MOVED.items():
+      old_section, name = old.rsplit('.', 1)
+      section = _section(config, old_section)
+      if section is None or name not in section:
+        continue
+      value = section[name]
+      del section[name]
+      new_section, new_name = new.rsplit('.', 1)
+      if new_section not in config:
+        config[new_section] = ml_collections.ConfigDict()
+      config[new_section][new_name] = value
+  return with_defaults(config)
+
+
+def flatten(tree, prefix='', keep_empty=False):
+  """{'section.field': value} of a (nested) config; lists become tuples (`keep_empty`: an empty
+  section as the value {})."""
+  if hasattr(tree, 'items'):
+    if keep_empty and prefix and not tree:
+      return {prefix[:-1]: {}}
+    out = {}
+    for key, value in tree.items():
+      out.update(flatten(value, f'{prefix}{key}.', keep_empty))
+    return out
+  return {prefix[:-1]: tuple(tree) if isinstance(tree, list) else tree}
+
+
+def format_config(config) -> str:
+  """Every field of `config` with the defaults of those it lacks (`with_defaults`), one
+  `field = value` line each, in the config's order: the names that `--config.<field>=<value>`
+  overrides."""
+  flat = flatten(with_defaults(config), keep_empty=True)
+  return '\n'.join(f'{k} = {v!r}' for k, v in flat.items())
+
+
+def eval_intervals(config) -> list[int]:
+  """The distinct step intervals of periodic evaluation: eval.every_steps and each metric's own
+  (eval.per_metric), 0s left out; where the loop must end a call of the step."""
+  ev = with_defaults(config).eval
+  own = [m['every_steps'] for m in ev.per_metric.values()]
+  return sorted({e for e in (ev.every_steps, *own) if e})
+
+
+def hparams(config) -> dict:
+  """{field: float} of the VECTORIZABLE fields the step reads (every one but `seed`)."""
+  flat = flatten(with_defaults(config))
+  return {k: float(flat[k]) for k in VECTORIZABLE if k != 'seed' and k in flat}
+
+
+def program_key(config) -> tuple:
+  """What must be equal for two runs to share one compiled group step: every field of the
+  config (defaults filled in), the VECTORIZABLE ones reduced to their structure."""
+  key = []
+  for field, value in sorted(flatten(with_defaults(config)).items()):
+    if field in VECTORIZABLE:
+      structure = VECTORIZABLE[field]
+      if structure is None:
+        continue
+      value = ('on', structure(value))
+    key.append((field, value if value.__hash__ else repr(value)))
+  return tuple(key)
+
+
+def config_diff(old, new, ignore=RESUMABLE_FIELDS):
+  """['field: old -> new', ...] for the fields that differ, except those in `ignore` (both
+  configs upgraded first, unless they are defaulted already: a field missing from an older
+  config counts as its default, a moved field as its new name)."""
+  a, b = flatten(upgrade(old)), flatten(upgrade(new))
+  ignored = lambda k: k in ignore or any(k.startswith(f'{i}.') for i in ignore)
+  return [
+      f'{k}: {a.get(k, "<unset>")!r} -> {b.get(k, "<unset>")!r}'
+      for k in sorted(set(a) | set(b))
+      if not ignored(k) and a.get(k, '<unset>') != b.get(k, '<unset>')
+  ]
