@@ -80,8 +80,9 @@ def _si(x, unit):
 
 def _utilization(config, devices, flops_per_s, peak_per_device):
   """(precision, peak FLOP/s of all devices or None, MFU or None)."""
+  dtype = config.model.dtype if 'dtype' in config.model else None  # models without the field
   precision = device_peaks.compute_precision(
-      jax.default_backend(), config.model.get('dtype'), jax.config.jax_default_matmul_precision
+      jax.default_backend(), dtype, jax.config.jax_default_matmul_precision
   )
   if peak_per_device is None:
     peak_per_device = device_peaks.peak_flops(devices[0].device_kind, precision)

@@ -77,21 +77,15 @@ def build_experiment(config, num_devices=None, source=None) -> Experiment:
     config = config_lib.prepare(config, num_devices or jax.device_count())
   except config_lib.ConfigError as e:
     raise UserError(str(e)) from None
-  fields = config_lib.entry_fields
   source = source or _built(
-      'data', config.data.name, lambda: get_dataset(config.data.name, **fields(config.data))
+      'data',
+      config.data.name,
+      lambda: get_dataset(config.data.name, **config_lib.entry_fields(config.data)),
   )
+  _check_data_fits(config, source)
   shape = tuple(source.shape)
-  if 'g_output' in config.model and config.model.g_output == 'tanh' and not source.is_image:
-    raise UserError(
-        f"config.model.g_output='tanh': {config.data.name} is not in [-1, 1]; use 'linear'"
-    )
-  try:
-    check_policy(config.d_input.diffaugment, source.is_image, config.data.name)
-  except FieldError as e:
-    raise UserError(str(e)) from None
   num_classes = _num_classes(config, source)
-  model_fields = fields(config.model)
+  model_fields = config_lib.entry_fields(config.model)
   if num_classes:
     model_fields['num_classes'] = num_classes
   generator, discriminator = _built(
@@ -116,19 +110,20 @@ def build_experiment(config, num_devices=None, source=None) -> Experiment:
       lambda: abstract_like(jax.eval_shape(init, jax.random.key(0)), replicated(mesh)),
   )
   init_state = jax.jit(init, out_shardings=replicated(mesh))
-  return Experiment(
-      config,
-      source,
-      generator,
-      discriminator,
-      g_tx,
-      d_tx,
-      mesh,
-      init_state,
-      abstract,
-      num_classes,
-      StepSpec.from_config(config),
-  )
+  parts = (generator, discriminator, g_tx, d_tx, mesh, init_state, abstract, num_classes)
+  return Experiment(config, source, *parts, StepSpec.from_config(config))
+
+
+def _check_data_fits(config, source):
+  """UserError if the model's output range or the DiffAugment policy does not fit the data."""
+  if 'g_output' in config.model and config.model.g_output == 'tanh' and not source.is_image:
+    raise UserError(
+        f"config.model.g_output='tanh': {config.data.name} is not in [-1, 1]; use 'linear'"
+    )
+  try:
+    check_policy(config.d_input.diffaugment, source.is_image, config.data.name)
+  except FieldError as e:
+    raise UserError(str(e)) from None
 
 
 def _num_classes(config, source):

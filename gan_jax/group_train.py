@@ -6,7 +6,6 @@ the group's folder get, and how a run that faults stops alone) driven by the hos
 
 # pylint: disable=unused-import (names other modules import from here)
 from gan_jax import loop
-from gan_jax import train as single
 from gan_jax.programs.group import GroupProgram, check_group, group_hparams, row, stack
 from gan_jax.programs.group_memory import (
     DATA_COPIES,
@@ -17,16 +16,11 @@ from gan_jax.programs.group_memory import (
 )
 
 
-def _load(exp, step, n, seed):
-  # gan_jax.train's data seam, looked up at call time: a run reads the same data alone or here.
-  return single._host_batches(exp, step, n, seed)  # pylint: disable=protected-access
-
-
 def train_group(configs, workdirs, group_dir, should_stop=lambda: False):
   """Trains every run of the group to train.num_steps; returns (stacked states, stopped_early).
 
   Raises UserError (bad input; nothing written) or RunFailed: some run stopped on a fault (the
   others finished), or a save failed.
   """
-  program = GroupProgram(configs, workdirs, group_dir, load=_load)
+  program = GroupProgram(configs, workdirs, group_dir)
   return loop.train(program, should_stop)

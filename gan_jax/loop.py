@@ -28,6 +28,7 @@ import jax
 from gan_jax import checkpoint
 from gan_jax.errors import UserError
 from gan_jax.progress import Progress
+from gan_jax.schema import eval_intervals
 from gan_jax.sharding import batch_sharding, global_batch
 
 AT_END = ('always', 'if_reached', 'never')
@@ -56,14 +57,29 @@ class Every:
     return (step // self.n + 1) * self.n if self.n else None
 
 
+@dataclasses.dataclass(frozen=True)
+class AnyOf:
+  """Due when any of `parts` (each with `due` and `next_due`) is due; never without parts."""
+
+  parts: tuple = ()
+
+  def due(self, step, last_step) -> bool:
+    return any(p.due(step, last_step) for p in self.parts)
+
+  def next_due(self, step):
+    due = [d for p in self.parts if (d := p.next_due(step)) is not None]
+    return min(due) if due else None
+
+
 def cadence(config) -> dict:
-  """The actions of a config's run and when each is due: 'log', 'sample', 'eval' (at the end
-  only of runs at least eval.every_steps long) and 'checkpoint'."""
+  """The actions of a config's run and when each is due: 'log', 'sample', 'eval' (at each
+  interval of gan_jax.schema.eval_intervals: eval.every_steps and the metrics' own; at the end
+  only of runs at least that long) and 'checkpoint'."""
   t = config.train
   return {
       'log': Every(t.log_every),
       'sample': Every(t.sample_every),
-      'eval': Every(config.eval.every_steps if 'eval' in config else 0, 'if_reached'),
+      'eval': AnyOf(tuple(Every(n, 'if_reached') for n in eval_intervals(config))),
       'checkpoint': Every(config.checkpoint.every_steps),
   }
 

@@ -20,7 +20,6 @@ update.
 """
 
 import dataclasses
-import types
 from typing import Any
 
 import jax
@@ -33,7 +32,7 @@ from gan_jax.losses import build_loss
 from gan_jax.objectives import Game, d_objective, g_objective
 from gan_jax.optimizers import build_optimizer
 from gan_jax.regularizers import PENALTIES
-from gan_jax.schema import entry_fields, hparams, with_defaults
+from gan_jax.schema import entry_fields, hparams
 from gan_jax.sharding import batch_sharding, replicated
 from gan_jax.updates import all_finite, apply_if, optimizer_step
 
@@ -113,92 +112,103 @@ class StepSpec:
     )
 
 
-def _train_steps(spec, generator, discriminator, g_tx, d_tx, mesh, num_classes, hp):
-  """The un-jitted train_steps(state, batches, rng) of one run, its hyperparameters (the
-  config's VECTORIZABLE fields) read from `hp`: Python floats for a run alone (compile-time
-  constants), traced arrays inside a vectorized group."""
-  game = Game(
-      generator,
-      discriminator,
-      spec.loss,
-      {n: hp[f'reg.{n}'] for n in spec.penalties},
-      dataclasses.replace(spec.d_input, noise=hp['d_input.instance_noise']),
-      spec.acgan,
-  )
-  d_steps, decay = spec.d_steps, hp['train.ema_decay']
-  clip_on, clip = spec.clip, hp['reg.clip']  # on: a compile-time choice; the bound: hp
-  unroll, how_labels = spec.unroll_steps, spec.fake_labels
-  conditional = num_classes > 0
-  rows = batch_sharding(mesh)
+class _RunStep:
+  """The un-jitted step of one run, its hyperparameters (the config's VECTORIZABLE fields) read
+  from `hp`: Python floats for a run alone (compile-time constants), traced arrays inside a
+  vectorized group. `train_steps` is the function that gets jitted (or vmapped); the rest are
+  its parts, each a pure function of arrays."""
 
-  def noise(rng, n):
-    return jax.lax.with_sharding_constraint(jax.random.normal(rng, (n, generator.z_dim)), rows)
+  def __init__(self, spec, generator, discriminator, g_tx, d_tx, mesh, num_classes, hp):
+    self.game = Game(
+        generator,
+        discriminator,
+        spec.loss,
+        {n: hp[f'reg.{n}'] for n in spec.penalties},
+        dataclasses.replace(spec.d_input, noise=hp['d_input.instance_noise']),
+        spec.acgan,
+    )
+    self.spec, self.g_tx, self.d_tx, self.num_classes = spec, g_tx, d_tx, num_classes
+    self.decay = hp['train.ema_decay']
+    self.clip = hp['reg.clip']  # on: spec.clip, a compile-time choice; the bound: hp
+    self.rows = batch_sharding(mesh)
 
-  def labels(rng, real, n):
-    return fake_labels(rng, real['y'], n, num_classes, how_labels) if conditional else None
+  def noise(self, rng, n):
+    z = jax.random.normal(rng, (n, self.game.generator.z_dim))
+    return jax.lax.with_sharding_constraint(z, self.rows)
 
+  def labels(self, rng, real, n):
+    if not self.num_classes:
+      return None
+    return fake_labels(rng, real['y'], n, self.num_classes, self.spec.fake_labels)
+
+  @staticmethod
   def inputs(state, real, fake, y_fake):
     out = {'real': real['x'], 'fake': fake, 'step': state.step}
     return out if y_fake is None else {**out, 'y_real': real['y'], 'y_fake': y_fake}
 
-  def d_grads(d_params, d_state, inputs, rng):
+  def d_grads(self, d_params, d_state, inputs, rng):
     """D's gradient -> (params as updated from (clipped for WGAN), grads, new stats, metrics)."""
-    if clip_on:  # WGAN clips before each critic step (the first one included) and after it
-      d_params = regularizers.clip_weights(d_params, clip)
-    objective = lambda p: d_objective(game, p, d_state, inputs, rng)
+    if self.spec.clip:  # WGAN clips before each critic step (the first one included) and after
+      d_params = regularizers.clip_weights(d_params, self.clip)
+    objective = lambda p: d_objective(self.game, p, d_state, inputs, rng)
     grads, (d_state, metrics) = jax.grad(objective, has_aux=True)(d_params)
     return d_params, grads, d_state, metrics
 
-  def d_apply(d_params, grads, d_opt):
-    d_params, d_opt = optimizer_step(d_tx, grads, d_opt, d_params)
-    return (regularizers.clip_weights(d_params, clip) if clip_on else d_params), d_opt
+  def d_apply(self, d_params, grads, d_opt):
+    d_params, d_opt = optimizer_step(self.d_tx, grads, d_opt, d_params)
+    return (regularizers.clip_weights(d_params, self.clip) if self.spec.clip else d_params), d_opt
 
-  def d_update(state, real, rng):
+  def d_update(self, state, real, rng):
     k_z, k_noise, k_drop, k_pen = jax.random.split(rng, 4)
-    y_fake = labels(jax.random.fold_in(rng, 7), real, real['x'].shape[0])
+    n = real['x'].shape[0]
+    y_fake = self.labels(jax.random.fold_in(rng, 7), real, n)
     # G's BatchNorm statistics move only in G's own step.
-    fake, _ = game.generate(state.g_params, state.g_state, noise(k_z, real['x'].shape[0]), y_fake)
-    d_in = inputs(state, real, jax.lax.stop_gradient(fake), y_fake)
-    d_params, grads, d_state, metrics = d_grads(
+    fake, _ = self.game.generate(state.g_params, state.g_state, self.noise(k_z, n), y_fake)
+    d_in = self.inputs(state, real, jax.lax.stop_gradient(fake), y_fake)
+    d_params, grads, d_state, metrics = self.d_grads(
         state.d_params, state.d_state, d_in, (k_noise, k_drop, k_pen)
     )
     ok = all_finite(metrics['d_total'], (grads, d_state))
-    apply = lambda: (*d_apply(d_params, grads, state.d_opt), d_state)
+    apply = lambda: (*self.d_apply(d_params, grads, state.d_opt), d_state)
     d_params, d_opt, d_state = apply_if(ok, apply, (d_params, state.d_opt, state.d_state))
     return state.replace(d_params=d_params, d_state=d_state, d_opt=d_opt), metrics, ok
 
-  def unrolled_d(state, batch, fake, y_fake, rng):
-    """D's parameters and statistics after `unroll` differentiable updates against `fake`."""
+  def unrolled_d(self, state, batch, fake, y_fake, rng):
+    """D's parameters and statistics after `unroll_steps` differentiable updates against
+    `fake`."""
     d_params, d_state, d_opt = state.d_params, state.d_state, state.d_opt
-    for j in range(unroll):  # in the trace: convolutions stay off XLA:CPU's loop-body path
-      d_in = inputs(state, _row(batch, j % d_steps), fake, y_fake)
+    for j in range(self.spec.unroll_steps):  # in the trace: convolutions stay off the loop path
+      d_in = self.inputs(state, _row(batch, j % self.spec.d_steps), fake, y_fake)
       keys = tuple(jax.random.split(jax.random.fold_in(rng, j), 3))
-      d_params, grads, d_state, _ = d_grads(d_params, d_state, d_in, keys)
-      d_params, d_opt = d_apply(d_params, grads, d_opt)
+      d_params, grads, d_state, _ = self.d_grads(d_params, d_state, d_in, keys)
+      d_params, d_opt = self.d_apply(d_params, grads, d_opt)
     return d_params, d_state
 
-  def g_update(state, batch, rng):
+  def g_grads(self, state, batch, rng):
+    """(G's loss, (its new statistics, metrics)), its gradient: against D, or against D after
+    the unrolled updates."""
     k_z, k_noise, k_drop = jax.random.split(rng, 3)
-    last = _row(batch, d_steps - 1)
+    last = _row(batch, self.spec.d_steps - 1)
     n = last['x'].shape[0]
-    y_fake = labels(jax.random.fold_in(rng, 7), last, n)
-    g_in = inputs(state, last, None, y_fake)
+    y_fake = self.labels(jax.random.fold_in(rng, 7), last, n)
+    g_in = self.inputs(state, last, None, y_fake)
 
     def objective(g_params):
-      fake, g_state = game.generate(g_params, state.g_state, noise(k_z, n), y_fake)
+      fake, g_state = self.game.generate(g_params, state.g_state, self.noise(k_z, n), y_fake)
       d_params, d_state = state.d_params, state.d_state
-      if unroll:
-        d_params, d_state = unrolled_d(state, batch, fake, y_fake, jax.random.fold_in(rng, 8))
-      loss, metrics = g_objective(game, fake, d_params, d_state, g_in, (k_noise, k_drop))
+      if self.spec.unroll_steps:
+        d_params, d_state = self.unrolled_d(state, batch, fake, y_fake, jax.random.fold_in(rng, 8))
+      loss, metrics = g_objective(self.game, fake, d_params, d_state, g_in, (k_noise, k_drop))
       return loss, (g_state, metrics)
 
-    (g_loss, (g_state, metrics)), grads = jax.value_and_grad(objective, has_aux=True)(
-        state.g_params
-    )
+    return jax.value_and_grad(objective, has_aux=True)(state.g_params)
+
+  def g_update(self, state, batch, rng):
+    (g_loss, (g_state, metrics)), grads = self.g_grads(state, batch, rng)
 
     def apply():
-      g_params, g_opt = optimizer_step(g_tx, grads, state.g_opt, state.g_params)
-      decay_t = ema_decay(state.step, decay)
+      g_params, g_opt = optimizer_step(self.g_tx, grads, state.g_opt, state.g_params)
+      decay_t = ema_decay(state.step, self.decay)
       ema_params = ema_update(state.ema_params, g_params, decay_t)
       return g_params, g_state, g_opt, ema_params, ema_update(state.ema_state, g_state, decay_t)
 
@@ -210,15 +220,16 @@ def _train_steps(spec, generator, discriminator, g_tx, d_tx, mesh, num_classes, 
     )
     return state, metrics, ok
 
-  def train_step(state, batch, rng):
+  def train_step(self, state, batch, rng):
     """One iteration; batch leaves (d_steps, B, ...)."""
+    d_steps = self.spec.d_steps
     keys = jax.random.split(jax.random.fold_in(rng, state.step), d_steps + 1)
     d_metrics, d_ok = [], []
     for i in range(d_steps):  # unrolled on purpose, see the module docstring
-      state, m, ok = d_update(state, _row(batch, i), keys[i])
+      state, m, ok = self.d_update(state, _row(batch, i), keys[i])
       d_metrics.append(m)
       d_ok.append(ok)
-    state, g_metrics, g_ok = g_update(state, batch, keys[-1])
+    state, g_metrics, g_ok = self.g_update(state, batch, keys[-1])
     step = state.step + 1
     return state.replace(step=step), {
         **_tree_mean(d_metrics),
@@ -226,33 +237,24 @@ def _train_steps(spec, generator, discriminator, g_tx, d_tx, mesh, num_classes, 
         **_faults(d_ok, g_ok, step),
     }
 
-  def train_steps(state, batches, rng):
+  def train_steps(self, state, batches, rng):
     """As many iterations as `batches` has rows; leaves (iterations, d_steps, B, ...)."""
     if jax.tree_util.tree_leaves(batches)[0].shape[0] == 1:  # no loop: convolutions stay fast
-      return train_step(state, _row(batches, 0), rng)
-    state, metrics = jax.lax.scan(lambda s, b: train_step(s, b, rng), state, batches)
+      return self.train_step(state, _row(batches, 0), rng)
+    state, metrics = jax.lax.scan(lambda s, b: self.train_step(s, b, rng), state, batches)
     reduce = lambda k, m: FAULTS[k].reduce(m, axis=0) if k in FAULTS else jnp.mean(m, axis=0)
     return state, {k: reduce(k, m) for k, m in metrics.items()}
 
-  return train_steps
+
+def _train_steps(spec, generator, discriminator, g_tx, d_tx, mesh, num_classes, hp):
+  """The un-jitted train_steps(state, batches, rng) of one run (_RunStep)."""
+  return _RunStep(spec, generator, discriminator, g_tx, d_tx, mesh, num_classes, hp).train_steps
 
 
-def _legacy(config, generator, discriminator, g_tx=None, d_tx=None, mesh=None, num_classes=0):
-  """An Experiment's parts from the arguments of the older signatures (below)."""
-  spec = StepSpec.from_config(with_defaults(config))
-  return types.SimpleNamespace(**locals())
-
-
-def build_train_step(exp, *legacy):
+def build_train_step(exp):
   """The jitted train_steps(state, batches, rng) -> (state, metrics) of the run `exp` (a
   gan_jax.experiment.Experiment): its networks, optimizers, mesh and `exp.step_spec`.
-
-  Transitional: the older build_train_step(config, generator, discriminator, g_tx, d_tx, mesh,
-  num_classes=0) is still taken, for callers not yet moved to this one.
   """
-  if legacy:
-    legacy = _legacy(exp, *legacy)
-    exp = types.SimpleNamespace(step_spec=legacy.spec, **vars(legacy))
   spec = exp.step_spec
   train_steps = _train_steps(
       spec,
@@ -273,7 +275,7 @@ def build_train_step(exp, *legacy):
   )
 
 
-def build_group_step(exp, *legacy):
+def build_group_step(exp):
   """S runs that share the program of `exp` (an Experiment built from one of them), as one
   jitted step over a leading run axis:
 
@@ -288,10 +290,6 @@ def build_group_step(exp, *legacy):
   leading run axis. The states are replicated; each batch is split along B over the devices, as
   for one run.
   """
-  if legacy:  # transitional: build_group_step(config, generator, discriminator, mesh, num_classes)
-    config, generator, discriminator, *rest = (exp, *legacy)
-    parts = _legacy(config, generator, discriminator, None, None, *rest)
-    exp = types.SimpleNamespace(step_spec=parts.spec, **vars(parts))
   spec, mesh = exp.step_spec, exp.mesh
 
   def one(state, batches, rng, hp, alive):

@@ -18,31 +18,22 @@ checkpoint on disk is a good state to resume from.
 from gan_jax import loop
 from gan_jax.errors import RunFailed, UserError
 from gan_jax.loop import call_sizes, restore_checked, say_compiled
+from gan_jax.programs import gan
 from gan_jax.programs.gan import (
     ON_NONFINITE,
     SAMPLE_SEED,
     GanProgram,
     check_workdir,
-    host_batches,
     write_samples,
 )
-
-
-def _host_batches(exp, step, n, seed=None):
-  """The host data of both training paths (gan_jax.programs.gan.host_batches), looked up here at
-  call time: the one seam where tests inject faulty data into a run or a group."""
-  return host_batches(exp, step, n, seed)
-
-
-def _load(exp, step, n):
-  return _host_batches(exp, step, n)
 
 
 def batches(exp, start, stop, depth=2):
   """Yields (step, iterations, sharded batches) for each call from `start` to `stop`; a thread
   loads the host data `depth` calls ahead (the order is a function of the step)."""
   calls = call_sizes(exp.config, start, stop)
-  return loop.prefetch(calls, lambda s, n: _load(exp, s, n), loop.placer(exp.mesh, 2), depth)
+  load = lambda s, n: gan.host_batches(exp, s, n)
+  return loop.prefetch(calls, load, loop.placer(exp.mesh, 2), depth)
 
 
 def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_change=False):
@@ -50,5 +41,5 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_
 
   Raises UserError (bad input; nothing written) or RunFailed (see the module docstring).
   """
-  program = GanProgram(config, workdir, allow_config_change, load=_load)
+  program = GanProgram(config, workdir, allow_config_change)
   return loop.train(program, should_stop)

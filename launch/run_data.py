@@ -69,7 +69,7 @@ def _dataset_label(config, presets):
   /usr/share/datasets/fashion-mnist reads 'idx:fashion-mnist'), else the sweep's first preset."""
   if not config:  # no config.json yet
     return presets[0] if presets else '?'
-  folder = config.data.get('data_dir')
+  folder = config.data.data_dir if 'data_dir' in config.data else None  # a dataset's own field
   if folder:
     return f'{config.data.name}:{os.path.basename(os.path.normpath(folder))}'
   return config.data.name

@@ -10,6 +10,7 @@ import pytest
 from configs import common
 from gan_jax import checkpoint, config as config_lib, train, workdir
 from gan_jax.errors import RunFailed, UserError
+from gan_jax.programs import gan as programs_gan
 from gan_jax.experiment import restore
 from gan_jax.losses import LOSSES
 from gan_jax.group_train import check_group, row, train_group
@@ -94,7 +95,7 @@ def nan_data_for_seed(monkeypatch):
   """Run `seed`'s real data is NaN from iteration `at` on; the other runs' data is untouched."""
 
   def inject(seed, at):
-    original = train._host_batches
+    original = programs_gan.host_batches
 
     def with_nan(exp, step, n, seed_=None):
       local = original(exp, step, n, seed_)
@@ -104,7 +105,7 @@ def nan_data_for_seed(monkeypatch):
         local = {**local, 'x': x}
       return local
 
-    monkeypatch.setattr(train, '_host_batches', with_nan)
+    monkeypatch.setattr(programs_gan, 'host_batches', with_nan)
 
   return inject
 

@@ -72,6 +72,18 @@ def test_call_sizes_are_what_they_were():
       assert loop.call_sizes(config, start, stop) == _old_call_sizes(config, start, stop)
 
 
+def test_calls_end_at_each_metrics_own_interval():
+  """eval.per_metric intervals are due like eval.every_steps: a call of the step ends there."""
+  config = _cadence_config(100, 0, 100, 0, 100)
+  config.eval.per_metric = {'kid': {'num_samples': 0, 'every_steps': 30}}
+  config.eval.every_steps = 40
+  calls = [(0, 30), (30, 10), (40, 20), (60, 20), (80, 10), (90, 10)]
+  assert loop.call_sizes(config, 0, 100) == calls
+  evaluate = loop.cadence(config)['eval']
+  assert [s for s in range(1, 101) if evaluate.due(s, 100)] == [30, 40, 60, 80, 90, 100]
+  assert not evaluate.due(25, 25)  # a run shorter than every interval skips the end's evaluation
+
+
 def test_split_calls_end_where_any_action_is_due():
   calls = loop.split_calls(0, 20, 6, [loop.Every(8), loop.Every(0), loop.Every(5)])
   assert calls == [(0, 5), (5, 3), (8, 2), (10, 5), (15, 1), (16, 4)]

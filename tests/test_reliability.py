@@ -26,6 +26,7 @@ import pytest
 from jax.experimental.compilation_cache import compilation_cache
 
 from gan_jax import checkpoint, train
+from gan_jax.programs import gan as programs_gan
 from gan_jax.experiment import UserError, build_experiment
 from gan_jax.losses import LOSSES, Loss
 from gan_jax.step import NEVER, build_train_step
@@ -390,7 +391,7 @@ def nan_data_at(monkeypatch):
   """nan_data_at(s): the real batch of the first D update of step s (1-based) holds a NaN."""
 
   def inject(bad_step):
-    host_batches = train._host_batches
+    host_batches = programs_gan.host_batches
 
     def with_nan(exp, step, n):
       local = host_batches(exp, step, n)
@@ -400,7 +401,7 @@ def nan_data_at(monkeypatch):
         local = {**local, 'x': x}
       return local
 
-    monkeypatch.setattr(train, '_host_batches', with_nan)
+    monkeypatch.setattr(programs_gan, 'host_batches', with_nan)
 
   return inject
 

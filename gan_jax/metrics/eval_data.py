@@ -95,7 +95,7 @@ class EvalData:
     """What a feature metric compares with, for the results file."""
     protocol = {
         'dataset': self.name,
-        'reference_split': self.reference_split or self.fields.get('split', 'train'),
+        'reference_split': self.split,
         'num_reference': self.num_reference_used(net),
         'features': self._key(net),
     }
@@ -107,7 +107,7 @@ class EvalData:
     """The reference protocol of the feature networks `nets` (all metrics together)."""
     out = {
         'dataset': self.name,
-        'reference_split': self.reference_split or self.fields.get('split', 'train'),
+        'reference_split': self.split,
         'num_reference': self.num_reference,
         'features': self.feature_name,
     }
@@ -123,13 +123,21 @@ class EvalData:
       fields['download'] = False
     return get_dataset(self.name, **fields)
 
+  @property
+  def split(self) -> str:
+    """The split the metrics compare with: `reference_split`, else the data's own (a dataset
+    without a `split` field, e.g. a 2D mixture, is all 'train')."""
+    if self.reference_split:
+      return self.reference_split
+    return self.fields['split'] if 'split' in self.fields else 'train'
+
   def _reference_source(self):
     if self.reference_split in (None, self.fields.get('split')):
       return self.source
     return self.held_out(self.reference_split)
 
   def reference_key(self, net='inception') -> str:
-    split = self.reference_split or self.fields.get('split', 'train')
+    split = self.split
     fields = json.dumps({k: v for k, v in sorted(self.fields.items()) if k != 'download'})
     digest = hashlib.sha256(fields.encode()).hexdigest()[:8]
     safe = ''.join(c if c.isalnum() or c in '-_' else '-' for c in f'{self.name}-{split}')

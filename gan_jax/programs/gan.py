@@ -196,11 +196,12 @@ def host_faults(faults) -> dict:
 
 
 class GanProgram:
-  """One G/D pair in `workdir`; `load(exp, step, n)` gives its host batches (host_batches)."""
+  """One G/D pair in `workdir`; its host batches are this module's `host_batches`, looked up at
+  call time (the one seam where tests inject faulty data into a run or a group)."""
 
   batch_axis = 2  # batches: (iterations, d_steps, B, ...)
 
-  def __init__(self, config, workdir, allow_config_change=False, load=None):
+  def __init__(self, config, workdir, allow_config_change=False):
     self.exp = build_experiment(config)  # raises UserError before anything is written
     self.config = config = self.exp.config  # with the defaults of fields older configs lack
     self.periodic_eval = PeriodicEval(self.exp)  # UserError if a named metric cannot run
@@ -210,7 +211,6 @@ class GanProgram:
     self.saved_where = f'checkpoint saved in {workdir}'
     self.num_steps, self.steps_per_call = config.train.num_steps, config.train.steps_per_call
     self.cadence, self.mesh = cadence(config), self.exp.mesh
-    self._load = load or host_batches
     self.on_nonfinite = ON_NONFINITE[config.train.on_nonfinite]
     self.k_init, self.k_train = jax.random.split(jax.random.key(config.seed))
     self.faults, self.last_saved = dict(NO_FAULTS), None
@@ -245,14 +245,11 @@ class GanProgram:
         checkpoint.save_data_info(self.workdir, self.exp.source)
     except OSError as e:  # e.g. a full disk
       raise RunFailed(f'cannot write the config into {self.workdir}: {e}') from None
-    exp = self.exp
-    self.train_step = build_train_step(
-        self.config, exp.generator, exp.discriminator, exp.g_tx, exp.d_tx, exp.mesh, exp.num_classes
-    )
+    self.train_step = build_train_step(self.exp)
     self.writer = SummaryWriter(self.workdir) if multihost.is_main_process() else None
 
   def host_batches(self, step, n):
-    return self._load(self.exp, step, n)
+    return host_batches(self.exp, step, n)  # the module's function, looked up at call time
 
   def step(self, state, batches, first_step):
     del first_step  # one compiled step for the whole run
@@ -284,7 +281,7 @@ class GanProgram:
     write_samples_or_warn(self.exp, state, self.workdir, step, self.writer)
 
   def evaluate(self, state, step):
-    if self.periodic_eval.names:
+    if self.periodic_eval.due(step, self.num_steps):  # which metrics: their own intervals
       self.periodic_eval(state, step, self.workdir, self.writer)
 
   def save(self, state, step):

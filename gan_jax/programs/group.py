@@ -73,12 +73,10 @@ def checked_configs(configs, workdirs):
   """The configs with their defaults, validated, of one program; UserError otherwise."""
   if not configs or len(configs) != len(workdirs):
     raise UserError('a vectorized group needs one workdir per config, and at least one run')
-  configs = [config_lib.with_defaults(c) for c in configs]
-  for config in configs:
-    try:
-      config_lib.validate(config, jax.device_count())
-    except config_lib.ConfigError as e:
-      raise UserError(str(e)) from None
+  try:
+    configs = [config_lib.prepare(c, jax.device_count()) for c in configs]
+  except config_lib.ConfigError as e:
+    raise UserError(str(e)) from None
   check_group(configs)
   return configs
 
@@ -135,11 +133,11 @@ def write_workdirs(configs, workdirs, group_dir, source):
 
 class GroupProgram:
   """The runs of `configs` in `workdirs` as one vmapped program, its checkpoints in `group_dir`;
-  `load(exp, step, n, seed)` gives one run's host batches (gan.host_batches)."""
+  run i reads `gan.host_batches` of its seed (what it reads alone; looked up at call time)."""
 
   batch_axis = 3  # batches: (S, iterations, d_steps, B, ...)
 
-  def __init__(self, configs, workdirs, group_dir, load=None):
+  def __init__(self, configs, workdirs, group_dir):
     configs = checked_configs(configs, workdirs)
     self.exp = exp = build_experiment(configs[0])  # the program of them all (UserError first)
     self.configs, self.workdirs, self.group_dir, size = configs, workdirs, group_dir, len(configs)
@@ -156,7 +154,6 @@ class GroupProgram:
     t = configs[0].train
     self.num_steps, self.steps_per_call = t.num_steps, t.steps_per_call
     self.cadence, self.mesh = cadence(configs[0]), exp.mesh
-    self._load = load or gan.host_batches
     self.policy = configs[0].train.on_nonfinite
     self.keys = [jax.random.split(jax.random.key(c.seed)) for c in configs]  # (init, train)
     self.faults = {k: np.full(size, v, np.int32) for k, v in NO_FAULTS.items()}
@@ -201,9 +198,7 @@ class GroupProgram:
     ]
     if multihost.is_main_process():
       self.writers = [SummaryWriter(w) for w in self.workdirs]
-    self.group_step = build_group_step(
-        configs[0], exp.generator, exp.discriminator, exp.mesh, exp.num_classes
-    )
+    self.group_step = build_group_step(exp)
     self.reported = [{k: int(self.faults[k][i]) for k in FAULTS} for i in range(len(configs))]
     if self.running():
       print(f'Training a group of {len(configs)} runs ({len(self.live())} running).', flush=True)
@@ -211,7 +206,7 @@ class GroupProgram:
   def host_batches(self, step, n):
     """Leaves (S, n, d_steps, B, ...): run i's rows in the order of its seed (what it reads
     alone)."""
-    runs = [self._load(self.exp, step, n, c.seed) for c in self.configs]
+    runs = [gan.host_batches(self.exp, step, n, c.seed) for c in self.configs]
     return jax.tree_util.tree_map(lambda *xs: np.stack(xs), *runs)
 
   def step(self, state, batches, first_step):
@@ -267,7 +262,7 @@ class GroupProgram:
       gan.write_samples_or_warn(self.exp, row(state, i), self.workdirs[i], step, self.writers[i])
 
   def evaluate(self, state, step):
-    if not self.periodic_eval.names:
+    if not self.periodic_eval.due(step, self.num_steps):  # which metrics: their own intervals
       return
     for i in self.live():
       print(f'{self.names[i]}:', end=' ', flush=True)
