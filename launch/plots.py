@@ -30,6 +30,17 @@ def _plot_lines(ax, variants, get_series, label_variants=True):
     )
 
 
+def _save_panels(plt, fig, axes, path):
+  """A row of panels against the step, the legend in the first: written to `path` (PNG)."""
+  for ax in axes[0]:
+    ax.set_xlabel('step')
+  axes[0][0].legend(fontsize=6)
+  fig.tight_layout()
+  run_folder.write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=80))
+  plt.close(fig)
+  return path
+
+
 def plot_metrics(variants, metrics, path):
   import matplotlib  # pylint: disable=g-import-not-at-top
 
@@ -58,12 +69,7 @@ def plot_metrics(variants, metrics, path):
         ],
     )
     ax.set_title(metric)
-    ax.set_xlabel('step')
-  axes[0][0].legend(fontsize=6)
-  fig.tight_layout()
-  run_folder.write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=80))
-  plt.close(fig)
-  return path
+  return _save_panels(plt, fig, axes, path)
 
 
 def plot_losses(variants, path):
@@ -78,12 +84,7 @@ def plot_losses(variants, path):
   for ax, tag in zip(axes[0], LOSS_TAGS):
     _plot_lines(ax, variants, lambda r, t=tag: r.scalars.get(t, []))
     ax.set_title(tag)
-    ax.set_xlabel('step')
-  axes[0][0].legend(fontsize=6)
-  fig.tight_layout()
-  run_folder.write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=80))
-  plt.close(fig)
-  return path
+  return _save_panels(plt, fig, axes, path)
 
 
 def plot_samples(variants, path):

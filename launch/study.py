@@ -11,7 +11,6 @@ gan_jax/run_config.py). `build_configs` builds every run's config the child's wa
 one line naming the run and the field, a run whose config would not carry its overrides.
 """
 
-import ast
 import dataclasses
 import fnmatch
 import importlib.util
@@ -19,6 +18,7 @@ import json
 import os
 import shlex
 
+from configs.common import split_arg
 from gan_jax import run_config
 from gan_jax import workdir as run_folder
 from gan_jax.errors import UserError
@@ -103,44 +103,12 @@ def run_name(config_arg, overrides, all_keys) -> str:
   return ','.join(parts) or 'default'
 
 
-def _split_top_level(text):
-  """Splits at the commas outside brackets and quotes: 'a,b=(1,2)' -> ['a', 'b=(1,2)']."""
-  parts, depth, quote, start = [], 0, None, 0
-  for i, ch in enumerate(text):
-    if quote:
-      quote = None if ch == quote else quote
-    elif ch in '\'"':
-      quote = ch
-    elif ch in '([{':
-      depth += 1
-    elif ch in ')]}':
-      depth -= 1
-    elif ch == ',' and depth == 0:
-      parts.append(text[start:i])
-      start = i + 1
-  parts.append(text[start:])
-  return [p.strip() for p in parts if p.strip()]
-
-
-def _literal(text):
-  try:
-    return ast.literal_eval(text)
-  except (ValueError, SyntaxError):
-    return text
-
-
 def arg_parts(config_arg):
   """'grid25,loss.name=f_gan,model.g_hidden=(64,64)' -> (['grid25'], {'loss.name': 'f_gan',
   'model.g_hidden': (64, 64)}): a config arg's presets and its key=value fields (values read as
   Python literals, else strings), for sweep.json and the report."""
-  presets, fields = [], {}
-  for item in _split_top_level(config_arg or ''):
-    key, eq, value = item.partition('=')
-    if eq:
-      fields[key.strip()] = _literal(value.strip())
-    else:
-      presets.append(item)
-  return presets, fields
+  presets, pairs = split_arg(config_arg)  # the configs' own parser (configs/common.py)
+  return presets, dict(pairs)
 
 
 def _exec(path, spec):
