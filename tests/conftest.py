@@ -1,12 +1,27 @@
-"""Shared fixtures: small configs that train in seconds on a CPU."""
+"""Shared fixtures: small configs that train in seconds on a CPU.
 
+The whole session, and every process its tests start, shares one persistent compilation cache
+(set before JAX is imported; removed at exit): the many small runs of the suite compile the same
+programs again and again, in this process and in subprocesses. A test that sets a cache of its
+own (tests/test_reliability.py) puts this one back after it.
+"""
+
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
-from configs import mixture_2d
+if 'JAX_COMPILATION_CACHE_DIR' not in os.environ:
+  _CACHE = tempfile.mkdtemp(prefix='gan_jax_tests_jax_cache_')
+  atexit.register(shutil.rmtree, _CACHE, True)
+  os.environ['JAX_COMPILATION_CACHE_DIR'] = _CACHE
+  os.environ.setdefault('JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS', '0')
+
+from configs import mixture_2d  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

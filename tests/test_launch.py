@@ -47,13 +47,13 @@ THREE_BY_TWO = """for loss in ('non_saturating', 'hinge', 'least_squares'):
 
 
 @pytest.fixture(scope='module')
-def env(tmp_path_factory):
-  cache = str(tmp_path_factory.mktemp('jax_cache'))
+def env():
+  """Subprocess environment: this repository, and the session's compilation cache (conftest.py):
+  the sweeps here and in test_group_train compile the same tiny programs."""
   return {
       **os.environ,
       'PYTHONPATH': ROOT,
       'JAX_PLATFORMS': 'cpu',
-      'JAX_COMPILATION_CACHE_DIR': cache,
       'JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS': '0',
   }
 
