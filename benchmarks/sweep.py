@@ -210,7 +210,7 @@ def main_step(args):
 
   from gan_jax import config as config_lib  # pylint: disable=g-import-not-at-top
   from gan_jax.benchmark import build_offline, random_batches  # pylint: disable=g-import-not-at-top
-  from gan_jax.group_train import stack  # pylint: disable=g-import-not-at-top
+  from gan_jax.programs.group import stack  # pylint: disable=g-import-not-at-top
   from gan_jax.sharding import batch_sharding, replicated  # pylint: disable=g-import-not-at-top
   from gan_jax.step import build_group_step  # pylint: disable=g-import-not-at-top
 

@@ -125,7 +125,10 @@ def parse_arg(arg):
 
 
 def _typed(text, current, field_type):
-  """The value `text` stands for, typed like the field it replaces."""
+  """The value `text` stands for, typed like the field it replaces (`None` unquoted: None, for
+  a field that may be None)."""
+  if text == 'None' and current is None:
+    return None
   if field_type is str or isinstance(current, str):
     return text[1:-1] if len(text) > 1 and text[0] == text[-1] and text[0] in '\'"' else text
   if field_type is bool or isinstance(current, bool):

@@ -14,7 +14,7 @@ from absl import app, flags
 from ml_collections import config_flags
 
 from experiments.common import train_or_exit
-from gan_jax import distributed  # --coordinator_address, --num_processes, --process_id
+from gan_jax import distributed
 from gan_jax.cli import parse_flags, run_cli
 from gan_jax.config import format_config
 from gan_jax.errors import UserError
@@ -28,6 +28,11 @@ flags.DEFINE_bool(
 flags.DEFINE_bool(
     'print_config', False, 'Print every field of the resolved config (overrides applied) and exit.'
 )
+flags.DEFINE_string(
+    'coordinator_address', None, 'Multi-process: HOST:PORT of process 0 (with the two below).'
+)
+flags.DEFINE_integer('num_processes', None, 'Multi-process: how many processes in all.')
+flags.DEFINE_integer('process_id', None, 'Multi-process: the index of this process.')
 flags.mark_flags_as_required(['config'])
 flags.register_multi_flags_validator(
     ['workdir', 'print_config'],
@@ -43,7 +48,8 @@ def main(argv):
     print(format_config(flags.FLAGS.config))
     return
   try:
-    distributed.initialize_from_flags()  # several processes: one jax.distributed job
+    f = flags.FLAGS  # several processes: one jax.distributed job
+    distributed.initialize(f.coordinator_address, f.num_processes, f.process_id)
   except ValueError as e:
     raise UserError(str(e)) from None
   train_or_exit(

@@ -2,7 +2,8 @@
 
 `initialize()` (experiments.main calls it before JAX starts its backends) connects this process
 to the others when any of these says it is one of several:
-- explicit flags: --coordinator_address=HOST:PORT --num_processes=N --process_id=I;
+- explicit values (experiments.main's flags --coordinator_address=HOST:PORT --num_processes=N
+  --process_id=I);
 - Slurm: a step of several tasks (`srun` with SLURM_STEP_NUM_TASKS or SLURM_NTASKS > 1); JAX
   reads the coordinator, process count and index from Slurm's variables;
 - a Cloud TPU VM slice of several hosts (TPU_WORKER_HOSTNAMES lists more than one).
@@ -16,14 +17,6 @@ results, and Orbax writes checkpoints collectively.
 """
 
 import os
-
-from absl import flags
-
-flags.DEFINE_string(
-    'coordinator_address', None, 'Multi-process: HOST:PORT of process 0 (with the two below).'
-)
-flags.DEFINE_integer('num_processes', None, 'Multi-process: how many processes in all.')
-flags.DEFINE_integer('process_id', None, 'Multi-process: the index of this process.')
 
 
 def _count(value):
@@ -79,8 +72,3 @@ def initialize(coordinator_address=None, num_processes=None, process_id=None):
   else:
     jax.distributed.initialize()  # JAX reads Slurm's / the TPU VM's environment
   return jax.process_index(), jax.process_count()
-
-
-def initialize_from_flags():
-  f = flags.FLAGS
-  return initialize(f.coordinator_address, f.num_processes, f.process_id)

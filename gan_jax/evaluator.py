@@ -147,7 +147,6 @@ class PeriodicEval:
 
   With no metrics named, all that apply are run, except the Inception ones when
   their weights are missing (a warning says so); named metrics must be available.
-  `intervals` are the steps between evaluations (the loop ends a call of the step at each).
   """
 
   def __init__(self, exp):
@@ -179,11 +178,6 @@ class PeriodicEval:
         print(f'warning: periodic {", ".join(off)} off: {e}', file=sys.stderr)
         names = [n for n in names if n not in off]
     return names
-
-  @property
-  def intervals(self) -> list[int]:
-    """The distinct intervals of the metrics that run (none: no evaluation)."""
-    return sorted({every for _, every in self.settings.values() if every})
 
   def due_metrics(self, step, last_step) -> list[str]:
     """The metrics due at `step`: every own interval, and at the end of runs at least that long

@@ -4,15 +4,11 @@ the group's folder get, and how a run that faults stops alone) driven by the hos
 (gan_jax/loop.py), the same loop as a single run's.
 """
 
-# pylint: disable=unused-import (names other modules import from here)
 from gan_jax import loop
-from gan_jax.programs.group import GroupProgram, check_group, group_hparams, row, stack
-from gan_jax.programs.group_memory import (
-    DATA_COPIES,
-    STATE_COPIES,
-    available_bytes,
-    check_fits,
-    group_bytes,
+from gan_jax.programs.group import (  # pylint: disable=unused-import (imported from here)
+    GroupProgram,
+    check_group,
+    row,
 )
 
 

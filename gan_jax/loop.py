@@ -31,9 +31,6 @@ from gan_jax.progress import Progress
 from gan_jax.schema import eval_intervals
 from gan_jax.sharding import batch_sharding, global_batch
 
-AT_END = ('always', 'if_reached', 'never')
-
-
 @dataclasses.dataclass(frozen=True)
 class Every:
   """Due every `n` steps (never if `n` is 0) and at the last step: `at_end='always'`, only if

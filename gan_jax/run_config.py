@@ -25,13 +25,18 @@ from ml_collections import config_flags
 LOSS_NAME = 'loss.name'
 
 
+PER_METRIC = 'eval.per_metric.'  # its entries may not exist yet: a flag cannot add a field
+
+
 def split_overrides(overrides):
   """(in_arg, as_flags): the overrides that must go in the config argument (`loss.name` and the
-  loss fields given with it; None values), and those the child gets as --config.<field> flags."""
+  loss fields given with it, `eval.per_metric.<metric>.<field>` entries, None values), and those
+  the child gets as --config.<field> flags."""
   in_arg, as_flags = {}, {}
   rebuilds_loss = LOSS_NAME in overrides
   for key, value in overrides.items():
     to_arg = value is None or (rebuilds_loss and key.startswith('loss.'))
+    to_arg = to_arg or key.startswith(PER_METRIC)
     (in_arg if to_arg else as_flags)[key] = value
   return in_arg, as_flags
 

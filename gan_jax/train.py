@@ -14,18 +14,10 @@ after it) or, with `train.on_nonfinite='skip'`, is counted; a save that fails
 checkpoint on disk is a good state to resume from.
 """
 
-# pylint: disable=unused-import (names other modules import from here)
 from gan_jax import loop
-from gan_jax.errors import RunFailed, UserError
-from gan_jax.loop import call_sizes, restore_checked, say_compiled
+from gan_jax.errors import RunFailed  # pylint: disable=unused-import (imported from here)
+from gan_jax.loop import call_sizes
 from gan_jax.programs import gan
-from gan_jax.programs.gan import (
-    ON_NONFINITE,
-    SAMPLE_SEED,
-    GanProgram,
-    check_workdir,
-    write_samples,
-)
 
 
 def batches(exp, start, stop, depth=2):
@@ -41,5 +33,5 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_
 
   Raises UserError (bad input; nothing written) or RunFailed (see the module docstring).
   """
-  program = GanProgram(config, workdir, allow_config_change)
+  program = gan.GanProgram(config, workdir, allow_config_change)
   return loop.train(program, should_stop)

@@ -6,12 +6,12 @@
   <run>/samples/step_<step>.png  sample grids (scatter plots for 2D data)
   <run>/eval/<step>.json       metrics of a step with their reference protocol (`read_results`)
   <run>/events.out.tfevents.*  TensorBoard scalars and images (`read_scalars`)
-  <run>/log.txt                what the launcher's child printed (launch/sweep.py)
+  <run>/log.txt                what the launcher's child printed (launch/pool.py)
   <run>/group.json             {'group': folder, 'index': i}: trained in a vectorized group
 
 A study (launch/sweep.py) holds one such folder per run, its `sweep.json`, and for vectorized
 groups `_groups/<id>/`: the group's `runs.json` (its runs), `log.txt` and the checkpoints of the
-stacked state (gan_jax/group_train.py).
+stacked state (gan_jax/programs/group.py).
 
 Every hand-made file (all but Orbax's and TensorBoard's) is written by `write_atomically`: a
 temporary file in the same folder, then `os.replace`, so a reader or a crash sees the old file or

@@ -1,6 +1,6 @@
 """Vectorized groups of a sweep (`launch.sweep --vectorize`): which runs train as one program.
 
-Runs whose configs differ only in `gan_jax.config.VECTORIZABLE` fields (declared there, next to
+Runs whose configs differ only in `gan_jax.schema.VECTORIZABLE` fields (declared there, with
 the fields: seed, learning rates, penalty weights, EMA decay, instance-noise scale) share one
 compiled step; `plan` puts them in groups of at most `max_group`, in the sweep's order, and every
 other difference (the loss, the data, a penalty switched on in one run and off in another, ...)
@@ -107,10 +107,10 @@ def plan(runs, configs, root, max_group):
 
 
 def check_memory(jobs, configs_by_name, limit=None):
-  """UserError naming the first group that would not fit in memory (gan_jax.group_train)."""
+  """UserError naming the first group that would not fit in memory (gan_jax.programs.group_memory)."""
   from gan_jax.config import program_key  # pylint: disable=g-import-not-at-top
   from gan_jax.experiment import build_experiment  # pylint: disable=g-import-not-at-top
-  from gan_jax.group_train import check_fits  # pylint: disable=g-import-not-at-top
+  from gan_jax.programs.group_memory import check_fits  # pylint: disable=g-import-not-at-top
 
   built = {}
   for job in jobs:

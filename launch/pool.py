@@ -48,8 +48,8 @@ def default_parallel(gpus_per_run):
   """(K, why): the jobs that fill this machine: one per `gpus_per_run` GPUs, else one per core
   this process may use."""
   gpus = gpu_ids()
-  if gpus:
-    per = max(gpus_per_run, 1)
+  if gpus and gpus_per_run:
+    per = gpus_per_run
     return max(len(gpus) // per, 1), 'one per GPU' if per == 1 else f'one per {per} GPUs'
   return len(os.sched_getaffinity(0)), 'one per core'
 
@@ -57,12 +57,13 @@ def default_parallel(gpus_per_run):
 def slots(parallel, gpus_per_run):
   """One dict per slot: {'cpus': [...]} on a CPU, {'gpus': [...]} with GPUs.
 
-  With GPUs, K is capped by the GPUs there are. On a CPU the cores are split into K contiguous
-  groups (when K exceeds the cores, slots share them round-robin).
+  With GPUs (and gpus_per_run > 0), K is capped by the GPUs there are. On a CPU, or with
+  gpus_per_run=0, the cores are split into K contiguous groups (when K exceeds the cores, slots
+  share them round-robin).
   """
   gpus = gpu_ids()
-  if gpus:
-    k = min(parallel, len(gpus) // gpus_per_run) if gpus_per_run else 0
+  if gpus and gpus_per_run:
+    k = min(parallel, len(gpus) // gpus_per_run)
     if k < 1:
       raise UserError(f'--gpus_per_run={gpus_per_run}: only {len(gpus)} GPUs here')
     return [{'gpus': gpus[i * gpus_per_run : (i + 1) * gpus_per_run]} for i in range(k)]

@@ -24,7 +24,7 @@ the tail of its log (`DIR/<name>/log.txt`), and the command exits 1. Ctrl-C (SIG
 forwarded once to every running child (each saves a checkpoint of its step), then the launcher
 waits for them and exits 130 / 143.
 
---vectorize: runs that differ only in vectorizable fields (gan_jax.config.VECTORIZABLE) train as
+--vectorize: runs that differ only in vectorizable fields (gan_jax.schema.VECTORIZABLE) train as
 groups of at most --max_group in one experiments.train_group process each, one vmapped program
 (launch/groups.py says which; --dry_run prints the groups); each run keeps its folder.
 
@@ -163,13 +163,14 @@ def print_dry_run(f, plan):
 
 
 def train_locally(f, plan):
-  plan.write(plan.jobs)
   jobs = plan.jobs
   what = f'{len(jobs)} runs'
   if f.vectorize:
     size = sum(len(j.runs) if isinstance(j, groups.Group) else 1 for j in jobs)
     what = f'{size} runs in {len(jobs)} jobs (vectorized groups of up to {f.max_group})'
   parallel, why = (f.parallel, None) if f.parallel is not None else default_parallel(f.gpus_per_run)
+  slots(parallel, f.gpus_per_run)  # UserError (too few GPUs) before anything is written
+  plan.write(jobs)
   at_a_time = f'{parallel} at a time' + (f' (default: {why})' if why else '')
   print(f'[sweep] {what} of {f.config} in {plan.root}, {at_a_time}', flush=True)
   return run_local(
@@ -184,13 +185,13 @@ def main(argv):
   f = flags.FLAGS
   try:
     plan = Plan(f)
+    if f.backend == 'slurm':
+      return submit_slurm(f, plan)
+    if f.dry_run:
+      return print_dry_run(f, plan)
+    return train_locally(f, plan)
   except UserError as e:
     fail(e)
-  if f.backend == 'slurm':
-    return submit_slurm(f, plan)
-  if f.dry_run:
-    return print_dry_run(f, plan)
-  return train_locally(f, plan)
 
 
 def define_flags():

@@ -53,7 +53,7 @@ def primary_metric(metrics):
 
 
 def _field_label(key, value):
-  """'loss.name' -> 'loss=...', other dotted keys by their last part: 'model.pack' -> 'pack=...'."""
+  """'loss.name' -> 'loss=...', other dotted keys by their last part: 'd_input.pack' -> 'pack=...'."""
   return f'{key.split(".")[-2] if key.endswith(".name") else key.split(".")[-1]}={value}'
 
 

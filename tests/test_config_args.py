@@ -115,3 +115,13 @@ def test_print_config_takes_a_bracketed_value_in_the_argument():
   assert 'model.g_hidden = (64, 64)' in lines
   assert "data.name = 'ring8'" in lines and 'd_input.pack = 2' in lines
   assert 'eval.per_metric = {}' in lines
+
+
+def test_none_sets_a_field_that_may_be_none():
+  """`data.data_dir=None` in an argument is None, not the string 'None' (a sweep's None override
+  travels in the config argument, and the launcher checks it landed)."""
+  from configs import nsgan  # pylint: disable=g-import-not-at-top
+
+  assert nsgan.get_config('mnist,data.data_dir=/tmp/x').data.data_dir == '/tmp/x'
+  assert nsgan.get_config('mnist,data.data_dir=None').data.data_dir is None
+  assert nsgan.get_config("mnist,data.data_dir='None'").data.data_dir == 'None'

@@ -613,3 +613,27 @@ def test_the_metric_registry_says_which_values_are_better_lower_and_which_rank()
       'stacked_modes.modes',
       'parzen.log_likelihood',
   }
+
+
+def test_overrides_a_flag_cannot_carry_go_in_the_config_argument():
+  """A flag cannot add a field: eval.per_metric entries (and None values, loss.name with its
+  fields) travel in the config argument, the rest as --config.<field> flags."""
+  from gan_jax import run_config  # pylint: disable=g-import-not-at-top
+
+  in_arg, as_flags = run_config.split_overrides(
+      {'eval.per_metric.modes.every_steps': 500, 'seed': 1, 'data.data_dir': None}
+  )
+  assert in_arg == {'eval.per_metric.modes.every_steps': 500, 'data.data_dir': None}
+  assert as_flags == {'seed': 1}
+
+
+def test_no_gpus_per_run_takes_cpu_slots_on_a_gpu_machine(monkeypatch):
+  from gan_jax.errors import UserError  # pylint: disable=g-import-not-at-top
+  from launch import pool  # pylint: disable=g-import-not-at-top
+
+  monkeypatch.setenv('CUDA_VISIBLE_DEVICES', '0,1')
+  assert all('cpus' in s for s in pool.slots(2, 0))
+  assert pool.default_parallel(0)[1] == 'one per core'
+  assert [s['gpus'] for s in pool.slots(4, 1)] == [['0'], ['1']]
+  with pytest.raises(UserError, match='--gpus_per_run=3: only 2 GPUs here'):
+    pool.slots(1, 3)
