@@ -22,6 +22,8 @@ from absl import flags
 import ml_collections
 from ml_collections import config_flags
 
+from gan_jax import schema
+
 LOSS_NAME = 'loss.name'
 
 
@@ -80,14 +82,15 @@ def build_run_config(get_config, config_arg, as_flags) -> ml_collections.ConfigD
   return values['config'].value
 
 
+_MISSING = object()
+
+
 def field_value(config, key):
   """config.<key> for a dotted key; KeyError if a part is missing."""
-  node = config
-  for part in key.split('.'):
-    if not hasattr(node, 'keys') or part not in node:
-      raise KeyError(key)
-    node = node[part]
-  return node
+  value = schema.field_at(config, key, _MISSING)
+  if value is _MISSING:
+    raise KeyError(key)
+  return value
 
 
 def _typed(value):

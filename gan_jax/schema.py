@@ -220,12 +220,13 @@ def _set(config, path, value):
   config[name] = value
 
 
-def _section(config, path):
-  """config.<path> (a section), or None where a part is missing."""
+def field_at(config, path, missing=None):
+  """config.<path> for a dotted path (a section or a field), or `missing` where a part is
+  absent."""
   node = config
   for key in path.split('.'):
     if not hasattr(node, 'keys') or key not in node:
-      return None
+      return missing
     node = node[key]
   return node
 
@@ -245,16 +246,16 @@ def with_defaults(config):
       config.d_input = ml_collections.ConfigDict()
     for field in OPTIONAL:
       section_path, name = field.rsplit('.', 1)
-      section = _section(config, section_path)
+      section = field_at(config, section_path)
       if section is not None and name not in section:
         section[name] = SECTIONS[section_path][name]
     for path, (registry, _) in ENTRIES.items():
-      section = _section(config, path)
+      section = field_at(config, path)
       if section is not None and 'name' in section and section.name in registry:
         for name, value in entry_defaults(registry, section.name).items():
           if name not in section:
             section[name] = value
-    per_metric = _section(config, 'eval.per_metric')
+    per_metric = field_at(config, 'eval.per_metric')
     for own in per_metric.values() if hasattr(per_metric, 'values') else ():
       for name in PER_METRIC_FIELDS:
         if hasattr(own, 'keys') and name not in own:
@@ -272,7 +273,7 @@ def upgrade(config):
   with config.unlocked():
     for old, new in MOVED.items():
       old_section, name = old.rsplit('.', 1)
-      section = _section(config, old_section)
+      section = field_at(config, old_section)
       if section is None or name not in section:
         continue
       value = section[name]

@@ -20,7 +20,7 @@ from absl import flags
 
 from gan_jax import checkpoint, workdir
 from launch import pool, report, sweep
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_module
 
 TINY_SWEEP = """
 from configs import common, mixture_2d
@@ -480,14 +480,7 @@ def test_overrides_land_even_when_get_config_ignores_its_argument(tmp_path, pars
   ]
   # the child builds the same config from the dry run's command
   args = [a for a in shlex.split(commands[1])[3:] if not a.startswith('--workdir')]
-  child = subprocess.run(
-      [sys.executable, '-m', 'experiments.main', *args, '--print_config'],
-      cwd=ROOT,
-      env=env,
-      capture_output=True,
-      text=True,
-      timeout=300,
-  )
+  child = run_module('experiments.main', *args, '--print_config', env=env, timeout=300)
   assert child.returncode == 0, child.stderr[-2000:]
   lines = child.stdout.splitlines()
   assert 'seed = 4' in lines and 'train.num_steps = 77' in lines, child.stdout
