@@ -1,4 +1,4 @@
-"""Turn a study's runs into tables and plots.
+"""Turn a study's runs into tables, plots and one page (report.html).
 
   python -m launch.report --workdir=runs/losses_2d [--metric=modes.modes,modes.reverse_kl]
       [--no_eval]
