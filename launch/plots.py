@@ -17,26 +17,89 @@ def _series_by_step(series_list):
   return dict(sorted(steps.items()))
 
 
+# Line styles, then markers, that tell apart series of the same colour (a marker on each point
+# also shows where a study evaluated).
+LINE_STYLES = ('-', '--', ':', '-.')
+MARKERS = ('', 'o', 's', '^')
+# A series of one point has no line: it wears its own marker instead.
+POINT_MARKERS = ('o', 's', '^', 'D', 'v', 'P', 'X', '*', '<', '>', 'p', 'h', 'H', 'd', '8', '+')
+COLOURS = 10  # matplotlib's default cycle, tab10
+
+
+def series_styles(n):
+  """One {color, linestyle, marker, point} per series, no two alike: colours of tab10, each worn
+  by ceil(n / 10) consecutive series in different line styles (so a variant's last field, which a
+  sweep varies fastest, is the style and the others the colour: 14 variants of 7 losses x 2 R1
+  are 7 colours, solid and dashed); `point`, the marker of a series of one point, differs as the
+  style does. Beyond 10 x 16 series the styles repeat."""
+  kinds = [(ls, m) for m in MARKERS for ls in LINE_STYLES]
+  per_colour = min(len(kinds), max(1, math.ceil(n / COLOURS)))
+  out = []
+  for i in range(n):
+    linestyle, marker = kinds[i % per_colour]
+    colour = f'C{(i // per_colour) % COLOURS}'
+    point = POINT_MARKERS[i % per_colour]
+    out.append({'color': colour, 'linestyle': linestyle, 'marker': marker, 'point': point})
+  return out
+
+
+def _dodges(series):
+  """{variant: x offset} of the series of one point: side by side around their step over a tenth
+  of the panel's width (its steps' span, or the step itself when all share one), so that their
+  markers and min-max bars do not hide each other."""
+  singles = [v for v, steps in series if len(steps) == 1]
+  xs = [x for _, steps in series for x in steps]
+  if not singles:
+    return {}
+  width = 0.1 * ((max(xs) - min(xs)) or abs(max(xs)) or 1)
+  gap = width / len(singles)
+  return {v: (k - (len(singles) - 1) / 2) * gap for k, v in enumerate(singles)}
+
+
 def _plot_lines(ax, variants, get_series, label_variants=True):
-  for variant, runs in variants.items():
-    steps = _series_by_step([get_series(r) for r in runs])
+  """Per variant the mean over its runs against the step, min-max shaded; a series of one point
+  (a study that evaluates only at the end) is a marker with its min-max as a bar."""
+  series = [(v, _series_by_step([get_series(r) for r in runs])) for v, runs in variants.items()]
+  dodge = _dodges(series)
+  for (variant, steps), look in zip(series, series_styles(len(series))):
     if not steps:
       continue
     xs = list(steps)
     mean = [sum(v) / len(v) for v in steps.values()]
-    ax.plot(xs, mean, label=variant if label_variants else None, linewidth=1.2)
-    ax.fill_between(
-        xs, [min(v) for v in steps.values()], [max(v) for v in steps.values()], alpha=0.15
-    )
+    low, high = [min(v) for v in steps.values()], [max(v) for v in steps.values()]
+    label = variant if label_variants else None
+    if len(xs) == 1:
+      xs = [xs[0] + dodge[variant]]
+      point = {'color': look['color'], 'marker': look['point'], 'linestyle': 'none'}
+      ax.plot(xs, mean, label=label, markersize=6, **point)
+      ax.vlines(xs, low, high, color=look['color'], alpha=0.6)
+      continue
+    style = {k: v for k, v in look.items() if k != 'point'}
+    ax.plot(xs, mean, label=label, linewidth=1.2, markersize=3, **style)
+    ax.fill_between(xs, low, high, color=style['color'], alpha=0.12)
 
 
 def _save_panels(plt, fig, axes, path):
-  """A row of panels against the step, the legend in the first: written to `path` (PNG)."""
+  """A row of panels against the step, the legend beneath them (in columns when there are many
+  variants): written to `path` (PNG)."""
   for ax in axes[0]:
     ax.set_xlabel('step')
-  axes[0][0].legend(fontsize=6)
+  handles, labels = axes[0][0].get_legend_handles_labels()
   fig.tight_layout()
-  run_folder.write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=80))
+  if handles:
+    columns = max(1, min(len(handles), 2 * len(axes[0]), math.ceil(len(handles) / 4)))
+    fig.legend(
+        handles,
+        labels,
+        loc='upper center',
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=columns,
+        fontsize=8,
+        handlelength=3,
+        frameon=False,
+    )
+  save = lambda tmp: fig.savefig(tmp, dpi=80, bbox_inches='tight')
+  run_folder.write_atomically(path, save)
   plt.close(fig)
   return path
 

@@ -1,4 +1,4 @@
-"""Turn a study's runs into tables and plots.
+"""Turn a study's runs into tables, plots and one page (report.html).
 
   python -m launch.report --workdir=runs/losses_2d [--metric=modes.modes,modes.reverse_kl]
       [--no_eval]
@@ -17,9 +17,13 @@ apply to its data), unless --no_eval, which names it as missing. Writes into DIR
 - metrics_<dataset>.png: each metric against the training step, per variant (mean over seeds,
   shaded min-max); losses_<dataset>.png: D and G losses per variant from TensorBoard;
   samples_<dataset>.png: the final sample grid (a scatter plot for 2D data) of every run, one
-  row per variant, one column per seed.
+  row per variant, one column per seed;
+- report.html: one self-contained page (images embedded as data: URIs, no server needed): the
+  tables of results.md, the plots, the sample sheets, and each run's config diff against the
+  study's base (launch/html_report.py, launch/config_diffs.py).
 
-Reading runs: launch/run_data.py; tables: launch/tables.py; plots: launch/plots.py.
+Reading runs: launch/run_data.py; tables: launch/tables.py; plots: launch/plots.py; the page:
+launch/html_report.py.
 
 Exit codes: 0 written; 2 bad input (one `error:` line, nothing written).
 """
@@ -32,6 +36,8 @@ from absl import app, flags
 from gan_jax import workdir as run_folder
 from gan_jax.cli import parse_flags, run_cli
 from gan_jax.errors import UserError
+from launch.config_diffs import run_diffs, study_base
+from launch.html_report import write_html
 from launch.plots import plot_losses, plot_metrics, plot_samples
 from launch.run_data import (  # pylint: disable=unused-import (the names callers import from here)
     LOSS_TAGS,
@@ -64,8 +70,22 @@ def write_plots(variants, metrics, root, dataset):
   return {k: v for k, v in made.items() if v}
 
 
+def notes(every, runs):
+  """The lines after the tables: finished runs without metrics, runs never started."""
+  out = []
+  missing = [r for r in runs if r.status == 'finished' and not r.metrics]
+  if missing:
+    out.append('Runs without metrics: ' + ', '.join(r.name for r in missing))
+  not_run = [r for r in every if r.status == 'missing']
+  if not_run:
+    names = ', '.join(r.name for r in not_run[:10]) + (', ...' if len(not_run) > 10 else '')
+    out.append(f'Runs not started ({len(not_run)}): {names}')
+  return out
+
+
 def report(root, metrics=None, no_eval=False, python=sys.executable):
-  """Writes results.csv, results.md and the plots into `root`; returns the runs read."""
+  """Writes results.csv, results.md, the plots and report.html into `root`; returns the runs
+  read."""
   every = [RunData(root, *r) for r in find_runs(root)]
   runs = [r for r in every if r.status != 'missing']  # those never started: named at the end
   if not no_eval:
@@ -78,14 +98,11 @@ def report(root, metrics=None, no_eval=False, python=sys.executable):
   groups = by_dataset_and_variant(runs)
   plots = {dataset: write_plots(table, chosen, root, dataset) for dataset, table in groups.items()}
   text = markdown(groups, chosen, root, plots)
-  missing = [r for r in runs if r.status == 'finished' and not r.metrics]
-  if missing:
-    text += '\nRuns without metrics: ' + ', '.join(r.name for r in missing) + '\n'
-  not_run = [r for r in every if r.status == 'missing']
-  if not_run:
-    names = ', '.join(r.name for r in not_run[:10]) + (', ...' if len(not_run) > 10 else '')
-    text += f'\nRuns not started ({len(not_run)}): {names}\n'
+  after = notes(every, runs)
+  text += ''.join(f'\n{line}\n' for line in after)
   run_folder.write_atomically(os.path.join(root, 'results.md'), text)
+  base_label, base = study_base(root, runs)
+  write_html(root, groups, chosen, plots, base_label, run_diffs(runs, base), after)
   return runs
 
 
@@ -108,7 +125,10 @@ def main(argv):
   f = flags.FLAGS
   check_workdir(f.workdir)
   runs = report(f.workdir, f.metric, f.no_eval, f.python)
-  print(f'Wrote {os.path.join(f.workdir, "results.csv")} and results.md ({len(runs)} runs)')
+  print(
+      f'Wrote {os.path.join(f.workdir, "results.csv")}, results.md and report.html '
+      f'({len(runs)} runs)'
+  )
 
 
 def define_flags():

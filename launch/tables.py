@@ -91,39 +91,57 @@ def write_csv(runs, metrics, path):
   run_folder.write_atomically(path, out.getvalue())
 
 
+def _cell(runs, metric):
+  mean, std = mean_std([r.metrics.get(metric) for r in runs if metric in r.metrics])
+  return '–' if mean is None else fmt(mean) if std is None else f'{fmt(mean)} ± {fmt(std)}'
+
+
+def _best_seed(runs, primary):
+  scored = [r for r in runs if primary in r.metrics and math.isfinite(r.metrics[primary])]
+  if not scored:
+    return ''
+  pick = (min if lower_is_better(primary) else max)(scored, key=lambda r: r.metrics[primary])
+  return f'{pick.seed} ({fmt(pick.metrics[primary])})'
+
+
+def variant_table(variants, metrics):
+  """(header, rows, note) of one dataset's table, every cell a string: one row per variant (its
+  label, n = seeds with results, mean ± std of each metric shown, the best seed by the primary
+  metric, the flagged runs); the note says which metric picks the best seed ('' if none).
+  results.md and report.html both show it."""
+  shown = [m for m in metrics if any(m in r.metrics for rs in variants.values() for r in rs)]
+  primary = primary_metric(shown)
+  note = ''
+  if primary:
+    note = f'Best seed: {"lowest" if lower_is_better(primary) else "highest"} `{primary}`.'
+  header = ['variant', 'n', *shown, 'best seed', 'flagged']
+  rows = []
+  for variant, runs in variants.items():
+    flagged = '; '.join(f'seed {r.seed}: {", ".join(r.flags())}' for r in runs if r.flags())
+    n = sum(1 for r in runs if r.metrics)
+    rows.append([variant, str(n), *(_cell(runs, m) for m in shown), _best_seed(runs, primary),
+                 flagged])
+  return header, rows, note
+
+
+INTRO = (
+    "Mean ± std over seeds of each run's final evaluation (eval/<step>.json at its last "
+    'checkpoint); n = seeds with results; flags: diverged (non-finite loss or metric, or '
+    'stopped on a non-finite update), collapsed (fewer than half of the modes captured), '
+    'unfinished.'
+)
+
+
 def markdown(groups, metrics, root, plots):
-  lines = [f'# Results of {os.path.abspath(root)}', '']
-  lines.append(
-      "Mean ± std over seeds of each run's final evaluation (eval/<step>.json at its last "
-      'checkpoint); n = seeds with results; flags: diverged (non-finite loss or metric, or '
-      'stopped on a non-finite update), collapsed (fewer than half of the modes captured), '
-      'unfinished.'
-  )
+  lines = [f'# Results of {os.path.abspath(root)}', '', INTRO]
   for dataset, variants in groups.items():
-    shown = [m for m in metrics if any(m in r.metrics for rs in variants.values() for r in rs)]
-    primary = primary_metric(shown)
+    header, rows, note = variant_table(variants, metrics)
     lines += ['', f'## {dataset}', '']
-    if primary:
-      better = 'lowest' if lower_is_better(primary) else 'highest'
-      lines.append(f'Best seed: {better} `{primary}`.')
-      lines.append('')
-    lines.append('| variant | n | ' + ' | '.join(shown) + ' | best seed | flagged |')
-    lines.append('|---|---|' + '---|' * len(shown) + '---|---|')
-    for variant, runs in variants.items():
-      cells = []
-      for m in shown:
-        mean, std = mean_std([r.metrics.get(m) for r in runs if m in r.metrics])
-        cells.append(
-            '–' if mean is None else fmt(mean) if std is None else f'{fmt(mean)} ± {fmt(std)}'
-        )
-      scored = [r for r in runs if primary in r.metrics and math.isfinite(r.metrics[primary])]
-      best = ''
-      if scored:
-        pick = (min if lower_is_better(primary) else max)(scored, key=lambda r: r.metrics[primary])
-        best = f'{pick.seed} ({fmt(pick.metrics[primary])})'
-      flagged = '; '.join(f'seed {r.seed}: {", ".join(r.flags())}' for r in runs if r.flags())
-      n = sum(1 for r in runs if r.metrics)
-      lines.append(f'| {variant} | {n} | ' + ' | '.join(cells) + f' | {best} | {flagged} |')
+    if note:
+      lines += [note, '']
+    lines.append('| ' + ' | '.join(header) + ' |')
+    lines.append('|' + '---|' * len(header))
+    lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
     for kind, path in plots.get(dataset, {}).items():
       lines += ['', f'![{kind} {dataset}]({os.path.basename(path)})']
   lines.append('')

@@ -119,6 +119,9 @@ def test_a_tiny_sweep_runs_end_to_end_then_the_report_and_a_rerun_skips(tiny_swe
   assert '## ring8' in table and '| loss=hinge | 2 |' in table and 'modes.modes' in table
   for kind in ('metrics', 'losses', 'samples'):
     assert os.path.getsize(os.path.join(root, f'{kind}_ring8.png')) > 1000
+  page = open(os.path.join(root, 'report.html')).read()  # its base: get_config() of the file
+  assert f'get_config() of {config}' in page
+  assert 'loss.name: &#x27;non_saturating&#x27; -&gt; &#x27;hinge&#x27;' in page
 
   lost = os.path.join(root, names[0], 'eval', '40.json')
   os.remove(lost)  # a run without results at its final step: --no_eval names it, else evaluated
