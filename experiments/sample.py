@@ -75,6 +75,8 @@ def check_output(out, kind):
   """UserError unless `out` can be written: a file, or a folder that is missing or empty (its
   parent may still have to be created)."""
   if kind == FOLDER:
+    if os.path.isfile(out.rstrip('/' + os.sep)):
+      raise UserError(f'--out={out}: is a file, not a folder')
     if os.path.isdir(out) and os.listdir(out):
       raise UserError(f'--out={out}: the folder is not empty (remove it or name a new one)')
     target = os.path.dirname(os.path.abspath(out.rstrip('/' + os.sep) or out))
@@ -114,6 +116,8 @@ def check_request(kind):
       raise UserError(f'--interpolate: writes a .png grid or a .gif, not --out={FLAGS.out}')
   elif kind == '.gif':
     raise UserError(f'--out={FLAGS.out}: a .gif is written by --interpolate only')
+  elif FLAGS['steps'].present:
+    raise UserError(f'--steps={FLAGS.steps}: goes with --interpolate')
   return psis
 
 

@@ -174,6 +174,8 @@ def test_sample_writes_files_truncates_and_interpolates(tmp_path):
       (['--interpolate=lerp', '--steps=1', f'--out={png}'], '--steps=1: must be >= 2'),
       (['--interpolate=lerp', f'--out={npy}'], '--interpolate: writes a .png grid or a .gif, not'),
       ([f'--out={folder}'], f'--out={folder}: the folder is not empty (remove it or name a new'),
+      ([f'--out={npz}/'], f'--out={npz}/: is a file, not a folder'),
+      (['--steps=4', f'--out={png}'], '--steps=4: goes with --interpolate'),
   ]
   for args, error in bad:
     result = _sample(workdir, *args)
