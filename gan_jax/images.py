@@ -10,6 +10,15 @@
 - ``save_scatter(points, path, modes=None, title=None)``: that image as PNG.
 - ``samples_image(samples, modes=None, ncols=None)``: the grid of 4-D arrays, the scatter of (N, 2), as
   uint8 (H, W, C) (what TensorBoard logs); ``save_samples(samples, path, modes=None, ncols=None)``: as PNG.
+- ``to_pixels(images in [-1, 1])`` -> uint8 of the same shape: round((x + 1) * 127.5) clipped
+  to [0, 255] (NaN as 0: mid-grey); ``save_png(pixels, path)`` writes one image.
+- ``save_gif(frames (T, H, W, C) uint8, path, frame_ms=120)``: an animated GIF that loops
+  forever (Pillow; each frame quantized to 256 colours, greys exactly).
+- ``walk_frames(rows (R, T, H, W, C) in [-1, 1], ncols=None)``: the frames of walks, frame t
+  the grid of every row's t-th image, forward then back (t = 0 .. T-1 .. 1: a seamless loop).
+- ``save_image_folder(images, folder, labels=None)``: one PNG per image, ``00000.png`` ...
+  (``00000_y7.png`` with labels), written whole or not at all: into a temporary folder beside
+  ``folder``, then renamed onto it; an existing ``folder`` must be empty (OSError otherwise).
 Parent folders are created.
 """
 
@@ -17,6 +26,8 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
+import tempfile
 
 import numpy as np
 
@@ -35,13 +46,68 @@ def image_grid(images, ncols: int | None = None, pad: int = 2) -> np.ndarray:
   n, h, w, c = images.shape
   cols = ncols or math.ceil(math.sqrt(n))
   rows = math.ceil(n / cols)
-  pixels = np.clip(np.round((np.nan_to_num(images) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+  pixels = to_pixels(images)
   grid = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, c), 255, dtype=np.uint8)
   for k in range(n):
     r, q = divmod(k, cols)
     y, x = pad + r * (h + pad), pad + q * (w + pad)
     grid[y : y + h, x : x + w] = pixels[k]
   return grid
+
+
+def to_pixels(images) -> np.ndarray:
+  """uint8 pixels of images in [-1, 1] (see module docstring)."""
+  images = np.asarray(images, dtype=np.float32)
+  return np.clip(np.round((np.nan_to_num(images) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def save_gif(frames, path, frame_ms: int = 120) -> None:
+  """Write uint8 (T, H, W, 1|3) ``frames`` to ``path`` as an animated GIF looping forever."""
+  from PIL import Image
+
+  frames = np.asarray(frames, dtype=np.uint8)
+  if frames.ndim != 4 or frames.shape[-1] not in (1, 3) or len(frames) == 0:
+    raise ValueError(f"expected (T, H, W, 1|3) frames with T > 0, got shape {frames.shape}")
+  _parent(path)
+  first, *rest = [Image.fromarray(f[..., 0] if f.shape[-1] == 1 else f) for f in frames]
+  first.save(
+      os.fspath(path),
+      format="GIF",
+      save_all=True,
+      append_images=rest,
+      duration=frame_ms,
+      loop=0,
+  )
+
+
+def walk_frames(rows, ncols: int | None = None) -> np.ndarray:
+  """uint8 frames of (R, T, H, W, C) walks (see module docstring)."""
+  rows = np.asarray(rows)
+  order = list(range(rows.shape[1])) + list(range(rows.shape[1] - 2, 0, -1))
+  return np.stack([image_grid(rows[:, t], ncols) for t in order])
+
+
+def save_image_folder(images, folder, labels=None) -> None:
+  """One PNG per image in ``folder``, atomically (see module docstring)."""
+  pixels = to_pixels(images)
+  if pixels.ndim != 4 or pixels.shape[-1] not in (1, 3):
+    raise ValueError(f"expected (N, H, W, 1|3) images, got shape {pixels.shape}")
+  folder = os.path.abspath(os.fspath(folder))
+  parent, name = os.path.split(folder)
+  os.makedirs(parent, exist_ok=True)
+  tmp = tempfile.mkdtemp(dir=parent, prefix=f".{name}.", suffix=".partial")
+  digits = max(5, len(str(len(pixels) - 1)))
+  try:
+    for i, image in enumerate(pixels):
+      tag = "" if labels is None else f"_y{int(labels[i])}"
+      save_png(image, os.path.join(tmp, f"{i:0{digits}d}{tag}.png"))
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o777 & ~mask)  # mkdtemp's 0700 would hide the folder from others
+    os.replace(tmp, folder)  # onto an empty folder or none; a non-empty one raises
+  except BaseException:
+    shutil.rmtree(tmp, ignore_errors=True)
+    raise
 
 
 def save_png(pixels, path) -> None:

@@ -34,6 +34,15 @@ FIGURES = {
         ],
         {'nsgan_mnist5k.png': 'nsgan/samples/step_00005000.png'},
     ),
+    'sampling': (  # the nsgan run above (make 'nsgan' first)
+        [
+            'experiments.sample --workdir={w}/nsgan --interpolate=slerp --num=8 --steps=10 '
+            '--out={w}/nsgan_slerp.png',
+            'experiments.sample --workdir={w}/nsgan --num=10 --truncation=2,1,0.7,0.4,0.2 '
+            '--out={w}/nsgan_truncation.png',
+        ],
+        {'nsgan_slerp.png': 'nsgan_slerp.png', 'nsgan_truncation.png': 'nsgan_truncation.png'},
+    ),
     'losses_2d': (
         [
             'launch.sweep --config=configs/sweeps/losses_2d.py --workdir={w}/losses_2d --parallel=2',
