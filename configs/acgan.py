@@ -9,7 +9,8 @@ D with a 10-way class head, non-saturating loss, reg.acgan 1, Adam 2e-4 (0.5, 0.
 steps. Preset cifar10: SNGAN's ResNet (G 256 / D 128, conditional BatchNorm G, class head on
 the pooled D features, spectral norm on D), Adam 2e-4 (0, 0.9), 5 D steps, 50,000 steps.
 Preset folder: your images, a class per first-level subfolder (--config.data.data_dir=DIR),
-32x32, with the MLP pair. Fake labels: `train.fake_labels` ('uniform' or 'data': the data's label frequencies).
+32x32, with the MLP pair.
+Fake labels: `train.fake_labels` ('uniform' or 'data': the data's label frequencies).
 """
 
 from configs import common

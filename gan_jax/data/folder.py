@@ -229,8 +229,8 @@ def _check_memory(data_dir, count, image_size, channels, max_memory_gb):
   if need > max_memory_gb * GIB:
     raise FieldError(
         f'max_memory_gb={max_memory_gb}: the {count} images of {data_dir} take '
-        f'{need / GIB:.1f} GiB decoded at {image_size}x{image_size}x{channels or 3} and are held '
-        f'in memory; raise data.max_memory_gb to at least {need / GIB:.1f} if the machine has '
+        f'{need / GIB:.3g} GiB decoded at {image_size}x{image_size}x{channels or 3} and are held '
+        f'in memory; raise data.max_memory_gb to at least {need / GIB:.3g} if the machine has '
         'it, or lower data.image_size'
     )
 
