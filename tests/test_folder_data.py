@@ -3,7 +3,6 @@ examples, labels and channels in a fixed order, the decoded-array cache, unreada
 one-line errors of bad input, and a run of configs/nsgan.py:folder that resumes bit-identical
 and says when its folder changed."""
 
-import importlib
 import json
 import os
 import shutil
@@ -18,12 +17,10 @@ from gan_jax import checkpoint
 from gan_jax.data import get_dataset, image_files
 from gan_jax.data.order import example_indices
 from gan_jax.data.source import to_unit_range
-from gan_jax.errors import UserError
+from gan_jax.errors import RunFailed, UserError
 from gan_jax.experiment import build_experiment
+from gan_jax.data import folder_cache
 from tests.conftest import run_module
-
-folder_data = importlib.import_module('gan_jax.data.folder')  # the module: the package's `folder` is
-# its builder
 
 # relative path -> (height, width, mode, format): grey and colour, PNG and JPEG, nested folders.
 FILES = {
@@ -81,7 +78,7 @@ def test_a_folder_reads_in_listing_order_with_labels_channels_and_a_warning_per_
       'classes': ['cats', 'dogs'],
       'skipped': ['dogs/cut.png'],
   }
-  assert record['content_hash'] == folder_data.content_hash(source.images, source.labels)
+  assert record['content_hash'] == folder_cache.array_content_hash(source.images, source.labels)
   grey = get_dataset('folder', data_dir=f'{root}/cats/deep', image_size=6, strict=True)
   assert grey.shape == (6, 6, 1) and grey.labels is None and grey.num_classes == 0
   only_grey = get_dataset('folder', data_dir=root, image_size=6, channels=1)
@@ -97,24 +94,47 @@ def test_the_decoded_array_is_cached_and_decoded_again_when_the_folder_changes(
 ):
   root = make_folder(tmp_path / 'data', truncated=None)
   first = get_dataset('folder', data_dir=root, image_size=8)
-  (cached,) = os.listdir(f'{root}/{folder_data.CACHE_FOLDER}')
+  (cached,) = os.listdir(f'{root}/{folder_cache.CACHE_FOLDER}')
   assert cached.endswith('.npz')
-  decode = folder_data.decode
-  monkeypatch.setattr(folder_data, 'decode', lambda *a, **k: pytest.fail('decoded again'))
+  decode = folder_cache.decode
+  monkeypatch.setattr(folder_cache, 'decode', lambda *a, **k: pytest.fail('decoded again'))
   again = get_dataset('folder', data_dir=root, image_size=8)
   np.testing.assert_array_equal(first.images, again.images)
   assert again.contents() == first.contents()
-  monkeypatch.setattr(folder_data, 'decode', decode)
+  monkeypatch.setattr(folder_cache, 'decode', decode)
   Image.fromarray(np.zeros((8, 8), np.uint8)).save(f'{root}/dogs/f.png')
   changed = get_dataset('folder', data_dir=root, image_size=8)
   assert changed.num_examples == 6
   assert changed.contents()['content_hash'] != first.contents()['content_hash']
   # Where the data's folder cannot take the cache (here a file stands in its way), the user's.
-  shutil.rmtree(f'{root}/{folder_data.CACHE_FOLDER}')
-  open(f'{root}/{folder_data.CACHE_FOLDER}', 'w').close()
-  monkeypatch.setattr(folder_data, 'USER_CACHE', str(tmp_path / 'user_cache'))
+  shutil.rmtree(f'{root}/{folder_cache.CACHE_FOLDER}')
+  open(f'{root}/{folder_cache.CACHE_FOLDER}', 'w').close()
+  monkeypatch.setattr(folder_cache, 'USER_CACHE', str(tmp_path / 'user_cache'))
   get_dataset('folder', data_dir=root, image_size=8)
   assert len(os.listdir(tmp_path / 'user_cache')) == 1
+
+
+def test_a_folder_beyond_the_memory_limit_streams_the_same_examples_from_its_files(tmp_path):
+  root = make_folder(tmp_path / 'data')
+  held = get_dataset('folder', data_dir=root, image_size=8, labels='subfolders')
+  streamed = get_dataset(
+      'folder', data_dir=root, image_size=8, labels='subfolders', max_memory_gb=1e-6
+  )
+  assert not hasattr(streamed, 'images') and streamed.record['streamed']
+  assert (streamed.shape, streamed.num_examples, streamed.num_classes) == ((8, 8, 3), 5, 2)
+  for step in range(3):
+    a, b = held.batch(1, step, 4), streamed.batch(1, step, 4)
+    np.testing.assert_array_equal(a['x'], b['x'])
+    np.testing.assert_array_equal(a['y'], b['y'])
+  same = lambda record: {k: v for k, v in record.items() if k != 'streamed'}
+  assert same(streamed.contents()) == same(held.contents())
+  assert sorted(os.listdir(f'{root}/{folder_cache.CACHE_FOLDER}')) == [
+      'folder-8px-autoch-subfolders-streamed-v1.npz',
+      'folder-8px-autoch-subfolders-v1.npz',
+  ]
+  os.remove(f'{root}/cats/a.png')  # gone after the run started: the batch that needs it fails
+  with pytest.raises(RunFailed, match=r'^data: .*cats/a\.png.*\(it was readable when the run'):
+    streamed.get(np.arange(5))
 
 
 def _config(module, arg, data_dir, **data):
@@ -138,7 +158,6 @@ def test_bad_input_is_one_line_before_anything_is_built(tmp_path):
       (dcgan, root, {'image_size': 30}, r'^config.model \(dcgan\): dcgan needs an image size'),
       (cgan, str(tmp_path / 'one_class'), {}, r"^config.data.labels='subfolders': .* has 1 class"),
       (nsgan, root, {'labels': 'folders'}, r"^config.data.labels='folders': allowed: none, subf"),
-      (nsgan, root, {'max_memory_gb': 1e-6}, r'^config.data.max_memory_gb=1e-06: the 5 images'),
   ]
   for module, data_dir, data, message in cases:
     with pytest.raises(UserError, match=message) as e:

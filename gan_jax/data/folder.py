@@ -11,22 +11,23 @@ Fields:
   an error then).
 - ``strict=False``: an unreadable or truncated file gets one warning line and is left out;
   True: it is an error.
-- ``max_memory_gb=4.0``: the most the decoded array may take; a folder beyond it is an error
-  that says what it would take (the whole array is held in memory).
+- ``max_memory_gb=4.0``: the most the decoded array may take in memory (N x S x S x C bytes,
+  C counted as 3 where ``channels`` is None). Within it the folder is decoded once and held
+  (`FolderSource`); beyond it, each batch is decoded from the files when it is loaded
+  (`StreamedFolderSource`, the same pixels), the loop's prefetch (two calls ahead, gan_jax/
+  loop.py) bounding what is decoded ahead.
 
 Examples are the readable files in listing order; batches follow order.example_indices, a
 pure function of (seed, step), so a resumed run sees the batches an uninterrupted one would.
 
-The decoded array is cached (uint8, .npz) in ``<data_dir>/.gan_jax_cache/`` or, where that
-cannot be written, in ``~/.cache/gan_jax/folders/``, one file per (image_size, channels,
-labels), and reused while the listing (every file's path, size and modification time) is
-the same; otherwise the folder is decoded again. ``contents()`` (recorded in the run's
-data.json) names what was read: the count, the image size and channels, the classes and the
-sha256 of the decoded images and labels.
+One pass over the files (folder_cache.decode) finds the readable ones and the content hash;
+its result (the decoded array, or for a streamed folder only the readable files' indices) is
+cached in ``<data_dir>/.gan_jax_cache/`` (else ``~/.cache/gan_jax/folders/``) and reused while
+the listing (every file's path, size and modification time) is the same. ``contents()``
+(recorded in the run's data.json) names what was read: the folder, count, image size,
+channels, classes, skipped files and the content hash.
 """
 
-import hashlib
-import json
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -34,35 +35,63 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from gan_jax.checks import check_choice, check_number
+from gan_jax.data import folder_cache as cache
 from gan_jax.data import image_files
-from gan_jax.data.source import ArraySource
-from gan_jax.errors import FieldError
+from gan_jax.data.source import ArraySource, ShapeOnlySource, Source, to_unit_range
+from gan_jax.errors import FieldError, RunFailed
 from gan_jax.progress import Counter
-from gan_jax.workdir import write_atomically
 
 LABELS = ('none', 'subfolders')
-CACHE_FOLDER = '.gan_jax_cache'
-USER_CACHE = os.path.join(os.path.expanduser('~'), '.cache', 'gan_jax', 'folders')
-FORMAT = 1  # of the cache file: a change of how files are decoded bumps it
 GIB = 2**30
 
 
-class FolderSource(ArraySource):
-  """The decoded images of a folder (uint8 (N, S, S, C)), their labels and `classes` (names)."""
+class _Read:
+  """What both folder sources share: class names, the record of what was read."""
 
-  def __init__(self, images, labels, classes, record):
-    super().__init__(images, labels)
-    self.classes = list(classes)
-    self.record = dict(record)
+  classes: list
+  record: dict
 
   @property
   def num_classes(self) -> int:
     return len(self.classes)
 
   def contents(self) -> dict:
-    """What was read, for data.json: folder, count, image_size, channels, classes, skipped
-    files, content_hash (sha256 of the decoded images and labels)."""
+    """What was read, for data.json (module docstring)."""
     return dict(self.record)
+
+
+class FolderSource(_Read, ArraySource):
+  """The decoded images of a folder (uint8 (N, S, S, C)) in memory, their labels, `classes`."""
+
+  def __init__(self, images, labels, classes, record):
+    super().__init__(images, labels)
+    self.classes, self.record = list(classes), dict(record)
+
+
+class StreamedFolderSource(_Read, Source):
+  """A folder beyond data.max_memory_gb: the examples of `files` decoded at each `get`."""
+
+  is_image = True
+
+  def __init__(self, files, labels, classes, record, shape):
+    self.files, self.labels = list(files), labels
+    self.classes, self.record = list(classes), dict(record)
+    self.shape, self.num_examples = tuple(shape), len(self.files)
+    self._pool = None
+
+  def _pixels(self, path):
+    try:
+      return cache.file_pixels(path, self.shape[-1], self.shape[0])
+    except image_files.UnreadableImage as e:
+      raise RunFailed(
+          f'data: {cache.one_line(e)} (it was readable when the run started: restore it, or '
+          'start a new run)'
+      ) from None
+
+  def get(self, indices: np.ndarray) -> np.ndarray:
+    self._pool = self._pool or ThreadPoolExecutor(cache.WORKERS)
+    paths = [self.files[int(i)] for i in indices]
+    return to_unit_range(np.stack(list(self._pool.map(self._pixels, paths))))
 
 
 def _check_fields(data_dir, image_size, channels, labels, strict, max_memory_gb):
@@ -103,136 +132,9 @@ def _classes(data_dir, paths, labels):
   return classes, np.asarray([index[f] for f in first], np.int64)
 
 
-def listing_digest(data_dir, paths) -> str:
-  """sha256 of every listed file's relative path, size and modification time (ns)."""
-  h = hashlib.sha256()
-  for rel in paths:
-    st = os.stat(os.path.join(data_dir, rel))
-    h.update(f'{rel}\0{st.st_size}\0{st.st_mtime_ns}\n'.encode())
-  return h.hexdigest()
-
-
-def content_hash(images, labels) -> str:
-  """'sha256:<hex>' of the decoded images (with their shape) and labels."""
-  h = hashlib.sha256(repr(images.shape).encode())
-  h.update(np.ascontiguousarray(images).data)
-  if labels is not None:
-    h.update(np.ascontiguousarray(labels, np.int64).data)
-  return f'sha256:{h.hexdigest()}'
-
-
-def _cache_name(data_dir, image_size, channels, labels):
-  return f'folder-{image_size}px-{channels or "auto"}ch-{labels}-v{FORMAT}.npz'
-
-
-def cache_paths(data_dir, image_size, channels, labels) -> list[str]:
-  """Where the decoded array is cached: beside the data, then the user's cache folder."""
-  name = _cache_name(data_dir, image_size, channels, labels)
-  here = hashlib.sha256(os.path.abspath(data_dir).encode()).hexdigest()[:16]
-  return [
-      os.path.join(data_dir, CACHE_FOLDER, name),
-      os.path.join(USER_CACHE, f'{here}-{name}'),
-  ]
-
-
-def _load_cache(paths, digest):
-  """(images, labels, record) of the first cache file of `paths` made from the listing
-  `digest`, or None."""
-  for path in paths:
-    try:
-      with np.load(path) as f:
-        record = json.loads(str(f['record']))
-        if record['listing'] != digest:
-          continue
-        labels = f['labels'] if record['classes'] else None
-        return f['images'], labels, record
-    except (OSError, ValueError, KeyError):
-      continue
-  return None
-
-
-def _save_cache(paths, images, labels, record):
-  """Writes the cache file at the first of `paths` that can be written (none: a warning)."""
-  text = np.asarray(json.dumps(record))
-  labels = np.zeros(0, np.int64) if labels is None else labels
-  write = lambda tmp: np.savez(tmp, images=images, labels=labels, record=text)
-  for path in paths:
-    try:
-      write_atomically(path, write)
-      return path
-    except OSError:
-      continue
-  print(f'warning: could not cache the decoded images in {" or ".join(paths)}', file=sys.stderr)
-  return None
-
-
-def _image_channels(data_dir, paths, channels, bad):
-  """`channels`, or 3 if any readable file is colour, else 1 (headers only); unreadable
-  files go into `bad` ({path: reason})."""
-  if channels is not None:
-    return channels
-  found = 1
-  for rel in paths:
-    try:
-      found = max(found, image_files.file_channels(os.path.join(data_dir, rel)))
-    except image_files.UnreadableImage as e:
-      bad[rel] = str(e)
-  return found
-
-
-def _decode_one(full_path, channels, image_size):
-  try:
-    return image_files.center_crop_resize(image_files.read_image(full_path, channels), image_size)
-  except image_files.UnreadableImage as e:
-    return str(e)
-
-
-def decode(data_dir, paths, image_size, channels, strict, progress=None):
-  """(uint8 images (n, S, S, C) of the readable files in `paths` order, kept indices,
-  {path: reason} of the unreadable ones); `strict`: the first unreadable file is an error."""
-  bad = {}
-  channels = _image_channels(data_dir, paths, channels, bad)
-  _refuse_if_strict(data_dir, bad, strict)
-  images = np.empty((len(paths), image_size, image_size, channels), np.uint8)
-  kept = []
-  full = [os.path.join(data_dir, rel) for rel in paths]
-  with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
-    decoded = pool.map(lambda p: _decode_one(p, channels, image_size), full)
-    for i, (rel, pixels) in enumerate(zip(paths, decoded)):
-      if isinstance(pixels, str):
-        bad.setdefault(rel, pixels)
-        _refuse_if_strict(data_dir, bad, strict)
-      elif rel not in bad:
-        images[len(kept)] = pixels
-        kept.append(i)
-      if progress:
-        progress(i + 1)
-  return images[: len(kept)], np.asarray(kept, np.int64), bad
-
-
-def _refuse_if_strict(data_dir, bad, strict):
-  if strict and bad:
-    rel, reason = next(iter(bad.items()))
-    raise FieldError(
-        f'strict=True: unreadable image {_one_line(reason)} '
-        f'(strict=False leaves such files out with a warning)'
-    )
-
-
-def _one_line(text):
-  return ' '.join(str(text).split())
-
-
-def _check_memory(data_dir, count, image_size, channels, max_memory_gb):
-  """FieldError if `count` decoded images would take more than `max_memory_gb`."""
-  need = count * image_size * image_size * (channels or 3)
-  if need > max_memory_gb * GIB:
-    raise FieldError(
-        f'max_memory_gb={max_memory_gb}: the {count} images of {data_dir} take '
-        f'{need / GIB:.3g} GiB decoded at {image_size}x{image_size}x{channels or 3} and are held '
-        f'in memory; raise data.max_memory_gb to at least {need / GIB:.3g} if the machine has '
-        'it, or lower data.image_size'
-    )
+def streams(count, image_size, channels, max_memory_gb) -> bool:
+  """Whether `count` decoded images would take more than `max_memory_gb` (C = 3 if None)."""
+  return count * image_size * image_size * (channels or 3) > max_memory_gb * GIB
 
 
 def folder(
@@ -242,8 +144,9 @@ def folder(
     labels: str = 'none',
     strict: bool = False,
     max_memory_gb: float = 4.0,
-) -> FolderSource:
-  """The images under `data_dir`, decoded (or read from the cache), as a FolderSource."""
+) -> FolderSource | StreamedFolderSource:
+  """The images under `data_dir` (module docstring): held in memory, or streamed from the
+  files beyond `max_memory_gb`."""
   _check_fields(data_dir, image_size, channels, labels, strict, max_memory_gb)
   paths = image_files.list_images(data_dir)
   if not paths:
@@ -252,45 +155,62 @@ def folder(
         f'({", ".join(image_files.IMAGE_SUFFIXES)})'
     )
   classes, all_labels = _classes(data_dir, paths, labels)
-  _check_memory(data_dir, len(paths), image_size, channels, max_memory_gb)
-  digest = listing_digest(data_dir, paths)
-  where = cache_paths(data_dir, image_size, channels, labels)
-  cached = _load_cache(where, digest)
-  if cached is None:
+  stream = streams(len(paths), image_size, channels, max_memory_gb)
+  variant = f'{image_size}px-{channels or "auto"}ch-{labels}' + ('-streamed' * stream)
+  where = cache.cache_paths(data_dir, variant)
+  digest = cache.listing_digest(data_dir, paths)
+  found = cache.load_cache(where, digest, with_images=not stream)
+  if found is None:
     listing = (data_dir, paths, all_labels, classes, digest)
-    cached = _decode_and_cache(listing, image_size, channels, strict, where)
-  images, kept_labels, record = cached
-  _refuse_if_strict(data_dir, record['skipped'], strict)
+    found = _decode_and_cache(listing, image_size, channels, strict, stream, where)
+  images, kept_labels, kept, record = found
+  cache.refuse_if_strict(record['skipped'], strict)
   for reason in record['skipped'].values():
-    print(f'warning: skipped an unreadable image: {_one_line(reason)}', file=sys.stderr)
-  if not len(images):
+    print(f'warning: skipped an unreadable image: {cache.one_line(reason)}', file=sys.stderr)
+  if not record['count']:
     raise FieldError(f'data_dir={data_dir!r}: none of its {len(paths)} image files is readable')
+  if stream:
+    files = [os.path.join(data_dir, paths[i]) for i in kept]
+    shape = (image_size, image_size, record['channels'])
+    return StreamedFolderSource(files, kept_labels, classes, _public(record), shape)
   return FolderSource(images, kept_labels, classes, _public(record))
 
 
-def _decode_and_cache(listing, image_size, channels, strict, where):
-  """(images, labels, record) of the folder decoded now, and written to the cache."""
+def _decode_and_cache(listing, image_size, channels, strict, stream, where):
+  """(images or None, labels, kept, record) of one pass over the files, written to the cache."""
   data_dir, paths, all_labels, classes, digest = listing
   progress = Counter(f'decoding the images of {data_dir}', len(paths))
-  images, kept, bad = decode(data_dir, paths, image_size, channels, strict, progress)
-  labels = None if all_labels is None else all_labels[kept]
+  done = cache.decode(data_dir, paths, image_size, channels, strict, not stream, progress)
+  labels = None if all_labels is None else all_labels[done.kept]
+  shape = (len(done.kept), image_size, image_size, done.channels)
   record = {
       'folder': os.path.abspath(data_dir),
-      'count': int(len(images)),
+      'count': len(done.kept),
       'image_size': int(image_size),
-      'channels': int(images.shape[-1]),
+      'channels': int(done.channels),
       'classes': classes,
-      'skipped': bad,
-      'content_hash': content_hash(images, labels),
+      'streamed': bool(stream),
+      'skipped': done.bad,
+      'content_hash': cache.content_hash(done.image_digest, shape, labels),
       'listing': digest,
   }
-  if len(images):
-    _save_cache(where, images, labels, record)
-  return images, labels, record
+  if len(done.kept):
+    cache.save_cache(where, done.images, labels, done.kept, record)
+  return done.images, labels, done.kept, record
+
+
+def offline_source(image_size=64, channels=None, labels='none', **fields) -> ShapeOnlySource:
+  """What benchmark.build_offline times where the folder is not here: the fields' shape (3
+  channels unless `channels` says), 2 classes standing in for subfolders."""
+  del fields
+  return ShapeOnlySource((image_size, image_size, channels or 3), True, 2 * (labels != 'none'))
+
+
+folder.offline_source = offline_source
 
 
 def _public(record):
-  """The cache record as data.json shows it (the listing digest left out)."""
+  """The record as data.json shows it: the listing digest left out, skipped files by name."""
   out = {k: v for k, v in record.items() if k != 'listing'}
   out['skipped'] = sorted(record['skipped'])
   return out
