@@ -19,6 +19,7 @@ from gan_jax.data.order import example_indices
 from gan_jax.data.source import to_unit_range
 from gan_jax.errors import RunFailed, UserError
 from gan_jax.experiment import build_experiment
+from gan_jax.metrics.eval_data import EvalData
 from gan_jax.data import folder_cache
 from tests.conftest import run_module
 
@@ -106,6 +107,9 @@ def test_the_decoded_array_is_cached_and_decoded_again_when_the_folder_changes(
   changed = get_dataset('folder', data_dir=root, image_size=8)
   assert changed.num_examples == 6
   assert changed.contents()['content_hash'] != first.contents()['content_hash']
+  fields = {'data_dir': root, 'image_size': 8}  # FID's reference features: computed again
+  keys = {EvalData(s, 'folder', fields).reference_key() for s in (first, again, changed)}
+  assert len(keys) == 2
   # Where the data's folder cannot take the cache (here a file stands in its way), the user's.
   shutil.rmtree(f'{root}/{folder_cache.CACHE_FOLDER}')
   open(f'{root}/{folder_cache.CACHE_FOLDER}', 'w').close()
