@@ -371,53 +371,15 @@ def save_config(workdir: str, config) -> None:
   run_folder.write_config(workdir, config)
 
 
-DATA_SHAPE_KEYS = ('shape', 'is_image', 'num_classes')
-
-
 def save_data_info(workdir: str, source) -> None:
-  """Writes data.json: the data's shape (enough to rebuild the models without the data) and
-  what was read where the source says (`source.contents()`: the folder dataset's count, classes,
-  content hash). A resumed run whose data.json recorded other contents gets one warning line."""
-  info = {
-      'shape': list(source.shape),
-      'is_image': bool(source.is_image),
-      'num_classes': int(source.num_classes),
-      **source.contents(),
-  }
-  change = data_change(_read_json(os.path.join(workdir, DATA_FILE)), info)
-  if change:
-    print(f'warning: --workdir={workdir}: {change}', file=sys.stderr)
-  write_atomically(os.path.join(workdir, DATA_FILE), json.dumps(info))
-
-
-def data_change(before, now) -> str | None:
-  """One line saying how the data read now differ from the data.json of an earlier start
-  (both with a 'content_hash'), or None."""
-  if not before or 'content_hash' not in before or before['content_hash'] == now['content_hash']:
-    return None
-  said = lambda d: f"{d['count']} images ({d['content_hash'][7:19]}) in {d['folder']}"
-  return (
-      f'the data changed since this run last started: data.json recorded {said(before)}, '
-      f'now {said(now)}; the resumed run trains on what is there now, not the batches an '
-      'uninterrupted run would have seen'
-  )
-
-
-def _read_json(path):
-  try:
-    with open(path) as f:
-      return json.load(f)
-  except (OSError, ValueError):
-    return None
+  """data.json: the data's shape and `source.contents()` (gan_jax.workdir.write_data_info)."""
+  shape = {'shape': list(source.shape), 'is_image': bool(source.is_image)}
+  run_folder.write_data_info(workdir, {**shape, 'num_classes': int(source.num_classes)}, source)
 
 
 def load_data_info(workdir: str):
-  """{'shape': [...], 'is_image': bool, 'num_classes': int} saved by training, or None (missing or
-  unreadable)."""
-  info = _read_json(os.path.join(workdir, DATA_FILE))
-  if not isinstance(info, dict) or not all(k in info for k in DATA_SHAPE_KEYS):
-    return None
-  return {k: info[k] for k in DATA_SHAPE_KEYS}
+  """{'shape': [...], 'is_image': bool, 'num_classes': int} saved by training, or None (missing or unreadable)."""
+  return run_folder.read_data_info(workdir)
 
 
 def load_config(workdir: str) -> ml_collections.ConfigDict:
