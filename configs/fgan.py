@@ -6,7 +6,8 @@ lower bound on the f-divergence D_f(P || Q); G by default maximises E_Q[g_f(V(G(
   python -m experiments.main --config=configs/fgan.py:kl,loss.g_loss=saturating --workdir=...
 Args: a divergence (kl, the default; reverse_kl, pearson, squared_hellinger, jensen_shannon, gan),
 data (mnist5k, the default, with the base MLP pair and Adam 2e-4 of configs/nsgan.py; grid25 or
-ring8 with the plain 2D setting of configs/plain_2d.py), then key=value pairs of dotted fields.
+ring8 with the plain 2D setting of configs/plain_2d.py; folder: your images,
+--config.data.data_dir=DIR, 32x32, with the MLP pair), then key=value pairs of dotted fields.
 """
 
 from configs import common, plain_2d
@@ -30,7 +31,12 @@ def _data_2d(name):
 
 # Two groups of presets: one divergence and one dataset at most.
 DIVERGENCE_PRESETS = {name: _divergence(name) for name in DIVERGENCES}
-DATA_PRESETS = {'mnist5k': lambda c: None, 'grid25': _data_2d('grid25'), 'ring8': _data_2d('ring8')}
+DATA_PRESETS = {
+    'mnist5k': lambda c: None,
+    'grid25': _data_2d('grid25'),
+    'ring8': _data_2d('ring8'),
+    'folder': common.folder(),
+}
 
 
 def get_config(arg=None):

@@ -3,7 +3,7 @@
 Goodfellow et al. 2014: ReLU generator, maxout discriminator with dropout.
   python -m experiments.main --config=configs/gan.py --workdir=runs/gan
 Presets (`configs/gan.py:<arg>`): mnist5k (default), mnist, fashion_mnist,
-fashion_mnist_idx, cifar10, celeb_a.
+fashion_mnist_idx, cifar10, celeb_a, folder (your images: --config.data.data_dir=DIR, 32x32).
 """
 
 from configs import common

@@ -1,7 +1,8 @@
 """SNGAN (Miyato et al. 2018): hinge loss with spectral normalization on D.
 
   python -m experiments.main --config=configs/hinge.py --workdir=runs/hinge
-Presets: mnist5k (default), mnist, fashion_mnist, fashion_mnist_idx, cifar10, celeb_a.
+Presets: mnist5k (default), mnist, fashion_mnist, fashion_mnist_idx, cifar10, celeb_a,
+folder (your images: --config.data.data_dir=DIR, 32x32).
 """
 
 from configs import common

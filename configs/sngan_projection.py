@@ -9,6 +9,8 @@ Presets:
   (0, 0.9), 5 D steps per G step, batch 64, 50,000 G steps; intra-FID every 5,000 steps.
 - mnist5k (default): CPU-sized: G and D 32 channels at 28x28 (two up-sampling blocks),
   1 D step, 3,000 steps.
+- folder: your images under --config.data.data_dir=DIR, a class per first-level subfolder,
+  at 32x32 with the cifar10 setting.
 """
 
 from configs import common
@@ -40,9 +42,14 @@ def _mnist5k(c):
   c.checkpoint.every_steps = 1000
 
 
+def _folder(c):
+  _cifar10(c)
+  c.data = common.entry(DATASETS, 'folder', image_size=32, labels='subfolders')
+
+
 def get_config(arg=None):
   c = common.base('hinge')
   c.optim.g = common.entry(OPTIMIZERS, 'adam', lr=2e-4, b1=0.0, b2=0.9)
   c.optim.d = common.entry(OPTIMIZERS, 'adam', lr=2e-4, b1=0.0, b2=0.9)
-  presets = {'cifar10': _cifar10, 'mnist5k': _mnist5k}
+  presets = {'cifar10': _cifar10, 'mnist5k': _mnist5k, 'folder': _folder}
   return common.with_arg(c, arg, {**common.DATA_PRESETS, **presets}, default='mnist5k')

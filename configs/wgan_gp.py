@@ -2,7 +2,8 @@
 
   python -m experiments.main --config=configs/wgan_gp.py --workdir=runs/wgan_gp
 Presets: mnist5k (default), mnist, fashion_mnist, fashion_mnist_idx, celeb_a, and
-cifar10: the setting GAN suites benchmark (SNGAN's standard CNN, batch 64).
+cifar10: the setting GAN suites benchmark (SNGAN's standard CNN, batch 64);
+folder (your images: --config.data.data_dir=DIR, 32x32).
 """
 
 from configs import common

@@ -65,7 +65,8 @@ def shape_only_source(config):
 def build_offline(config, num_devices=None):
   """(build_experiment(config), note) without downloading anything: where the dataset cannot
   be opened, the experiment is built on its shape alone and `note` says so (None otherwise):
-  the shape from TFDS's mock data, or the builder's `offline_shape` attribute."""
+  the shape from TFDS's mock data, or the builder's `offline_shape` attribute (or the source
+  its `offline_source(**fields)` stands in with)."""
   config = copy.deepcopy(config)
   if 'download' in config.data:
     config.data.download = False  # the benchmark reads no data
@@ -76,7 +77,10 @@ def build_offline(config, num_devices=None):
     if not str(e).startswith('config.data'):
       raise
     shape = getattr(DATASETS.get(config.data.name), 'offline_shape', None)
-    if shape is not None:  # a dataset of one fixed shape (its builder says which)
+    stand_in = getattr(DATASETS.get(config.data.name), 'offline_source', None)
+    if stand_in is not None:  # a shape its fields decide (the folder dataset)
+      source = stand_in(**{k: v for k, v in config.data.items() if k != 'name'})
+    elif shape is not None:  # a dataset of one fixed shape (its builder says which)
       source = ShapeOnlySource(tuple(shape), True)
     elif 'download' not in config.data:
       raise

@@ -372,22 +372,14 @@ def save_config(workdir: str, config) -> None:
 
 
 def save_data_info(workdir: str, source) -> None:
-  info = {
-      'shape': list(source.shape),
-      'is_image': bool(source.is_image),
-      'num_classes': int(source.num_classes),
-  }
-  write_atomically(os.path.join(workdir, DATA_FILE), json.dumps(info))
+  """data.json: the data's shape and `source.contents()` (gan_jax.workdir.write_data_info)."""
+  shape = {'shape': list(source.shape), 'is_image': bool(source.is_image)}
+  run_folder.write_data_info(workdir, {**shape, 'num_classes': int(source.num_classes)}, source)
 
 
 def load_data_info(workdir: str):
   """{'shape': [...], 'is_image': bool, 'num_classes': int} saved by training, or None (missing or unreadable)."""
-  path = os.path.join(workdir, DATA_FILE)
-  try:
-    with open(path) as f:
-      return json.load(f)
-  except (OSError, ValueError):
-    return None
+  return run_folder.read_data_info(workdir)
 
 
 def load_config(workdir: str) -> ml_collections.ConfigDict:

@@ -115,7 +115,14 @@ def build_experiment(config, num_devices=None, source=None) -> Experiment:
 
 
 def _check_data_fits(config, source):
-  """UserError if the model's output range or the DiffAugment policy does not fit the data."""
+  """UserError if the model's output range or the DiffAugment policy does not fit the data, or
+  the data hold fewer examples than one batch."""
+  count, batch = source.num_examples, config.train.batch_size
+  if count is not None and count < batch:
+    raise UserError(
+        f'config.data ({config.data.name}): {count} examples, fewer than one batch '
+        f'(config.train.batch_size={batch}); add data or lower the batch size'
+    )
   if 'g_output' in config.model and config.model.g_output == 'tanh' and not source.is_image:
     raise UserError(
         f"config.model.g_output='tanh': {config.data.name} is not in [-1, 1]; use 'linear'"

@@ -139,6 +139,8 @@ RESUMABLE_FIELDS = (
     'checkpoint.keep',
     'data.data_dir',
     'data.download',
+    'data.max_memory_gb',  # the folder dataset: how much may be held in memory
+    'data.strict',  # the folder dataset: unreadable files refused (the data read are the same)
     *(f'eval.{name}' for name in EVAL),
 )
 

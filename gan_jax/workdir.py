@@ -1,7 +1,8 @@
 """A run's folder: its layout, the one atomic writer, and readers for its config, results, scalars.
 
   <run>/config.json            the full config the run used (`write_config`, `read_config`)
-  <run>/data.json              the data's shape: enough to rebuild the models without the data
+  <run>/data.json              the data's shape: enough to rebuild the models without the data;
+                               for a folder of images, what was read (`write_data_info`)
   <run>/checkpoints/<step>/    Orbax checkpoints (gan_jax.checkpoint)
   <run>/samples/step_<step>.png  sample grids (scatter plots for 2D data)
   <run>/eval/<step>.json       metrics of a step with their reference protocol (`read_results`)
@@ -154,6 +155,50 @@ def read_config(run) -> ml_collections.ConfigDict:
     lines = str(e).strip().splitlines() or ['']
     raise ValueError(f'{path}: cannot be read ({type(e).__name__}: {lines[0]})') from None
   return upgrade(ml_collections.ConfigDict(_tuples(raw)))
+
+
+DATA_SHAPE_KEYS = ('shape', 'is_image', 'num_classes')
+
+
+def write_data_info(run, shape, source) -> str:
+  """Writes data.json: `shape` ({'shape', 'is_image', 'num_classes'}: enough to rebuild the
+  models without the data) and what was read where the source says (`source.contents()`: the
+  folder dataset's count, classes, content hash). A resumed run whose data.json recorded other
+  contents gets one warning line."""
+  info = {**shape, **source.contents()}
+  change = data_change(_read_json(os.path.join(run, DATA_FILE)), info)
+  if change:
+    print(f'warning: --workdir={run}: {change}', file=sys.stderr)
+  return write_atomically(os.path.join(run, DATA_FILE), json.dumps(info))
+
+
+def data_change(before, now) -> str | None:
+  """One line saying how the data read now differ from the data.json of an earlier start
+  (both with a 'content_hash'), or None."""
+  if not before or 'content_hash' not in before or before['content_hash'] == now['content_hash']:
+    return None
+  said = lambda d: f"{d['count']} images ({d['content_hash'][7:19]}) in {d['folder']}"
+  return (
+      f'the data changed since this run last started: data.json recorded {said(before)}, '
+      f'now {said(now)}; the resumed run trains on what is there now, not the batches an '
+      'uninterrupted run would have seen'
+  )
+
+
+def _read_json(path):
+  try:
+    with open(path) as f:
+      return json.load(f)
+  except (OSError, ValueError):
+    return None
+
+
+def read_data_info(run):
+  """data.json's {'shape', 'is_image', 'num_classes'}, or None (missing or unreadable)."""
+  info = _read_json(os.path.join(run, DATA_FILE))
+  if not isinstance(info, dict) or not all(k in info for k in DATA_SHAPE_KEYS):
+    return None
+  return {k: info[k] for k in DATA_SHAPE_KEYS}
 
 
 def eval_path(run, step) -> str:

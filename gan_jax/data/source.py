@@ -40,6 +40,11 @@ class Source:
     labels = self.labels
     return 0 if labels is None or not len(labels) else int(np.max(labels)) + 1
 
+  def contents(self) -> dict:
+    """What was read, for the run's data.json (the folder dataset: count, classes, content
+    hash); {} for data that are the same wherever they are read."""
+    return {}
+
   def get_batch(self, indices: np.ndarray) -> dict:
     """``{'x': examples, 'y': int32 labels}`` at ``indices`` (``'y'`` only for labeled data)."""
     batch = {"x": self.get(indices)}

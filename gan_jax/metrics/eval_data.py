@@ -138,7 +138,11 @@ class EvalData:
 
   def reference_key(self, net='inception') -> str:
     split = self.split
-    fields = json.dumps({k: v for k, v in sorted(self.fields.items()) if k != 'download'})
+    named = {k: v for k, v in sorted(self.fields.items()) if k != 'download'}
+    read = getattr(self.source, 'contents', dict)()
+    if 'content_hash' in read:  # a user's folder: what it holds names the data, not its path only
+      named['content_hash'] = read['content_hash']
+    fields = json.dumps(named)
     digest = hashlib.sha256(fields.encode()).hexdigest()[:8]
     safe = ''.join(c if c.isalnum() or c in '-_' else '-' for c in f'{self.name}-{split}')
     return f'{safe}-{digest}-{self.num_reference}-{self._key(net)}'
