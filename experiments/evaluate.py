@@ -98,7 +98,7 @@ def _check_flags():
   if not FLAGS.workdir and not (FLAGS.samples and FLAGS.ref_stats):
     raise UserError('--workdir: required, except with both --samples and --ref_stats')
   if FLAGS.save_ref_stats and (FLAGS.samples or FLAGS.ref_stats):
-    raise UserError('--save_ref_stats: writes the run\'s statistics only (no --samples, --ref_stats)')
+    raise UserError('--save_ref_stats: writes the statistics only (no --samples, --ref_stats)')
   for flag, ext in (('save_ref_stats', '.npz'), ('ref_stats', '.npz'), ('out', '.json')):
     if getattr(FLAGS, flag) and not getattr(FLAGS, flag).endswith(ext):
       raise UserError(f'--{flag}={getattr(FLAGS, flag)}: must end in {ext}')

@@ -123,7 +123,9 @@ def _with_files(names, data, flag, labels):
   file (data.ref_stats) cannot give."""
   for name in names:
     if not labels and METRICS[name].needs_labels:
-      raise UserError(f'{flag}={name}: needs the classes the samples were drawn for; files have none')
+      raise UserError(
+          f'{flag}={name}: needs the classes the samples were drawn for; files have none'
+      )
   ref = data.ref_stats
   if ref is None:
     return

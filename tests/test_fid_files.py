@@ -234,11 +234,12 @@ def test_the_cli_refuses_bad_input_in_one_line(tmp_path):
       ([f'--samples={tmp_path}/big.npy', ref], 'float values in [255, 255]: expected [-1, 1]'),
       ([two, ref, '--metrics=kid'], 'holds mu and sigma only: only fid'),
       ([two, ref, '--resize=nearest'], 'value should be one of <bilinear|antialias>'),
-      ([two, ref, '--save_ref_stats=s.npz'], '--save_ref_stats: writes the run'),
+      ([two, ref, '--save_ref_stats=s.npz'], '--save_ref_stats: writes the statistics only'),
       ([two, ref, '--out=r.txt'], '--out=r.txt: must end in .json'),
   ]
   env = {**os.environ, 'PYTHONPATH': ROOT}
-  proc = python(['-c', FORKED_CASES, 'experiments.evaluate', json.dumps([a for a, _ in cases])], env)
+  args = json.dumps([a for a, _ in cases])
+  proc = python(['-c', FORKED_CASES, 'experiments.evaluate', args], env)
   assert proc.returncode == 0, proc.stderr[-3000:]
   results = json.loads(proc.stdout.strip().splitlines()[-1])
   for (_, message), result in zip(cases, results, strict=True):

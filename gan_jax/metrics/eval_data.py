@@ -79,7 +79,9 @@ class EvalData:
     if resize not in RESIZE_MODES:
       raise ValueError(f'resize {resize!r}: must be one of {", ".join(RESIZE_MODES)}')
     if ref_stats is not None and ref_stats.resize not in (None, resize):
-      raise ValueError(f'{ref_stats.path} was computed with resize {ref_stats.resize}, not {resize}')
+      raise ValueError(
+          f'{ref_stats.path} was computed with resize {ref_stats.resize}, not {resize}'
+      )
     self.resize, self.ref_stats = resize, ref_stats
 
   def _key(self, net):
