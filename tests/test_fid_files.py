@@ -7,6 +7,8 @@ network's resize is tested on its own."""
 import json
 import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -26,8 +28,30 @@ from gan_jax.metrics.evaluation import evaluate
 from gan_jax.metrics.inception import antialias_resize, network_input, to_uint8
 from gan_jax.metrics.ref_stats import load_ref_stats
 from gan_jax.metrics.sample_files import read_samples
-from tests.test_reliability import FORKED_CASES, one_error_line, python
 from tests.conftest import ROOT
+
+# Runs experiments.evaluate once per case in forks of one process (JAX imported once).
+FORKED_CASES = """
+import json, os, sys, tempfile
+from absl import app
+from gan_jax.cli import parse_flags
+import experiments.evaluate as module
+results = []
+for args in json.loads(sys.argv[1]):
+  with tempfile.TemporaryFile('w+') as err:
+    pid = os.fork()
+    if pid == 0:
+      os.dup2(err.fileno(), 2)
+      sys.argv = ['experiments.evaluate', *args]
+      try:
+        app.run(module.main, flags_parser=parse_flags)
+      finally:
+        sys.stderr.flush()
+    _, status = os.waitpid(pid, 0)
+    err.seek(0)
+    results.append({'code': os.waitstatus_to_exitcode(status), 'stderr': err.read()})
+print(json.dumps(results))
+"""
 
 
 def pixels(x):
@@ -49,8 +73,14 @@ def drawn(digits):
 
 def run_data(digits, stats_dir, **kw):
   return EvalData(
-      digits, 'mnist5k', {}, stats_dir=str(stats_dir), features=pixels, feature_name='pixels',
-      num_reference=300, **kw
+      digits,
+      'mnist5k',
+      {},
+      stats_dir=str(stats_dir),
+      features=pixels,
+      feature_name='pixels',
+      num_reference=300,
+      **kw,
   )
 
 
@@ -237,12 +267,19 @@ def test_the_cli_refuses_bad_input_in_one_line(tmp_path):
       ([two, ref, '--save_ref_stats=s.npz'], '--save_ref_stats: writes the statistics only'),
       ([two, ref, '--out=r.txt'], '--out=r.txt: must end in .json'),
   ]
-  env = {**os.environ, 'PYTHONPATH': ROOT}
-  args = json.dumps([a for a, _ in cases])
-  proc = python(['-c', FORKED_CASES, 'experiments.evaluate', args], env)
+  proc = subprocess.run(
+      [sys.executable, '-c', FORKED_CASES, json.dumps([args for args, _ in cases])],
+      cwd=tmp_path,
+      env={**os.environ, 'PYTHONPATH': ROOT},
+      capture_output=True,
+      text=True,
+      timeout=300,
+  )
   assert proc.returncode == 0, proc.stderr[-3000:]
   results = json.loads(proc.stdout.strip().splitlines()[-1])
   for (_, message), result in zip(cases, results, strict=True):
-    one_error_line(result, message)
-  assert not list(tmp_path.glob('*.json'))
+    errors = [l for l in result['stderr'].splitlines() if l.startswith('error: ')]
+    assert result['code'] == 2 and len(errors) == 1 and message in errors[0], result
+    assert 'Traceback' not in result['stderr'], result['stderr']
+  assert not list(tmp_path.glob('*.json')) and not (tmp_path / 's.npz').exists()
 

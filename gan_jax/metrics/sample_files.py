@@ -95,14 +95,12 @@ def _read_folder(path, channels, progress):
   if not names:
     raise ValueError(f'{path}: no image files in it')
   channels = channels or image_files.file_channels(os.path.join(path, names[0]))
-  report = progress and progress('Reading', len(names))
+  report = progress and progress(f'Reading {path}', len(names))
   images = []
-  for i, name in enumerate(names):
+  for name in names:
     images.append(image_files.read_image(os.path.join(path, name), channels))
-    if report and (i + 1) % 500 == 0:
-      report(i + 1)
-  if report:
-    report(len(names))
+    if report:
+      report(len(images))
   return images
 
 
