@@ -2,7 +2,10 @@
 
   python -m experiments.evaluate --workdir=runs/x [--step=S] [--num_samples=N]
       [--metrics=fid,kid,pr,parzen,modes] [--seed=S] [--stats_dir=DIR]
-      [--num_reference=N] [--reference_split=SPLIT] [--noema]
+      [--num_reference=N] [--reference_split=SPLIT] [--noema] [--resize=bilinear|antialias]
+  python -m experiments.evaluate --workdir=runs/x --save_ref_stats=ref.npz
+  python -m experiments.evaluate (--workdir=runs/x | --ref_stats=ref.npz) --samples=DIR|X.npy|X.npz
+      [--out=result.json]
 
 Prints the metrics and adds them to DIR/eval/<step>.json, beside the results of other
 seeds, weights or protocols (training's periodic evaluation, seed 2024, among them); the
@@ -16,7 +19,19 @@ MNIST-like data with held-out splits; `stacked_modes` on stacked MNIST;
 for) and `intra_fid` (FID per class, mean over the classes) for class-conditional
 runs. The features of the real reference images are cached in --stats_dir. Sampling and
 feature computations that take long print their progress (N / total, rate, ETA) to stderr.
+
+--resize: how images reach Inception's 299x299 (bilinear: pytorch-fid's, the default;
+antialias: clean-fid's), recorded in each result's protocol and printed beside the number.
+--save_ref_stats=FILE.npz writes the Inception mean and covariance of the run's reference images
+(--reference_split, --num_reference) in pytorch-fid's format and does nothing else.
+--ref_stats=FILE.npz (pytorch-fid / TTUR: 'mu', 'sigma') replaces the run's reference images:
+FID only (KID, PR if the file holds 'features'). --samples scores images made elsewhere instead
+of drawing (gan_jax/metrics/sample_files.py: uint8 or [-1, 1] floats; a folder of images);
+with --ref_stats no --workdir is needed and nothing is written but --out; with a --workdir the
+results go to its eval file as 'files' results of the checkpoint's step.
 """
+
+import json
 
 from absl import app, flags
 
@@ -24,17 +39,28 @@ from gan_jax.cli import parse_flags, run_cli
 from gan_jax import sampling
 from gan_jax.errors import UserError
 from gan_jax.evaluator import (
+    FILES_BY,
+    FILES_WEIGHTS,
     checked_metrics,
     eval_data,
     format_results,
     log_scalars,
+    read_files,
+    result_entries,
+    score_samples,
+    stats_eval_data,
+    write_ref_stats,
     write_results,
 )
 from gan_jax.experiment import restore
 from gan_jax.metrics import METRICS, REFUSED, allowed_names
 from gan_jax.metrics.eval_data import DEFAULT_STATS_DIR
 from gan_jax.metrics.evaluation import evaluate
+from gan_jax.metrics.features import RESIZE_MODES
+from gan_jax.metrics.inception import FEATURES as INCEPTION_DIMS
+from gan_jax.metrics.ref_stats import load_ref_stats
 from gan_jax.progress import Counter
+from gan_jax.workdir import write_atomically
 
 flags.DEFINE_string('workdir', None, 'A workdir written by experiments.main.')
 flags.DEFINE_integer('step', None, 'Checkpoint step (default: the latest).')
@@ -52,23 +78,57 @@ flags.DEFINE_string(
 flags.DEFINE_integer('num_reference', 10000, 'Real reference examples (capped by the split size).')
 flags.DEFINE_string('reference_split', None, 'Split of the reference examples (default: training).')
 flags.DEFINE_bool('ema', True, 'Use the EMA of the generator weights (--noema: the live ones).')
-flags.mark_flags_as_required(['workdir'])
+flags.DEFINE_enum(
+    'resize', 'bilinear', RESIZE_MODES, "Inception's resize: pytorch-fid's or clean-fid's."
+)
+flags.DEFINE_string('ref_stats', None, "Reference statistics .npz ('mu', 'sigma': pytorch-fid).")
+flags.DEFINE_string('save_ref_stats', None, "Write the run's reference statistics (.npz), only.")
+flags.DEFINE_string('samples', None, 'Score these images (.npy, .npz or a folder), not a draw.')
+flags.DEFINE_string('out', None, 'Also write the results to this .json file.')
 FLAGS = flags.FLAGS
 
 
-@run_cli
-def main(argv):
-  del argv
+def _check_flags():
   unknown = [m for m in FLAGS.metrics or [] if m not in METRICS]
   if unknown:
     raise UserError(f'--metrics={",".join(unknown)}: allowed: {allowed_names()}')
   for flag in ('num_samples', 'num_reference'):
     if getattr(FLAGS, flag) is not None and getattr(FLAGS, flag) < 2:
       raise UserError(f'--{flag}={getattr(FLAGS, flag)}: must be >= 2')
-  exp, state = restore(FLAGS.workdir, FLAGS.step)
-  data = eval_data(
-      exp, FLAGS.stats_dir, FLAGS.num_reference, FLAGS.reference_split, progress=Counter
-  )
+  if not FLAGS.workdir and not (FLAGS.samples and FLAGS.ref_stats):
+    raise UserError('--workdir: required, except with both --samples and --ref_stats')
+  if FLAGS.save_ref_stats and (FLAGS.samples or FLAGS.ref_stats):
+    raise UserError('--save_ref_stats: writes the statistics only (no --samples, --ref_stats)')
+  for flag, ext in (('save_ref_stats', '.npz'), ('ref_stats', '.npz'), ('out', '.json')):
+    if getattr(FLAGS, flag) and not getattr(FLAGS, flag).endswith(ext):
+      raise UserError(f'--{flag}={getattr(FLAGS, flag)}: must end in {ext}')
+
+
+def _ref_stats():
+  if not FLAGS.ref_stats:
+    return None
+  try:
+    return load_ref_stats(FLAGS.ref_stats, INCEPTION_DIMS)
+  except ValueError as e:
+    raise UserError(f'--ref_stats: {e}') from None
+
+
+def _write_out(results, step, seed, weights, by):
+  if FLAGS.out:
+    record = {'step': step, 'results': result_entries(results, seed, weights, by)}
+    print(f'Wrote {write_atomically(FLAGS.out, json.dumps(record, indent=2))}')
+
+
+def _score_files(samples, data, step):
+  """Scores --samples against `data`: prints the results (and --out); returns them."""
+  names = checked_metrics(FLAGS.metrics or [], data, '--metrics', labels=False)
+  results = score_samples(names, samples, data, FLAGS.num_samples)
+  print(format_results(step, results, FLAGS.samples))
+  _write_out(results, step, None, FILES_WEIGHTS, FILES_BY)
+  return results
+
+
+def _draw_and_score(exp, state, data):
   names = checked_metrics(FLAGS.metrics or [], data, '--metrics')
   step = int(state.step)
 
@@ -79,6 +139,7 @@ def main(argv):
   results = evaluate(names, draw, data, FLAGS.num_samples)
   print(format_results(step, results))
   weights = 'ema' if FLAGS.ema else 'live'
+  _write_out(results, step, FLAGS.seed, weights, 'experiments.evaluate')
   path, replaced = write_results(
       FLAGS.workdir, step, FLAGS.seed, results, weights, by='experiments.evaluate'
   )
@@ -86,6 +147,39 @@ def main(argv):
     print(f'note: replaced in {path}: {line}')
   log_scalars(FLAGS.workdir, step, f'evaluate/seed{FLAGS.seed}_{weights}', results)
   print(f'Wrote {path} (seed {FLAGS.seed}, {weights} weights)')
+
+
+@run_cli
+def main(argv):
+  del argv
+  _check_flags()
+  ref = _ref_stats()
+  if not FLAGS.workdir:  # --samples against --ref_stats: nothing written but --out
+    samples = read_files(FLAGS.samples, progress=Counter)
+    _score_files(samples, stats_eval_data(samples.images.shape[1:], ref, FLAGS.resize), None)
+    return None
+  exp, state = restore(FLAGS.workdir, FLAGS.step)
+  data = eval_data(
+      exp,
+      FLAGS.stats_dir,
+      FLAGS.num_reference,
+      FLAGS.reference_split,
+      progress=Counter,
+      resize=FLAGS.resize,
+      ref_stats=ref,
+  )
+  if FLAGS.save_ref_stats:
+    path = write_ref_stats(data, FLAGS.save_ref_stats)
+    print(f'Wrote {path} ({data.num_reference_used()} reference images, resize {FLAGS.resize})')
+    return None
+  if not FLAGS.samples:
+    return _draw_and_score(exp, state, data)
+  step = int(state.step)
+  samples = read_files(FLAGS.samples, exp.source.is_image and exp.source.shape, Counter)
+  results = _score_files(samples, data, step)
+  path, _ = write_results(FLAGS.workdir, step, None, results, FILES_WEIGHTS, by=FILES_BY)
+  print(f'Wrote {path} ({FILES_WEIGHTS} {FLAGS.samples})')
+  return None
 
 
 if __name__ == '__main__':

@@ -13,6 +13,13 @@ An entry is replaced only by a result of the same metric, seed, weights, sample 
 protocol (the same evaluation, run again), and `write_results` says so when the numbers
 changed; any other evaluation is added beside it. `read_results(workdir)` returns every
 entry of a run (files of the older one-evaluation-per-file format too).
+
+Samples made elsewhere (`experiments.evaluate --samples=`, gan_jax/metrics/sample_files.py)
+are entries with `"weights": "files"`, `"seed": null`, `"by": "experiments.evaluate --samples"`
+and the samples' path in the protocol (`"samples"`), so that the run's own tables, which read
+the EMA weights' entries, leave them out. Against a pytorch-fid / TTUR statistics file
+(`--ref_stats`, gan_jax/metrics/ref_stats.py) only FID is computed, and KID and PR when the file
+holds the reference features too (`checked_metrics`).
 """
 
 import json
@@ -23,9 +30,12 @@ import numpy as np
 
 from gan_jax import sampling
 from gan_jax.config import entry_fields
+from gan_jax.data.source import Source
 from gan_jax.errors import UserError
 from gan_jax.metrics import METRICS
 from gan_jax.metrics.eval_data import EvalData
+from gan_jax.metrics.ref_stats import save_ref_stats
+from gan_jax.metrics.sample_files import read_samples
 from gan_jax.metrics.evaluation import (
     applicable,
     check,
@@ -41,29 +51,103 @@ from gan_jax.workdir import add_results, read_result_entries
 EVAL_SEED = 2024  # the noise of periodic evaluations (fixed, so that steps compare)
 
 
-def eval_data(exp, stats_dir=None, num_reference=10000, reference_split=None, progress=None):
-  """The EvalData of an experiment's dataset (`progress`: see EvalData)."""
+def eval_data(
+    exp,
+    stats_dir=None,
+    num_reference=10000,
+    reference_split=None,
+    progress=None,
+    resize='bilinear',
+    ref_stats=None,
+):
+  """The EvalData of an experiment's dataset (`progress`, `resize`, `ref_stats`: see EvalData;
+  a `ref_stats` whose resize is another is a UserError)."""
   if reference_split and 'split' not in exp.config.data:
     raise UserError(
         f'reference split {reference_split!r}: data {exp.config.data.name} has no splits'
     )
-  return EvalData(
-      exp.source,
-      exp.config.data.name,
-      entry_fields(exp.config.data),
-      stats_dir=stats_dir or None,
-      mesh=exp.mesh,
-      num_reference=num_reference,
-      reference_split=reference_split or None,
-      progress=progress,
-      num_classes=getattr(exp.generator, 'num_classes', 0),
-  )
+  try:
+    return EvalData(
+        exp.source,
+        exp.config.data.name,
+        entry_fields(exp.config.data),
+        stats_dir=stats_dir or None,
+        mesh=exp.mesh,
+        num_reference=num_reference,
+        reference_split=reference_split or None,
+        progress=progress,
+        num_classes=getattr(exp.generator, 'num_classes', 0),
+        resize=resize,
+        ref_stats=ref_stats,
+    )
+  except ValueError as e:
+    raise UserError(f'--ref_stats: {e}') from None
 
 
-def checked_metrics(names, data, flag):
+class StatsFileSource(Source):
+  """The data of an evaluation against a statistics file alone (no run): images of the samples'
+  shape, no examples or labels of its own (the file stands in for them)."""
+
+  is_image = True
+  num_examples = 0
+
+  def __init__(self, shape):
+    self.shape = tuple(shape)
+
+
+def stats_eval_data(shape, ref_stats, resize='bilinear', progress=None):
+  """The EvalData of samples of `shape` against `ref_stats` alone (no run, nothing cached)."""
+  try:
+    source = StatsFileSource(shape)
+    return EvalData(source, 'ref_stats', {}, resize=resize, ref_stats=ref_stats, progress=progress)
+  except ValueError as e:
+    raise UserError(f'--ref_stats: {e}') from None
+
+
+def write_ref_stats(data, path) -> str:
+  """Writes the Inception statistics of `data`'s reference images (computed, or read from the
+  cache) to `path` in the pytorch-fid format (metrics/ref_stats.py); returns the path."""
+  try:
+    return save_ref_stats(path, *data.reference_stats(), data.resize)
+  except (ValueError, OSError) as e:
+    raise UserError(f'--save_ref_stats={path}: {e}') from None
+
+
+def _from_stats(ref) -> list:
+  """The metrics a statistics file gives: FID; KID and PR too if it holds the features."""
+  return ['fid'] + (['kid', 'pr'] if ref.features is not None else [])
+
+
+def _with_files(names, data, flag, labels):
+  """UserError for the metrics that files of samples (no labels: `labels` False) or a statistics
+  file (data.ref_stats) cannot give."""
+  for name in names:
+    if not labels and METRICS[name].needs_labels:
+      raise UserError(
+          f'{flag}={name}: needs the classes the samples were drawn for; files have none'
+      )
+  ref = data.ref_stats
+  if ref is None:
+    return
+  usable = _from_stats(ref)
+  off = [n for n in names if n not in usable]
+  if off:
+    held = 'mu and sigma only' if ref.features is None else "mu, sigma and 'features'"
+    raise UserError(
+        f'{flag}={",".join(off)}: --ref_stats={ref.path} holds {held}: only {", ".join(usable)}'
+    )
+
+
+def checked_metrics(names, data, flag, labels=True):
   """`names` (all that apply if empty) after checking them and loading what they need;
-  UserError naming `flag` otherwise."""
-  names = list(names) or applicable(data)
+  UserError naming `flag` otherwise. `labels` False: the samples come without the classes they
+  were drawn for (files). Against `data.ref_stats` only the metrics it can give (module doc)."""
+  if not names:
+    names = [n for n in applicable(data) if labels or not METRICS[n].needs_labels]
+    if data.ref_stats:
+      names = [n for n in names if n in _from_stats(data.ref_stats)]
+  names = list(names)
+  _with_files(names, data, flag, labels)
   if not names:
     raise UserError(f'{flag}: no metric applies to data {data.name}')
   try:
@@ -73,6 +157,40 @@ def checked_metrics(names, data, flag):
   except (ValueError, FileNotFoundError) as e:
     raise UserError(f'{flag}={",".join(names)}: {e}') from None
   return names
+
+
+FILES_WEIGHTS = 'files'  # the 'weights' of results of samples made elsewhere
+FILES_BY = 'experiments.evaluate --samples'
+
+
+def read_files(path, shape=None, progress=None):
+  """The samples at `path` (gan_jax/metrics/sample_files.py), fitted to a run's image `shape`
+  (H, W, C) if given; a note says how many were resized; UserError if they cannot be read."""
+  size, channels = (shape[0], shape[-1]) if shape else (None, None)
+  try:
+    samples = read_samples(path, size, channels, progress)
+  except ValueError as e:
+    raise UserError(f'--samples: {e}') from None
+  if samples.resized:
+    print(
+        f'note: {samples.resized} of {len(samples.images)} images resized to {size}x{size} '
+        '(centred square, antialiased bicubic)',
+        file=sys.stderr,
+    )
+  return samples
+
+
+def score_samples(names, samples, data, num_samples=None) -> dict:
+  """`evaluate`'s results of the metrics `names` on the first `num_samples` (default: all) of
+  `samples` (read_files), with their path in each protocol; UserError if there are fewer."""
+  count = num_samples or len(samples.images)
+  if count > len(samples.images):
+    raise UserError(f'--num_samples={count}: --samples has {len(samples.images)}')
+  results = evaluate(names, lambda n: samples.images[:n], data, count)
+  return {
+      n: {**r, 'protocol': {**r['protocol'], 'samples': samples.source}}
+      for n, r in results.items()
+  }
 
 
 def _plain(value):
@@ -132,10 +250,18 @@ def _format_values(values) -> str:
   return ' '.join(f'{k}={v:.4g}' for k, v in values.items() if is_value(k, v))
 
 
-def format_results(step, results) -> str:
-  """One line per metric: its scalar values (kid_std only where KID had >= 2 subsets)."""
+def _format_count(values) -> str:
+  resize = values.get('protocol', {}).get('resize')
+  return f'{values["num_samples"]} samples' + (f', resize {resize}' if resize else '')
+
+
+def format_results(step, results, source=None) -> str:
+  """One line per metric: its scalar values (kid_std only where KID had >= 2 subsets), its
+  sample count and Inception's resize where it has one; `source` (e.g. the samples' path)
+  replaces 'step S' at the start."""
+  where = f'step {step}' if source is None else source
   return '\n'.join(
-      f'step {step} {name}: {_format_values(values)} ({values["num_samples"]} samples)'
+      f'{where} {name}: {_format_values(values)} ({_format_count(values)})'
       for name, values in results.items()
   )
 

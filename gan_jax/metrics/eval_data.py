@@ -5,6 +5,13 @@ computes features with the networks of metrics/features.py (lazily loading their
 weights) and keeps the features of the reference examples in `stats_dir`, keyed by
 dataset, its fields, split, number of examples and feature network, so that they
 are computed once. `num_classes` is the run's: > 0 for a class-conditional generator.
+
+`resize` is how Inception's input is resized to 299x299 ('bilinear': pytorch-fid's, the
+default; 'antialias': clean-fid's, metrics/inception.py); it is part of the cache key of the
+Inception reference features (a key without it is 'bilinear', as before the choice existed) and
+of the protocol of the results. `ref_stats` (metrics/ref_stats.py, e.g. a pytorch-fid file)
+replaces the run's reference images for Inception: FID from its mu and sigma, KID and PR only
+if it holds the reference features too.
 """
 
 import hashlib
@@ -15,7 +22,7 @@ import sys
 import numpy as np
 
 from gan_jax.data import get_dataset
-from gan_jax.metrics.features import FEATURES
+from gan_jax.metrics.features import FEATURES, RESIZE_MODES
 from gan_jax.metrics.fid import feature_stats
 from gan_jax.workdir import write_atomically
 
@@ -24,6 +31,10 @@ FEATURE_NET = FEATURES['inception'].key
 PREPROCESSING = (
     'quantized to uint8 as the PNG writer does, resized to 299x299 bilinear without '
     'antialias (pytorch-fid), scaled by (x - 128) / 128'
+)
+PREPROCESSING_ANTIALIAS = (
+    'quantized to uint8 as the PNG writer does, resized to 299x299 per channel in float32 by '
+    "Pillow's bicubic filter, antialiased (clean-fid), scaled by (x - 128) / 128"
 )
 DEFAULT_STATS_DIR = os.path.join(os.path.expanduser('~'), '.cache', 'gan_jax', 'stats')
 
@@ -54,6 +65,8 @@ class EvalData:
       num_classes=0,
       networks=None,
       progress=None,
+      resize='bilinear',
+      ref_stats=None,
   ):
     self.source, self.name, self.fields = source, name, dict(fields)
     self.stats_dir = stats_dir or os.environ.get('GAN_JAX_STATS', DEFAULT_STATS_DIR)
@@ -63,6 +76,13 @@ class EvalData:
     self.feature_name = feature_name
     self.num_classes = num_classes
     self.progress = progress
+    if resize not in RESIZE_MODES:
+      raise ValueError(f'resize {resize!r}: must be one of {", ".join(RESIZE_MODES)}')
+    if ref_stats is not None and ref_stats.resize not in (None, resize):
+      raise ValueError(
+          f'{ref_stats.path} was computed with resize {ref_stats.resize}, not {resize}'
+      )
+    self.resize, self.ref_stats = resize, ref_stats
 
   def _key(self, net):
     return self.feature_name if net == 'inception' else FEATURES[net].key
@@ -77,11 +97,12 @@ class EvalData:
     """Features (N, D) of `images` in network `net`; the progress is reported as '<network>
     features of <label>' (or to `report(done)` if given)."""
     fn = self.load_features(net)
+    kw = {'resize': self.resize} if getattr(fn, 'resizes', False) else {}
     if report is None and self.progress:
       report = self.progress(f'{self._key(net)} features of {label}', len(images))
     if report and getattr(fn, 'reports_progress', False):
-      return np.asarray(fn(images, on_progress=report))
-    out = np.asarray(fn(images))
+      return np.asarray(fn(images, on_progress=report, **kw))
+    out = np.asarray(fn(images, **kw))
     if report:
       report(len(images))
     return out
@@ -91,17 +112,32 @@ class EvalData:
     split's size)."""
     return len(self.reference_features(net))
 
+  def _from_file(self, net):
+    return self.ref_stats is not None and net == 'inception'
+
   def reference_protocol(self, net='inception') -> dict:
     """What a feature metric compares with, for the results file."""
-    protocol = {
+    if self._from_file(net):
+      features = self.ref_stats.features
+      protocol = {'reference_stats': os.path.abspath(self.ref_stats.path)}
+      if features is not None:
+        protocol['num_reference'] = len(features)
+      return {**protocol, 'features': self._key(net), **self._preprocessing(net)}
+    return {
         'dataset': self.name,
         'reference_split': self.split,
         'num_reference': self.num_reference_used(net),
         'features': self._key(net),
+        **self._preprocessing(net),
     }
-    if self.feature_name == FEATURE_NET and net == 'inception':
-      protocol['preprocessing'] = PREPROCESSING
-    return protocol
+
+  def _preprocessing(self, net) -> dict:
+    """How the images reach the real Inception: its preprocessing and `resize` (none for a
+    stand-in network, which reads the images as they are)."""
+    if self.feature_name != FEATURE_NET or net != 'inception':
+      return {}
+    text = PREPROCESSING if self.resize == 'bilinear' else PREPROCESSING_ANTIALIAS
+    return {'preprocessing': text, 'resize': self.resize}
 
   def describe(self, nets=('inception',)) -> dict:
     """The reference protocol of the feature networks `nets` (all metrics together)."""
@@ -145,19 +181,30 @@ class EvalData:
     fields = json.dumps(named)
     digest = hashlib.sha256(fields.encode()).hexdigest()[:8]
     safe = ''.join(c if c.isalnum() or c in '-_' else '-' for c in f'{self.name}-{split}')
-    return f'{safe}-{digest}-{self.num_reference}-{self._key(net)}'
+    resize = f'-{self.resize}' if net == 'inception' and self.resize != 'bilinear' else ''
+    return f'{safe}-{digest}-{self.num_reference}-{self._key(net)}{resize}'
 
   def reference_features(self, net='inception') -> np.ndarray:
-    """Features (N, D) of the reference examples, from `stats_dir` when cached there."""
+    """Features (N, D) of the reference examples, from `stats_dir` when cached there (from
+    `ref_stats` when given; ValueError if it holds only mu and sigma)."""
+    if self._from_file(net):
+      if self.ref_stats.features is None:
+        raise ValueError(f'{self.ref_stats.path} holds mu and sigma only, not the features')
+      return self.ref_stats.features
     return self._load_reference(net)['features']
 
   def reference_stats(self, net='inception') -> tuple[np.ndarray, np.ndarray]:
-    """(mean, covariance) in float64 of the reference features (cached with them)."""
+    """(mean, covariance) in float64 of the reference features (cached with them; `ref_stats`'s
+    when given)."""
+    if self._from_file(net):
+      return self.ref_stats.mu, self.ref_stats.sigma
     ref = self._load_reference(net)
     return ref['mu'], ref['sigma']
 
   def reference_labels(self, net='inception') -> np.ndarray:
     """Class labels (N,) of the reference examples (the source's labels at their indices)."""
+    if self._from_file(net):
+      raise ValueError(f'{self.ref_stats.path} has no labels of its reference images')
     labels = self._reference_source().labels
     if labels is None:
       raise ValueError(f'the dataset {self.name} has no labels')

