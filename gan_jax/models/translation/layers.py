@@ -20,6 +20,8 @@ Initialisation as the reference's init_weights('normal', 0.02): convolution kern
 biases 0, BatchNorm scales N(1, 0.02²) and shifts 0.
 """
 
+import numbers
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -107,7 +109,8 @@ def reflect_pad(x, p):
 def check_fields(data_shape, *, conv, dtype, norms, widths):
   """The fields every translation builder has (FieldError naming the first that is off; `norms`
   and `widths`: {field name: value}) and its (H, W, C) data shape (ValueError)."""
-  if len(data_shape) != 3 or not all(isinstance(d, int) and d >= 1 for d in data_shape):
+  sizes_ok = all(isinstance(d, numbers.Integral) and d >= 1 for d in data_shape)
+  if len(data_shape) != 3 or not sizes_ok:
     raise ValueError(f'needs an (H, W, C) image shape, got {tuple(data_shape)}')
   for name, width in widths.items():
     check_number(name, width, integer=True, low=1)

@@ -92,6 +92,7 @@ def resnet_generator(
   layers.check_fields(
       data_shape, conv=conv, dtype=dtype, norms={'norm': norm}, widths={'ngf': ngf}
   )
+  data_shape = tuple(int(d) for d in data_shape)
   check_number('n_blocks', n_blocks, integer=True, low=0)
   check_number('dropout', dropout, low=0, high_open=1)
   check_size(*data_shape[:2])

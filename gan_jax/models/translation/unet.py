@@ -125,6 +125,7 @@ def unet(
   layers.check_fields(
       data_shape, conv=conv, dtype=dtype, norms={'norm': norm}, widths={'ngf': ngf}
   )
+  data_shape = tuple(int(d) for d in data_shape)
   check_number('num_downs', num_downs, integer=True, low=2)
   check_number('dropout', dropout, low=0, high_open=1)
   check_number('dropout_blocks', dropout_blocks, integer=True, low=0)
