@@ -80,7 +80,7 @@ def test_describe_prints_counts_and_receptive_field():
   g, d = build_translation_models('unet', (32, 32, 1))
   line = describe(g, d, (1, 32, 32, 1), (1, 32, 32, 2))
   assert f'{param_count(d, (1, 32, 32, 2)):,} parameters' in line
-  assert '70x70 receptive field, 2x2 logits per image' in line
+  assert '34x34 receptive field, 6x6 logits per image' in line  # n_layers 2 at 32x32
 
 
 # Every num_downs at its smallest size (1x1 innermost) or a non-square multiple of it, and the
@@ -159,7 +159,7 @@ def test_registry_fields_and_layouts():
       5,
       32,
       'batch',
-      3,
+      2,
       'batch',
   )
   assert schema.entry(TRANSLATION_MODELS, 'resnet_generator').norm == 'instance'

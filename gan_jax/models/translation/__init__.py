@@ -14,9 +14,10 @@ that is off) and returns flax modules:
   D(x, *, train) -> (N, h, w, 1) float32 logits, one per patch (patchgan.patch_grid)
 
   unet              unet.UNetGenerator (pix2pix) + patchgan.PatchGAN, batch norm on both;
-                    defaults num_downs 5 (32x32 images), ngf 32, ndf 32
+                    defaults num_downs 5 (32x32 images), ngf 32, ndf 32, n_layers 2
   resnet_generator  resnet_generator.ResNetGenerator (CycleGAN) + PatchGAN, instance norm on
-                    both; defaults 6 blocks, ngf 16, ndf 32 (H, W multiples of 4: 28x28 too)
+                    both; defaults 6 blocks, ngf 16, ndf 32, n_layers 2 (H, W multiples of
+                    4: 28x28 too)
 
 LAYOUTS: the reference's --netG sizes as (name, fields): unet_256 is 54,413,955 parameters,
 resnet_9blocks 11,378,179 (3 -> 3 channels); their PatchGAN at ndf 64, n_layers 3 is 2,768,705
@@ -38,13 +39,14 @@ from gan_jax.models.translation.unet import UNetGenerator, unet
 
 TRANSLATION_MODELS: dict[str, Callable] = {'unet': unet, 'resnet_generator': resnet_generator}
 
-# The reference's sizes (pix2pix's and CycleGAN's --netG, ngf = ndf = 64; dropout as their
-# defaults: pix2pix on, CycleGAN off): name -> (TRANSLATION_MODELS entry, fields).
+# The reference's sizes (pix2pix's and CycleGAN's --netG, ngf = ndf = 64, the 70x70 PatchGAN;
+# dropout as their defaults: pix2pix on, CycleGAN off): name -> (TRANSLATION_MODELS entry,
+# fields).
 LAYOUTS = {
-    'unet_256': ('unet', dict(num_downs=8, ngf=64, ndf=64, dropout_blocks=3)),
-    'unet_128': ('unet', dict(num_downs=7, ngf=64, ndf=64, dropout_blocks=2)),
-    'resnet_9blocks': ('resnet_generator', dict(n_blocks=9, ngf=64, ndf=64)),
-    'resnet_6blocks': ('resnet_generator', dict(n_blocks=6, ngf=64, ndf=64)),
+    'unet_256': ('unet', dict(num_downs=8, ngf=64, ndf=64, n_layers=3, dropout_blocks=3)),
+    'unet_128': ('unet', dict(num_downs=7, ngf=64, ndf=64, n_layers=3, dropout_blocks=2)),
+    'resnet_9blocks': ('resnet_generator', dict(n_blocks=9, ngf=64, ndf=64, n_layers=3)),
+    'resnet_6blocks': ('resnet_generator', dict(n_blocks=6, ngf=64, ndf=64, n_layers=3)),
 }
 
 

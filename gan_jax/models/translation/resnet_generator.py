@@ -79,7 +79,7 @@ def resnet_generator(
     ngf=16,
     norm='instance',
     dropout=0.0,
-    n_layers=3,
+    n_layers=2,
     ndf=32,
     d_norm='instance',
     conv='fast',
@@ -87,8 +87,8 @@ def resnet_generator(
 ):
   """(ResNetGenerator to data_shape's channels, PatchGAN) for (H, W, C) images: CycleGAN's pair
   (instance norm on both). The defaults are sized for 28x28 digits on a CPU (ngf 16: about the
-  multiply-adds per image of the default U-Net at 32x32); the reference's are ngf = ndf = 64,
-  n_blocks 9 or 6 (`translation.LAYOUTS`)."""
+  multiply-adds per image of the default U-Net at 32x32; D n_layers 2 as the U-Net's); the
+  reference's are ngf = ndf = 64, n_blocks 9 or 6, n_layers 3 (`translation.LAYOUTS`)."""
   layers.check_fields(
       data_shape, conv=conv, dtype=dtype, norms={'norm': norm}, widths={'ngf': ngf}
   )
