@@ -5,6 +5,8 @@ defaults; the config validator reads `inspect.signature(builder)` to learn them.
 Every builder takes `num_classes=0, conditioning='none'` (models/conditioning.py); its modules
 are called G(z, y=None, *, train) and D(x, y=None, *, train) (D returns (logits, class_logits)
 with conditioning='acgan').
+Image-to-image networks (G takes an image, not z) have a registry of this shape of their own:
+gan_jax/models/translation (TRANSLATION_MODELS).
 """
 
 from typing import Callable
