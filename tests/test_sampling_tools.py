@@ -11,6 +11,7 @@ from PIL import Image
 
 from gan_jax import images, latents, sampling
 from gan_jax.models import build_models
+from tests import test_sample_labels
 from tests.conftest import run_module
 
 
@@ -124,16 +125,7 @@ def test_an_image_folder_is_written_whole_and_never_over_other_files(tmp_path):
   assert sorted(p.name for p in tmp_path.iterdir()) == ['out']  # no temporary folder left
 
 
-TINY = (
-    '--config.train.num_steps=4',
-    '--config.train.batch_size=16',
-    '--config.train.log_every=2',
-    '--config.train.sample_every=0',
-    '--config.checkpoint.every_steps=4',
-    '--config.model.g_hidden=(16,)',
-    '--config.model.d_hidden=(16,)',
-    '--config.model.z_dim=8',
-)
+TINY = test_sample_labels.TINY  # the same tiny cgan run: its programs are in the shared cache
 
 
 def _sample(workdir, *args):
