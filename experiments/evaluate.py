@@ -37,7 +37,7 @@ from gan_jax.metrics.evaluation import evaluate
 from gan_jax.progress import Counter
 
 flags.DEFINE_string('workdir', None, 'A workdir written by experiments.main.')
-flags.DEFINE_integer('step', None, 'Checkpoint step (default: the latest).')
+flags.DEFINE_string('step', None, 'Checkpoint step or best (checkpoint.keep_best); default: newest')
 flags.DEFINE_integer('num_samples', None, 'Samples per metric (default: each metric protocol).')
 flags.DEFINE_list(
     'metrics',

@@ -29,7 +29,7 @@ from gan_jax.progress import Counter
 flags.DEFINE_string('workdir', None, 'A workdir written by experiments.main.')
 flags.DEFINE_integer('num', 64, 'How many samples.')
 flags.DEFINE_string('out', None, 'Output file: .png or .npy.')
-flags.DEFINE_integer('step', None, 'Checkpoint step (default: the latest).')
+flags.DEFINE_string('step', None, 'Checkpoint step or best (checkpoint.keep_best); default: newest')
 flags.DEFINE_integer('seed', 0, 'Seed of the noise.')
 flags.DEFINE_bool('ema', True, 'Use the EMA of the generator weights.')
 flags.DEFINE_integer('label', None, 'Class to draw (class-conditional runs; default: every class).')
