@@ -1,6 +1,6 @@
 """Evaluate a trained run: draw samples from a checkpoint and compute metrics.
 
-  python -m experiments.evaluate --workdir=runs/x [--step=S] [--num_samples=N]
+  python -m experiments.evaluate --workdir=runs/x [--step=S|best] [--num_samples=N]
       [--metrics=fid,kid,pr,parzen,modes] [--seed=S] [--stats_dir=DIR]
       [--num_reference=N] [--reference_split=SPLIT] [--noema] [--resize=bilinear|antialias]
   python -m experiments.evaluate --workdir=runs/x --save_ref_stats=ref.npz
@@ -63,7 +63,7 @@ from gan_jax.progress import Counter
 from gan_jax.workdir import write_atomically
 
 flags.DEFINE_string('workdir', None, 'A workdir written by experiments.main.')
-flags.DEFINE_integer('step', None, 'Checkpoint step (default: the latest).')
+flags.DEFINE_string('step', None, 'Checkpoint step or best (checkpoint.keep_best); default: newest')
 flags.DEFINE_integer('num_samples', None, 'Samples per metric (default: each metric protocol).')
 flags.DEFINE_list(
     'metrics',

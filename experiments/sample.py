@@ -1,7 +1,7 @@
 """Draw samples from a trained run's checkpoint.
 
   python -m experiments.sample --workdir=runs/wgan_gp --num=64 --out=samples.png \\
-      [--step=S] [--seed=S] [--noema] [--label=K] [--truncation=PSI] \\
+      [--step=S|best] [--seed=S] [--noema] [--label=K] [--truncation=PSI] \\
       [--interpolate=lerp|slerp --steps=8]
 
 `.png` writes an image grid (a scatter plot for 2D data); `.npy` the raw array:
@@ -47,7 +47,7 @@ flags.DEFINE_integer('num', 64, 'How many samples (walks with --interpolate).')
 flags.DEFINE_string(
     'out', None, 'Output: .png, .npy, .npz, DIR/ (a PNG per sample), .gif (--interpolate).'
 )
-flags.DEFINE_integer('step', None, 'Checkpoint step (default: the latest).')
+flags.DEFINE_string('step', None, 'Checkpoint step or best (checkpoint.keep_best); default: newest')
 flags.DEFINE_integer('seed', 0, 'Seed of the noise.')
 flags.DEFINE_bool('ema', True, 'Use the EMA of the generator weights.')
 flags.DEFINE_integer('label', None, 'Class to draw (class-conditional runs; default: every class).')

@@ -70,21 +70,11 @@ def _first_line(error):
 
 
 class _NoTracebacks(logging.Filter):
+  """Drops the tracebacks Orbax logs from its threads when a save fails: the caller raises the
+  error in one line."""
 
   def filter(self, record):
     return not record.exc_info
-
-
-@contextlib.contextmanager
-def _orbax_tracebacks_dropped():
-  """Drops the tracebacks Orbax logs from its threads when a save fails: the caller raises the
-  error in one line."""
-  logger, no_tracebacks = logging.getLogger('absl'), _NoTracebacks()
-  logger.addFilter(no_tracebacks)
-  try:
-    yield
-  finally:
-    logger.removeFilter(no_tracebacks)
 
 
 class _NoReadOnlyNotice(logging.Filter):
@@ -96,13 +86,14 @@ class _NoReadOnlyNotice(logging.Filter):
 
 
 @contextlib.contextmanager
-def _read_only_notice_dropped():
-  logger, quiet = logging.getLogger('absl'), _NoReadOnlyNotice()
-  logger.addFilter(quiet)
+def _absl_filtered(log_filter):
+  """The absl log records `log_filter` refuses are dropped while the block runs."""
+  logger = logging.getLogger('absl')
+  logger.addFilter(log_filter)
   try:
     yield
   finally:
-    logger.removeFilter(quiet)
+    logger.removeFilter(log_filter)
 
 
 # When one array of a restore fails to read, Orbax raises at once and abandons the other reads,
@@ -204,25 +195,26 @@ def _warn(line):
 
 
 class Checkpoints:
-  """Save / restore the state of one run; keeps the newest `keep` steps.
+  """Save / restore the state of one run; keeps the newest `keep` steps, and those that
+  `keep_also(steps) -> steps` names (None: Orbax alone keeps the newest `keep`).
 
   A writer first removes the folders of saves that never completed (`self.removed`). With
   several processes, every one makes the same calls (Orbax saves collectively); process 0
   alone removes or renames folders while the others wait for it.
   """
 
-  def __init__(self, workdir: str, keep: int = 3, read_only: bool = False):
+  def __init__(self, workdir: str, keep: int = 3, read_only: bool = False, keep_also=None):
     self.directory = os.path.abspath(os.path.join(workdir, CHECKPOINT_DIR))
-    self.removed = []
+    self.removed, self.keep, self.keep_also = [], keep, keep_also
     if read_only:  # the options a read-only manager would override anyway
       options = ocp.CheckpointManagerOptions(read_only=True, create=False, save_interval_steps=0)
     else:
       self.removed = self._remove_unfinished() if multihost.is_main_process() else []
       multihost.wait_for_all('gan_jax_checkpoints_cleaned')
       options = ocp.CheckpointManagerOptions(
-          max_to_keep=keep, create=True, enable_async_checkpointing=False
+          max_to_keep=None if keep_also else keep, create=True, enable_async_checkpointing=False
       )
-    with _read_only_notice_dropped():
+    with _absl_filtered(_NoReadOnlyNotice()):
       self._manager = ocp.CheckpointManager(
           self.directory, options=options, item_handlers=ocp.StandardCheckpointHandler()
       )
@@ -262,7 +254,7 @@ class Checkpoints:
       raise NonFinite(f'not finite: {", ".join(bad[:3])}{" ..." if len(bad) > 3 else ""}')
     custom = {'digest': digest(arrays), **(metadata or {}), 'format': formats.FORMAT}
     try:
-      with _orbax_tracebacks_dropped():
+      with _absl_filtered(_NoTracebacks()):
         self._manager.save(
             step, args=ocp.args.StandardSave(state), custom_metadata=custom, force=True
         )
@@ -273,6 +265,10 @@ class Checkpoints:
       raise SaveFailed(
           f'cannot save checkpoint step {step} in {self.directory}: {_first_line(e)}'
       ) from e
+    if self.keep_also:  # what Orbax's max_to_keep does otherwise, sparing those kept also
+      steps = self.all_steps()
+      for old in sorted(set(steps[: -self.keep]) - set(self.keep_also(steps))):
+        self._manager.delete(old)
 
   def metadata(self, step: int) -> dict:
     """The JSON saved with `step`: 'digest', 'format' and what `save` was given. Corrupt if
@@ -351,12 +347,18 @@ def restore_newest_valid(ckpts, abstract_state, set_aside=False, report=_warn):
   Each corrupt one passed over is reported (`report(line)`) and, if `set_aside`, moved aside.
   Mismatch propagates: a checkpoint of another config is not damage.
   """
-  for step in reversed(ckpts.all_steps()):
+  steps = reversed(ckpts.all_steps())
+  return restore_first_valid(ckpts, abstract_state, steps, set_aside, report, 'previous')
+
+
+def restore_first_valid(ckpts, abstract_state, steps, set_aside=False, report=_warn, then='next'):
+  """restore_newest_valid over `steps` in their order ('trying the <then> checkpoint')."""
+  for step in steps:
     try:
       return step, ckpts.restore(abstract_state, step)
     except Corrupt as e:
       where = f'moved it to {ckpts.set_aside(step)}' if set_aside else 'left it in place'
-      report(f'warning: {e} ({ckpts.directory}); {where}; trying the previous checkpoint')
+      report(f'warning: {e} ({ckpts.directory}); {where}; trying the {then} checkpoint')
   return None
 
 

@@ -145,6 +145,18 @@ def _check_fields(config, num_devices):
   _check_number('checkpoint.keep', config.checkpoint.keep, integer=True, low=1)
   if 'eval' in config:
     _check_eval(config.eval)
+  if 'keep_best' in config.checkpoint:
+    _check_keep_best(config)
+
+
+def _check_keep_best(config):
+  """checkpoint.keep_best: a metric the run's periodic evaluation computes (or '')."""
+  from gan_jax import best_checkpoint  # pylint: disable=g-import-not-at-top
+
+  try:
+    best_checkpoint.check_config(with_defaults(config))
+  except FieldError as e:
+    raise ConfigError(f'config.{e}') from None
 
 
 def _check_train(train, num_devices):

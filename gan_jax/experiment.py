@@ -14,8 +14,9 @@ from functools import partial
 import jax
 import numpy as np
 
-from gan_jax import checkpoint
+from gan_jax import best_checkpoint, checkpoint
 from gan_jax import config as config_lib
+from gan_jax.best_checkpoint import BEST, parse_step
 from gan_jax.checkpoint import abstract_like
 from gan_jax.data import get_dataset
 from gan_jax.errors import FieldError, UserError  # UserError re-exported for older imports
@@ -171,11 +172,47 @@ def _example(shape, num_classes, pack):
 
 
 def restore(workdir, step=None):
-  """(experiment, state) of the checkpoint at `step` of `workdir`; None: the newest valid one.
+  """(experiment, state) of a checkpoint of `workdir`: `step` None (the newest valid one), a
+  step (an int or its digits), or 'best' (the best by checkpoint.keep_best,
+  gan_jax/best_checkpoint.py); `parse_step` reads the --step flags.
 
-  Corrupt checkpoints are passed over with a warning (left in place) when `step` is None; a
-  corrupt, missing or unfitting `step` is a UserError.
+  Corrupt checkpoints are passed over with a warning (left in place) when `step` is None (for
+  the previous one) or 'best' (for the next best); a corrupt, missing or unfitting step is a
+  UserError.
   """
+  step = parse_step(step)
+  exp = _experiment_of(workdir)
+  ckpts = checkpoint.Checkpoints(workdir, read_only=True)
+  steps = ckpts.all_steps()
+  if not steps:
+    raise UserError(f'--workdir={workdir}: has no checkpoint yet')
+  if step not in (None, BEST) and step not in steps:
+    raise UserError(f'--step={step}: no such checkpoint; available: {", ".join(map(str, steps))}')
+  try:
+    if step not in (None, BEST):
+      return exp, ckpts.restore(exp.abstract_state, step)
+    if step is None:
+      found = checkpoint.restore_newest_valid(ckpts, exp.abstract_state)
+    else:
+      order = _best_first(exp.config, workdir, steps)
+      found = checkpoint.restore_first_valid(ckpts, exp.abstract_state, order, then='next best')
+  except checkpoint.Corrupt as e:
+    raise UserError(f'--step={step}: {e}') from None
+  except checkpoint.Mismatch as e:
+    raise UserError(f'--workdir={workdir}: {e}') from None
+  if found is None:
+    which = 'every checkpoint' if step is None else 'every evaluated checkpoint'
+    raise UserError(f'--workdir={workdir}: {which} is corrupt (see the warnings above)')
+  if step == BEST:
+    keep_best = exp.config.checkpoint.keep_best
+    value = best_checkpoint.step_values(workdir, keep_best)[found[0]]
+    print(f'note: --step=best is step {found[0]} ({keep_best} {value:.6g})', file=sys.stderr)
+  return exp, found[1]
+
+
+def _experiment_of(workdir):
+  """The Experiment of a training workdir's saved config (the data shape saved beside it when
+  the data are not at hand); UserError if it is not a training workdir."""
   if not os.path.isfile(os.path.join(workdir, checkpoint.CONFIG_FILE)):
     raise UserError(f'--workdir={workdir}: no {checkpoint.CONFIG_FILE}; not a training workdir')
   try:
@@ -185,27 +222,27 @@ def restore(workdir, step=None):
   if 'download' in config.data:
     config.data.download = False  # drawing samples never starts a dataset download
   try:
-    exp = build_experiment(config, num_devices=1)  # the training batch size does not matter here
+    return build_experiment(config, num_devices=1)  # the training batch size does not matter
   except UserError as e:
     info = checkpoint.load_data_info(workdir)
     if not str(e).startswith('config.data') or info is None:
       raise
     print(f'warning: {e}; using the data shape saved in {workdir}', file=sys.stderr)
-    exp = build_experiment(config, num_devices=1, source=ShapeOnlySource(**info))
-  ckpts = checkpoint.Checkpoints(workdir, read_only=True)
-  steps = ckpts.all_steps()
-  if not steps:
-    raise UserError(f'--workdir={workdir}: has no checkpoint yet')
-  if step is not None and step not in steps:
-    raise UserError(f'--step={step}: no such checkpoint; available: {", ".join(map(str, steps))}')
-  try:
-    if step is not None:
-      return exp, ckpts.restore(exp.abstract_state, step)
-    found = checkpoint.restore_newest_valid(ckpts, exp.abstract_state)
-  except checkpoint.Corrupt as e:
-    raise UserError(f'--step={step}: {e}') from None
-  except checkpoint.Mismatch as e:
-    raise UserError(f'--workdir={workdir}: {e}') from None
-  if found is None:
-    raise UserError(f'--workdir={workdir}: every checkpoint is corrupt (see the warnings above)')
-  return exp, found[1]
+    return build_experiment(config, num_devices=1, source=ShapeOnlySource(**info))
+
+
+def _best_first(config, workdir, steps):
+  """The checkpoint `steps` ranked by checkpoint.keep_best, best first; UserError if the run
+  has none to rank."""
+  keep_best = config.checkpoint.keep_best
+  if not keep_best:
+    raise UserError(
+        f'--step=best: {workdir} was trained without checkpoint.keep_best; train it with '
+        '--config.checkpoint.keep_best=<metric> (e.g. fid, modes) or pass --step=<step>'
+    )
+  order = best_checkpoint.best_first(workdir, keep_best, steps)
+  if not order:
+    raise UserError(
+        f'--step=best: no checkpoint of {workdir} has a periodic evaluation of {keep_best} yet'
+    )
+  return order

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import jax
 
-from gan_jax import checkpoint
+from gan_jax import best_checkpoint, checkpoint
 from gan_jax.errors import UserError
 from gan_jax.progress import Progress
 from gan_jax.schema import eval_intervals
@@ -71,13 +71,17 @@ class AnyOf:
 def cadence(config) -> dict:
   """The actions of a config's run and when each is due: 'log', 'sample', 'eval' (at each
   interval of gan_jax.schema.eval_intervals: eval.every_steps and the metrics' own; at the end
-  only of runs at least that long) and 'checkpoint'."""
+  only of runs at least that long) and 'checkpoint' (also at each evaluation of
+  checkpoint.keep_best's metric, where it is set: gan_jax/best_checkpoint.py)."""
   t = config.train
+  saves = Every(config.checkpoint.every_steps)
+  if best_checkpoint.eval_interval(config):
+    saves = AnyOf((saves, Every(best_checkpoint.eval_interval(config), 'if_reached')))
   return {
       'log': Every(t.log_every),
       'sample': Every(t.sample_every),
       'eval': AnyOf(tuple(Every(n, 'if_reached') for n in eval_intervals(config))),
-      'checkpoint': Every(config.checkpoint.every_steps),
+      'checkpoint': saves,
   }
 
 

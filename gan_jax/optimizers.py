@@ -11,6 +11,12 @@ over `decay_steps` updates of that optimizer, from `lr` down to `lr * decay_to`,
 (t counts this optimizer's updates from 0, T = decay_steps). `schedule='none'` passes the
 constant `lr` to optax as before (bit-identical runs). (The field is not called `decay`:
 that is RMSProp's averaging constant.)
+
+`warmup_steps` = W > 0 puts a linear warm-up from 0 before that schedule, which then counts its
+updates from the end of the warm-up (optax.join_schedules):
+  t < W:  lr_t = lr * t / W
+  t >= W: lr_t = the schedule above at t - W (the constant lr for schedule='none')
+W = 0 (the default) builds the optimizer exactly as without the field.
 """
 
 import jax
@@ -25,8 +31,9 @@ def _unit(name, value):
   return check_number(name, value, low=0, high_open=1)
 
 
-def learning_rate(lr, schedule='none', decay_steps=0, decay_to=0.0):
-  """`lr` (a float) when `schedule='none'`, else an optax schedule t -> lr_t (module docstring).
+def learning_rate(lr, schedule='none', decay_steps=0, decay_to=0.0, warmup_steps=0):
+  """`lr` (a float) when `schedule='none'` and `warmup_steps=0`, else an optax schedule
+  t -> lr_t (module docstring).
 
   `lr` may be a traced array (a vectorized group's runs each have their own, gan_jax/step.py);
   its value was checked in the config.
@@ -38,6 +45,16 @@ def learning_rate(lr, schedule='none', decay_steps=0, decay_to=0.0):
   check_number('decay_to', decay_to, low=0)
   if decay_to > 1:
     raise FieldError(f'decay_to={decay_to!r}: must be <= 1 (a fraction of lr)')
+  check_number('warmup_steps', warmup_steps, integer=True, low=0)
+  rate = _decay(lr, schedule, decay_steps, decay_to)
+  if not warmup_steps:
+    return rate
+  after = rate if callable(rate) else optax.constant_schedule(rate)
+  return optax.join_schedules([optax.linear_schedule(0.0, lr, warmup_steps), after], [warmup_steps])
+
+
+def _decay(lr, schedule, decay_steps, decay_to):
+  """The decay schedule of the module docstring (the float `lr` for 'none')."""
   if schedule == 'none':
     return lr
   if decay_steps < 1:
@@ -47,23 +64,35 @@ def learning_rate(lr, schedule='none', decay_steps=0, decay_to=0.0):
   return optax.cosine_decay_schedule(lr, decay_steps, alpha=decay_to)
 
 
-def adam(*, lr=2e-4, b1=0.5, b2=0.999, eps=1e-8, schedule='none', decay_steps=0, decay_to=0.0):
+def adam(
+    *,
+    lr=2e-4,
+    b1=0.5,
+    b2=0.999,
+    eps=1e-8,
+    schedule='none',
+    decay_steps=0,
+    decay_to=0.0,
+    warmup_steps=0,
+):
   """Adam (Kingma & Ba 2015); DCGAN's (2e-4, 0.5), WGAN-GP's (1e-4, 0, 0.9)."""
-  rate = learning_rate(lr, schedule, decay_steps, decay_to)
+  rate = learning_rate(lr, schedule, decay_steps, decay_to, warmup_steps)
   check_number('eps', eps, low=0, low_open=True)
   return optax.adam(rate, b1=_unit('b1', b1), b2=_unit('b2', b2), eps=eps)
 
 
-def rmsprop(*, lr=5e-5, decay=0.99, eps=1e-8, schedule='none', decay_steps=0, decay_to=0.0):
+def rmsprop(
+    *, lr=5e-5, decay=0.99, eps=1e-8, schedule='none', decay_steps=0, decay_to=0.0, warmup_steps=0
+):
   """RMSProp as PyTorch writes it (eps outside the square root), the WGAN paper's optimizer."""
-  rate = learning_rate(lr, schedule, decay_steps, decay_to)
+  rate = learning_rate(lr, schedule, decay_steps, decay_to, warmup_steps)
   check_number('eps', eps, low=0, low_open=True)
   return optax.rmsprop(rate, decay=_unit('decay', decay), eps=eps, eps_in_sqrt=False)
 
 
-def sgd(*, lr=0.1, momentum=0.0, schedule='none', decay_steps=0, decay_to=0.0):
+def sgd(*, lr=0.1, momentum=0.0, schedule='none', decay_steps=0, decay_to=0.0, warmup_steps=0):
   """SGD with optional momentum (the 2014 paper used momentum 0.5 to 0.7)."""
-  rate = learning_rate(lr, schedule, decay_steps, decay_to)
+  rate = learning_rate(lr, schedule, decay_steps, decay_to, warmup_steps)
   return optax.sgd(rate, momentum=_unit('momentum', momentum) or None)
 
 
@@ -85,7 +114,7 @@ def learning_rates(config, step) -> dict:
     fields = config.optim[net]
     if 'lr' not in fields:
       continue
-    keys = ('schedule', 'decay_steps', 'decay_to')
+    keys = ('schedule', 'decay_steps', 'decay_to', 'warmup_steps')
     rate = learning_rate(fields.lr, **{k: fields[k] for k in keys if k in fields})
     rates[f'lr/{net}'] = float(rate(updates[net]) if callable(rate) else rate)
   return rates

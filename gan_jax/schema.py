@@ -72,7 +72,11 @@ TRAIN = {
     'unroll_steps': 0,  # unrolled GAN (Metz et al. 2017): D updates G's loss looks through
     'fake_labels': 'uniform',  # conditional runs: labels of G's samples, or 'data'
 }
-CHECKPOINT = {'every_steps': 1000, 'keep': 3}
+CHECKPOINT = {
+    'every_steps': 1000,
+    'keep': 3,
+    'keep_best': '',  # a metric of eval (gan_jax/best_checkpoint.py): its best step kept too
+}
 # Metrics during training (every_steps 0 = off; metrics '' = all that apply).
 EVAL = {
     'every_steps': 0,
@@ -99,6 +103,7 @@ OPTIONAL = (
     'train.unroll_steps',
     'train.on_nonfinite',
     *(f'eval.{name}' for name in EVAL),
+    'checkpoint.keep_best',
 )
 # Where fields of older layouts live today.
 MOVED = {
@@ -137,6 +142,7 @@ RESUMABLE_FIELDS = (
     'train.steps_per_call',
     'checkpoint.every_steps',
     'checkpoint.keep',
+    'checkpoint.keep_best',
     'data.data_dir',
     'data.download',
     'data.max_memory_gb',  # the folder dataset: how much may be held in memory

@@ -105,3 +105,56 @@ def test_bad_schedule_is_a_config_error(make_config):
   config.optim.g.schedule = 'exp'
   with pytest.raises(UserError, match=r"config.optim.g.schedule='exp': allowed: none, linear"):
     build_experiment(config)
+
+
+@pytest.mark.parametrize('name', sorted(OPTIMIZERS))
+def test_warmup_0_is_todays_optimizer_bit_for_bit(name):
+  for schedule in ({}, {'schedule': 'linear', 'decay_steps': 3, 'decay_to': 0.1}):
+    got = _updates(OPTIMIZERS[name](**FIELDS[name], **schedule, warmup_steps=0))
+    want = _updates(OPTIMIZERS[name](**FIELDS[name], **schedule))
+    for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+      np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+  assert learning_rate(5e-4, warmup_steps=0) == 5e-4  # the float optax took before
+
+
+@pytest.mark.parametrize('schedule', ['none', 'linear', 'cosine'])
+def test_warmup_values_at_the_boundaries(schedule):
+  """lr * t / W during the warm-up, then the schedule counted from its end (module docstring)."""
+  lr, warmup, steps, decay_to = 1e-3, 10, 100, 0.2
+  rate = learning_rate(lr, schedule, steps, decay_to, warmup_steps=warmup)
+  after = learning_rate(lr, schedule, steps, decay_to)
+  after = after if callable(after) else (lambda t: lr)
+  for t, want in [(0, 0.0), (1, lr / 10), (5, lr / 2), (9, lr * 0.9)]:
+    np.testing.assert_allclose(rate(t), want, rtol=1e-6, atol=1e-12)
+  for t in (10, 11, 60, 110, 500):
+    np.testing.assert_allclose(rate(t), after(t - warmup), rtol=1e-6, atol=1e-12)
+  np.testing.assert_allclose(rate(warmup), lr, rtol=1e-6)
+  if schedule != 'none':
+    np.testing.assert_allclose(rate(warmup + steps), lr * decay_to, rtol=1e-5)
+
+
+def test_warmup_reaches_the_updates():
+  tx = OPTIMIZERS['sgd'](lr=0.1, warmup_steps=4)
+  params, steps = jnp.zeros(()), []
+  state = tx.init(params)
+  for _ in range(6):
+    updates, state = tx.update(jnp.ones(()), state, params)
+    steps.append(float(-updates))
+  np.testing.assert_allclose(steps, [0.0, 0.025, 0.05, 0.075, 0.1, 0.1], atol=1e-7)
+
+
+def test_warmup_is_logged_as_the_learning_rates(make_config):
+  from gan_jax.config import with_defaults  # pylint: disable=g-import-not-at-top
+  from gan_jax.optimizers import learning_rates  # pylint: disable=g-import-not-at-top
+
+  config = with_defaults(make_config())  # tiny_config: d_steps=2, so D has made 2 updates a step
+  config.optim.g.warmup_steps, config.optim.d.warmup_steps = 10, 40
+  rates = learning_rates(config, 5)
+  lr_g, lr_d = config.optim.g.lr, config.optim.d.lr
+  assert rates['lr/g'] == pytest.approx(lr_g * 5 / 10) and rates['lr/d'] == pytest.approx(lr_d / 4)
+
+
+@pytest.mark.parametrize('value', [-1, 2.5])
+def test_bad_warmup_steps(value):
+  with pytest.raises(FieldError, match=f'warmup_steps={value}: must be'):
+    OPTIMIZERS['adam'](warmup_steps=value)

@@ -19,7 +19,7 @@ import jax
 import numpy as np
 from tensorboardX import SummaryWriter
 
-from gan_jax import checkpoint, multihost, sampling
+from gan_jax import best_checkpoint, checkpoint, multihost, sampling
 from gan_jax import workdir as run_folder
 from gan_jax.config import config_diff, config_warnings
 from gan_jax.errors import RunFailed, UserError
@@ -205,6 +205,7 @@ class GanProgram:
     self.exp = build_experiment(config)  # raises UserError before anything is written
     self.config = config = self.exp.config  # with the defaults of fields older configs lack
     self.periodic_eval = PeriodicEval(self.exp)  # UserError if a named metric cannot run
+    best_checkpoint.check_evaluated(config, self.periodic_eval.names)
     check_workdir(workdir)
     check_resume(config, workdir, allow_config_change)
     self.workdir, self.where, self.subject = workdir, f'--workdir={workdir}', workdir
@@ -217,7 +218,11 @@ class GanProgram:
     self.ckpts = self.writer = self.train_step = None
 
   def checkpoints(self):
-    self.ckpts = checkpoint.Checkpoints(self.workdir, keep=self.config.checkpoint.keep)
+    self.ckpts = checkpoint.Checkpoints(
+        self.workdir,
+        keep=self.config.checkpoint.keep,
+        keep_also=best_checkpoint.keeper(self.workdir, self.config),
+    )
     return self.ckpts
 
   def abstract_state(self):

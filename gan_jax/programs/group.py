@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from tensorboardX import SummaryWriter
 
-from gan_jax import checkpoint, multihost
+from gan_jax import best_checkpoint, checkpoint, multihost
 from gan_jax import config as config_lib
 from gan_jax import workdir as run_folder
 from gan_jax.errors import RunFailed, UserError
@@ -143,6 +143,7 @@ class GroupProgram:
     self.configs, self.workdirs, self.group_dir, size = configs, workdirs, group_dir, len(configs)
     check_fits(exp, size, [os.path.basename(os.path.normpath(workdirs[0]))])
     self.periodic_eval = PeriodicEval(exp)  # shared: the evaluation does not depend on the seed
+    best_checkpoint.check_evaluated(configs[0], self.periodic_eval.names)
     self.names = [os.path.basename(os.path.normpath(w)) for w in workdirs]
     self.alive = np.ones(size, bool)
     self.stopped = {}  # name -> the error line
@@ -194,7 +195,8 @@ class GroupProgram:
     self.rngs = jax.device_put(jnp.stack([k[1] for k in self.keys]), rep)
     self.hp = jax.device_put(group_hparams(configs), rep)
     self.run_ckpts = [
-        checkpoint.Checkpoints(w, keep=c.checkpoint.keep) for c, w in zip(configs, self.workdirs)
+        checkpoint.Checkpoints(w, c.checkpoint.keep, keep_also=best_checkpoint.keeper(w, c))
+        for c, w in zip(configs, self.workdirs)
     ]
     if multihost.is_main_process():
       self.writers = [SummaryWriter(w) for w in self.workdirs]
