@@ -3,8 +3,9 @@
 For images (N, H, W, C) of one set:
   1. Laplacian pyramid (`num_levels`: halvings down to 16 x 16, 32 x 32: levels 32, 16; 28 x 28:
      level 28; smaller than 16: the image itself): down(x) = blur(x)[::2, ::2], up(x) = blur4(x
-     put at [::2, ::2] of zeros), level_k = g_k - up(g_{k+1}), the last level g_L itself; blur = the 5x5 binomial filter
-     [1 4 6 4 1]^T [1 4 6 4 1] / 256 with mirrored borders (cv2.pyrDown / pyrUp; blur4 = 4 blur);
+     put at [::2, ::2] of zeros), level_k = g_k - up(g_{k+1}), the last level g_L itself;
+     blur = the 5x5 binomial filter [1 4 6 4 1]^T [1 4 6 4 1] / 256 with mirrored borders
+     (cv2.pyrDown / pyrUp; blur4 = 4 blur);
   2. per level, `nhoods_per_image` (128) 7x7 neighbourhoods per image at uniformly drawn
      centres (3 <= y, x < size - 3), flattened to descriptors (H, W, C order); each channel is
      normalized to mean 0, std 1 over all neighbourhoods of the set (each set on its own);
