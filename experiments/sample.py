@@ -25,6 +25,7 @@ from gan_jax.experiment import check_creatable, restore
 from gan_jax.images import save_samples
 from gan_jax.workdir import write_atomically
 from gan_jax.progress import Counter
+from gan_jax.programs import progressive
 
 flags.DEFINE_string('workdir', None, 'A workdir written by experiments.main.')
 flags.DEFINE_integer('num', 64, 'How many samples.')
@@ -33,6 +34,7 @@ flags.DEFINE_integer('step', None, 'Checkpoint step (default: the latest).')
 flags.DEFINE_integer('seed', 0, 'Seed of the noise.')
 flags.DEFINE_bool('ema', True, 'Use the EMA of the generator weights.')
 flags.DEFINE_integer('label', None, 'Class to draw (class-conditional runs; default: every class).')
+flags.DEFINE_integer('resolution', None, 'Progressive runs: draw at this reached stage (8, 16 ...).')
 flags.mark_flags_as_required(['workdir', 'out'])
 FLAGS = flags.FLAGS
 
@@ -64,6 +66,8 @@ def main(argv):
     raise UserError(f'--num={FLAGS.num}: must be >= 1')
   check_output(FLAGS.out)
   exp, state = restore(FLAGS.workdir, FLAGS.step)
+  if FLAGS.resolution is not None:  # a progressively grown run at a stage it has reached
+    exp.generator = progressive.generator_at(exp, int(state.step), FLAGS.resolution)
   classes = sampling.num_classes(exp.generator)
   labels = None
   if FLAGS.label is not None:

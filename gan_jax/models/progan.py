@@ -23,7 +23,8 @@ the new path. Parameters are named by stage, so stage s's parameters are stage s
 
 The stage is a static Python int (one program per stage), alpha a traced scalar. Called as the
 suite's models (G(z, y=None, *, train), D(x, y=None, *, train)) they run the final stage with
-alpha = 1. At initialization every stage's layers are created (all toRGB / fromRGB), so one
+alpha = 1, or G at its fields `stage`, `alpha` (G.clone(stage=s, alpha=a): the same parameters,
+for the suite's samplers). At initialization every stage's layers are created (all toRGB / fromRGB), so one
 parameter tree serves every stage.
 """
 
@@ -151,6 +152,8 @@ class ProGANGenerator(nn.Module):
   fmap_base: int = 8192
   fmap_max: int = 512
   num_classes: int = 0
+  stage: int | None = None  # the stage and alpha of calls that name none (None: the final one)
+  alpha: float = 1.0
 
   @property
   def resolution(self):
@@ -171,11 +174,13 @@ class ProGANGenerator(nn.Module):
 
 
   @nn.compact
-  def __call__(self, z, y=None, *, train=False, stage=None, alpha=1.0):
+  def __call__(self, z, y=None, *, train=False, stage=None, alpha=None):
     """Images (N, 4 * 2^stage, ...) (the data's shape at the final stage), float32."""
     del y, train  # no class conditioning, no batch statistics
     last = self.num_stages - 1
+    stage = self.stage if stage is None else stage
     stage = last if stage is None else stage
+    alpha = self.alpha if alpha is None else alpha
     nf = widths(self.fmap_base, self.fmap_max, self.num_stages)
     c = self.data_shape[-1]
     to_rgb = [EqConv(c, 1, gain=1.0, name=f'to_rgb_{s}') for s in range(stage + 1)]

@@ -286,6 +286,24 @@ class ProgressiveProgram(gan.GanProgram):
     self.last_saved = step
 
 
+def generator_at(exp, step, resolution):
+  """The run's generator fixed at the stage of `resolution` (4 * 2^s), with the alpha it had
+  after `step` steps (1 for an earlier stage); UserError unless the run is a progressively
+  grown one that has reached that stage."""
+  g, flag = exp.generator, f'--resolution={resolution}'
+  if exp.config.model.name != 'progan':
+    name = exp.config.model.name
+    raise UserError(f'{flag}: the run is not progressively grown (model.name={name!r})')
+  if resolution % 4 or (resolution // 4) & (resolution // 4 - 1) or resolution > g.resolution:
+    raise UserError(f'{flag}: must be a power of two times 4, at most {g.resolution}')
+  stage = (resolution // 4).bit_length() - 1
+  where = where_run_is(schedule_of(exp.config, g), exp.config.train.batch_size, step)
+  if stage > where['stage']:
+    r = where['resolution']
+    raise UserError(f'{flag}: not reached yet; step {step} is at stage {where["stage"]} ({r}x{r})')
+  return g.clone(stage=stage, alpha=where['alpha'] if stage == where['stage'] else 1.0)
+
+
 def stage_samples(generator, ema_params, stage, alpha, num, seed=gan.SAMPLE_SEED):
   """`num` samples (N, 4 * 2^stage, ...) of the EMA generator at `stage` with `alpha`, from the
   fixed noise of `seed` (the data's size at the final stage)."""
