@@ -4,9 +4,10 @@ faded in over progressive.fade_images and stabilized over progressive.stable_ima
 optimizers restarted at each new stage (gan_jax/programs/progressive.py).
 
   python -m experiments.main --config=configs/progan.py --workdir=runs/progan
-  python -m experiments.sample --workdir=runs/progan --resolution=16
+  python -m experiments.sample --workdir=runs/progan --resolution=16 --out=progan_16.png
 
-Presets: mnist (default; 28x28 digits padded to 32x32: stages 4, 8, 16, 32; CPU-sized widths),
+Presets: mnist (default; TFDS MNIST, 28x28 digits padded to 32x32: stages 4, 8, 16, 32;
+CPU-sized widths), mnist5k (the same on the 5,000 digits shipped with the suite: offline),
 fashion_mnist (the same on Fashion-MNIST), stacked_mnist and celeb_a (64x64; the reference's
 widths fmap_base=8192, fmap_max=512 and 600k-image phases: a GPU's work), smoke (mnist5k, tiny
 widths, every stage and fade in a few dozen steps: for tests).
@@ -28,8 +29,9 @@ def _grow(c, data, steps, fade, stable, batch, **model):
 def _cpu(name):
   # 4 stages: 30k images at 4x4, then 30k fade + 30k stable per stage: 210k images to grow,
   # 30k more at 32x32 (3,750 steps of 64)
-  return lambda c: _grow(c, dict(name=name), 3750, 30_000, 30_000, 64, z_dim=128,
-                         fmap_base=512, fmap_max=128)
+  return lambda c: _grow(
+      c, dict(name=name), 3750, 30_000, 30_000, 64, z_dim=128, fmap_base=512, fmap_max=128
+  )
 
 
 def _gpu(c, **data):
@@ -46,6 +48,7 @@ def _smoke(c):
 
 PRESETS = {
     'mnist': _cpu('mnist'),
+    'mnist5k': _cpu('mnist5k'),  # the same on the 5,000 digits shipped with the suite (offline)
     'fashion_mnist': _cpu('fashion_mnist'),
     'stacked_mnist': lambda c: _gpu(c, name='stacked_mnist', digits='mnist'),
     'celeb_a': lambda c: _gpu(c, name='celeb_a'),
