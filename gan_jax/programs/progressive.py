@@ -25,7 +25,6 @@ import time
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from gan_jax import multihost, regularizers, sampling
 from gan_jax import workdir as run_folder
@@ -304,19 +303,11 @@ def generator_at(exp, step, resolution):
   return g.clone(stage=stage, alpha=where['alpha'] if stage == where['stage'] else 1.0)
 
 
-def stage_samples(generator, ema_params, stage, alpha, num, seed=gan.SAMPLE_SEED):
-  """`num` samples (N, 4 * 2^stage, ...) of the EMA generator at `stage` with `alpha`, from the
-  fixed noise of `seed` (the data's size at the final stage)."""
-  z = sampling.sample_noise(seed, num, generator.z_dim)
-  apply = jax.jit(generator.apply, static_argnames='stage')
-  return np.asarray(apply({'params': ema_params}, z, stage=stage, alpha=jnp.float32(alpha)))
-
-
 def write_stage_samples(exp, state, workdir, step, where, writer=None):
-  """samples/step_<step>.png at the run's stage and alpha (and to TensorBoard)."""
-  samples = stage_samples(
-      exp.generator, state.ema_params, where['stage'], where['alpha'], exp.config.train.num_samples
-  )
+  """samples/step_<step>.png of the EMA generator at the run's stage and alpha, from the fixed
+  noise of gan.SAMPLE_SEED (and to TensorBoard)."""
+  g = exp.generator.clone(stage=where['stage'], alpha=where['alpha'])
+  samples = sampling.draw(g, state, exp.config.train.num_samples, gan.SAMPLE_SEED)
   if not multihost.is_main_process():
     return
   pixels = samples_image(samples)
