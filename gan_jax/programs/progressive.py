@@ -89,14 +89,13 @@ class StageStep:
 
   def reals(self, x, alpha):
     """The batch at the stage's resolution (see the module docstring)."""
-    res, h = self.g.resolution, x.shape[1]
-    if res != h:
-      b = (res - h) // 2
+    b = (self.g.resolution - x.shape[1]) // 2  # the border of data smaller than 4 * 2^S
+    if b:
       x = jnp.pad(x, ((0, 0), (b, b), (b, b), (0, 0)), constant_values=-1.0)
     x = downscale(x, 2 ** (self.last - self.stage))
     if self.stage > 0:
       x = fade_reals(x, alpha)
-    if self.stage == self.last and res != h:
+    if self.stage == self.last and b:
       x = x[:, b:-b, b:-b]
     return x
 
