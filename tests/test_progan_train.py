@@ -47,6 +47,8 @@ def test_resumed_mid_fade_the_run_ends_bit_identical(runs):
   assert int(a.step) == int(b.step) == 10
   jax.tree_util.tree_map(np.testing.assert_array_equal, a, b)
   np.testing.assert_array_equal(sampling.draw(g_at(a), a, 8, 0), sampling.draw(g_at(b), b, 8, 0))
+  counts = lambda opt: [int(c) for c in jax.tree_util.tree_leaves(opt) if c.dtype == np.int32]
+  assert counts(a.g_opt) == counts(a.d_opt) == [6]  # Adam restarted at stage 1's step 4
   meta = checkpoint.Checkpoints(part, read_only=True).metadata(6)['progressive']
   assert meta == {'stage': 1, 'resolution': 8, 'alpha': 0.5, 'images': 48}
 
