@@ -236,7 +236,7 @@ class ProgressiveProgram(gan.GanProgram):
       res = stage_resolution(stage)
       print(
           f'Stage {stage} ({res}x{res}): compiled in {time.perf_counter() - start:.1f}s '
-          f'({key[1]} iterations a call).',
+          f'({key[1]} iteration{"s" if key[1] > 1 else ""} a call).',
           flush=True,
       )
     return self.compiled[key]
