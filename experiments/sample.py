@@ -2,7 +2,7 @@
 
   python -m experiments.sample --workdir=runs/wgan_gp --num=64 --out=samples.png \\
       [--step=S|best] [--seed=S] [--noema] [--label=K] [--truncation=PSI] \\
-      [--interpolate=lerp|slerp --steps=8]
+      [--interpolate=lerp|slerp --steps=8] [--resolution=R]
 
 `.png` writes an image grid (a scatter plot for 2D data); `.npy` the raw array:
 (N, H, W, C) in [-1, 1] for images, (N, 2) for 2D points. For a class-conditional run,
@@ -54,6 +54,7 @@ flags.DEFINE_integer('label', None, 'Class to draw (class-conditional runs; defa
 flags.DEFINE_list('truncation', None, 'Truncation psi > 0 (several: a .png grid, a row each).')
 flags.DEFINE_enum('interpolate', None, latents.MODES, 'Rows of samples walking between z pairs.')
 flags.DEFINE_integer('steps', 8, 'Samples per walk of --interpolate (>= 2).')
+flags.DEFINE_integer('resolution', None, 'Progressive runs: draw at this reached stage (8, 16 ...).')
 flags.mark_flags_as_required(['workdir', 'out'])
 FLAGS = flags.FLAGS
 
@@ -247,6 +248,10 @@ def main(argv):
   from gan_jax.experiment import restore  # pylint: disable=g-import-not-at-top
 
   exp, state = restore(FLAGS.workdir, FLAGS.step)
+  if FLAGS.resolution is not None:  # a progressively grown run at a stage it has reached
+    from gan_jax.programs import progressive  # pylint: disable=g-import-not-at-top
+
+    exp.generator = progressive.generator_at(exp, int(state.step), FLAGS.resolution)
   if FLAGS.interpolate:
     what = interpolate(exp, state, kind, psis[0])
   else:

@@ -115,7 +115,7 @@ def validate(config, num_devices: int) -> None:
 def _check_fields(config, num_devices):
   _check_keys('', config, schema.ORDER)
   for section in schema.ORDER[1:]:
-    if section not in config and section not in ('d_input', 'eval'):  # filled by with_defaults
+    if section not in config and section not in ('d_input', 'eval', 'progressive'):  # defaulted
       _fail(section, None, 'missing section')
   _check_number('seed', config.seed, integer=True, low=0)
   _check_entry('data', config.data, DATASETS)
@@ -147,6 +147,8 @@ def _check_fields(config, num_devices):
     _check_eval(config.eval)
   if 'keep_best' in config.checkpoint:
     _check_keep_best(config)
+  if 'progressive' in config:
+    _check_progressive(config.progressive)
 
 
 def _check_keep_best(config):
@@ -199,6 +201,14 @@ def _check_d_input(config):
       _fail('d_input.pack', d_input.pack, why)
   if 'diffaugment' in d_input:
     parse_policy(d_input.diffaugment, field='config.d_input.diffaugment')
+
+
+def _check_progressive(section):
+  _check_section('progressive', section)
+  _check_number('progressive.fade_images', section.fade_images, integer=True, low=0)
+  _check_number('progressive.stable_images', section.stable_images, integer=True, low=1)
+  _check_number('progressive.drift', section.drift, low=0)
+  _check_choice('progressive.reset_optimizer', section.reset_optimizer, (True, False))
 
 
 def _check_eval(ev):

@@ -13,6 +13,7 @@ A config has these sections, each field with its default below:
   train       the loop and the step (TRAIN)
   checkpoint  how often and how many (CHECKPOINT)
   eval        metrics during training (EVAL; per_metric: {metric: {num_samples, every_steps}})
+  progressive progressive growing's schedule and loss terms (PROGRESSIVE; model.name='progan')
 A registry entry's fields and their defaults are its builder's keyword parameters (`entry`): one
 place, the builder. `defaults()` is the whole default config (configs/common.base starts there).
 
@@ -88,9 +89,22 @@ EVAL = {
     'per_metric': {},  # {metric: {'num_samples': N, 'every_steps': K}} (0: the global value)
 }
 PER_METRIC_FIELDS = ('num_samples', 'every_steps')
+# --- Progressive growing (model.name='progan', gan_jax/programs/progressive.py): the schedule
+# (gan_jax/progressive_schedule.py: images per fade-in and per stable phase), the epsilon-drift
+# weight of its WGAN-GP loss and whether the optimizers restart at each new stage. Read only by
+# the progressive program; other runs carry the defaults.
+PROGRESSIVE = {
+    'fade_images': 600_000,
+    'stable_images': 600_000,
+    'drift': 0.001,
+    'reset_optimizer': True,
+}
+# --- end of progressive growing
 # The plain sections: name -> {field: default}.
 SECTIONS = {'d_input': D_INPUT, 'reg': REG, 'train': TRAIN, 'checkpoint': CHECKPOINT, 'eval': EVAL}
+SECTIONS['progressive'] = PROGRESSIVE
 ORDER = ('seed', 'data', 'model', 'loss', 'd_input', 'reg', 'optim', 'train', 'checkpoint', 'eval')
+ORDER += ('progressive',)
 
 # Fields added after runs were already saved: a config without them means these defaults (older
 # run folders resume unchanged); `with_defaults` fills them in. Every other field of a plain
@@ -104,6 +118,7 @@ OPTIONAL = (
     'train.on_nonfinite',
     *(f'eval.{name}' for name in EVAL),
     'checkpoint.keep_best',
+    *(f'progressive.{name}' for name in PROGRESSIVE),
 )
 # Where fields of older layouts live today.
 MOVED = {
@@ -252,6 +267,8 @@ def with_defaults(config):
       config.eval = ml_collections.ConfigDict()
     if 'd_input' not in config:
       config.d_input = ml_collections.ConfigDict()
+    if 'progressive' not in config:
+      config.progressive = ml_collections.ConfigDict()
     for field in OPTIONAL:
       section_path, name = field.rsplit('.', 1)
       section = field_at(config, section_path)

@@ -17,7 +17,7 @@ checkpoint on disk is a good state to resume from.
 from gan_jax import loop
 from gan_jax.errors import RunFailed  # pylint: disable=unused-import (imported from here)
 from gan_jax.loop import call_sizes
-from gan_jax.programs import gan
+from gan_jax.programs import gan, progressive
 
 
 def batches(exp, start, stop, depth=2):
@@ -33,5 +33,8 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_
 
   Raises UserError (bad input; nothing written) or RunFailed (see the module docstring).
   """
-  program = gan.GanProgram(config, workdir, allow_config_change)
+  growing = config.model.name == 'progan'  # grown by stage: gan_jax/programs/progressive.py
+  program = (progressive.ProgressiveProgram if growing else gan.GanProgram)(
+      config, workdir, allow_config_change
+  )
   return loop.train(program, should_stop)

@@ -65,7 +65,7 @@ def test_unknown_preset_names_the_allowed_ones():
         (
             'model.name',
             'resnet9',
-            r"config.model.name='resnet9': allowed: dcgan, mlp, resnet, sngan_cnn",
+            r"config.model.name='resnet9': allowed: dcgan, mlp, progan, resnet, sngan_cnn",
         ),
         ('data.name', 'imagenet', r"config.data.name='imagenet': allowed: .*mnist5k"),
         ('train.num_steps', 0, r'config.train.num_steps=0: must be >= 1'),

@@ -15,6 +15,9 @@ protocol, needs_labels, lower_is_better, primary)`.
 - `primary`: the value that ranks runs when the metric is reported (a study's best seed), or
   None; where several metrics of one table have one, the first in METRICS' order ranks
   (`primary_keys()`).
+- `opt_in`: the metric runs only when named (eval.metrics, --metrics), never as one of 'all
+  the metrics that apply' (added after runs that evaluate all that apply: they compute what
+  they computed).
 
 A metric whose `compute` is None is always refused (`REFUSED`: name -> why).
 
@@ -38,6 +41,7 @@ from gan_jax.metrics.mixture import mode_coverage
 from gan_jax.metrics.parzen import SIGMAS, parzen
 from gan_jax.metrics.precision_recall import precision_recall
 from gan_jax.metrics.stacked import is_stacked_mnist, stacked_modes
+from gan_jax.metrics import swd as swd_lib
 
 
 class Metric(NamedTuple):
@@ -49,6 +53,7 @@ class Metric(NamedTuple):
   needs_labels: bool = False
   lower_is_better: tuple = ()  # names of compute's values where lower is better
   primary: str | None = None  # the value that ranks runs (a study's best seed)
+  opt_in: bool = False  # computed only when named (not among 'all that apply')
 
 
 MIN_COUNT = 20  # samples on a mode for `modes` to count it (PacGAN: 20 of 2,500)
@@ -163,6 +168,32 @@ def intra_fid(features, data, labels):
   return {'intra_fid': float(np.mean(per_class)), 'per_class': np.array(per_class)}
 
 
+def _needs_swd_images(data):
+  why = _needs_images(data)
+  if why is None and min(data.source.shape[:2]) < swd_lib.NHOOD:
+    why = f'needs images of at least {swd_lib.NHOOD}x{swd_lib.NHOOD}, not {data.source.shape}'
+  return why
+
+
+def _swd(samples, data):
+  """SWD x 10^3 (metrics/swd.py) of the samples against as many reference images."""
+  real = data.reference_images(len(samples))
+  return swd_lib.swd(real, np.asarray(samples)[: len(real)])
+
+
+def _swd_protocol(data, n):
+  return {
+      'dataset': data.name,
+      'reference_split': data.split,
+      'num_reference': min(n, data.reference_size()),
+      'levels': swd_lib.num_levels(min(data.source.shape[:2])),
+      'nhood': swd_lib.NHOOD,
+      'nhoods_per_image': swd_lib.NHOODS_PER_IMAGE,
+      'directions': f'{swd_lib.DIR_REPEATS} x {swd_lib.DIRS_PER_REPEAT}',
+      'scale': 1e3,
+  }
+
+
 METRICS = {
     'modes': Metric(
         unavailable=_needs_modes,
@@ -233,6 +264,15 @@ METRICS = {
         protocol=lambda data, n: {**data.reference_protocol(), 'classes': data.num_classes},
         needs_labels=True,
         lower_is_better=('intra_fid',),
+    ),
+    # Karras et al. 2018: 16,384 images, 128 7x7 neighbourhoods each, per Laplacian level
+    'swd': Metric(
+        _needs_swd_images,
+        _swd,
+        16384,
+        protocol=_swd_protocol,
+        lower_is_better=swd_lib.LOWER_IS_BETTER,
+        opt_in=True,
     ),
     'stacked_modes': Metric(
         unavailable=_needs_stacked_mnist,

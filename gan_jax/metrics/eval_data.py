@@ -172,6 +172,17 @@ class EvalData:
       return self.source
     return self.held_out(self.reference_split)
 
+  def reference_size(self) -> int:
+    """The number of examples of the reference split."""
+    return self._reference_source().num_examples
+
+  def reference_images(self, n) -> np.ndarray:
+    """min(n, the split's size) examples of the reference split (the first of a permutation of
+    seed 0, sorted), for metrics that compare images (SWD)."""
+    source = self._reference_source()
+    n = min(n, source.num_examples)
+    return source.get(np.sort(np.random.default_rng(0).permutation(source.num_examples)[:n]))
+
   def reference_key(self, net='inception') -> str:
     split = self.split
     named = {k: v for k, v in sorted(self.fields.items()) if k != 'download'}

@@ -21,8 +21,8 @@ from gan_jax.metrics import METRICS, allowed_names
 
 
 def applicable(data) -> list[str]:
-  """The metrics that apply to `data` (an EvalData)."""
-  return [name for name, m in METRICS.items() if m.unavailable(data) is None]
+  """The metrics that apply to `data` (an EvalData), but those only computed when named."""
+  return [name for name, m in METRICS.items() if not m.opt_in and m.unavailable(data) is None]
 
 
 def check(names, data):

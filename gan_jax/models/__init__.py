@@ -15,10 +15,12 @@ import flax.linen as nn
 
 from gan_jax.models.dcgan import dcgan
 from gan_jax.models.mlp import mlp
+from gan_jax.models.progan import progan
 from gan_jax.models.resnet import resnet
 from gan_jax.models.sngan_cnn import sngan_cnn
 
 MODELS: dict[str, Callable] = {"mlp": mlp, "sngan_cnn": sngan_cnn, "resnet": resnet, "dcgan": dcgan}
+MODELS["progan"] = progan  # grown by stage: gan_jax/programs/progressive.py trains it
 
 
 def build_models(name: str, data_shape: tuple[int, ...], **fields) -> tuple[nn.Module, nn.Module]:
@@ -26,4 +28,4 @@ def build_models(name: str, data_shape: tuple[int, ...], **fields) -> tuple[nn.M
   return MODELS[name](tuple(data_shape), **fields)
 
 
-__all__ = ["MODELS", "build_models", "dcgan", "mlp", "resnet", "sngan_cnn"]
+__all__ = ["MODELS", "build_models", "dcgan", "mlp", "progan", "resnet", "sngan_cnn"]

@@ -151,10 +151,11 @@ def step_name(step):
   return 'none yet' if step is None else f'step {step}'
 
 
-def save_checked(ckpts, state, step, faults, last_saved):
-  """Writes the checkpoint of `step`; RunFailed naming the step and the error if it fails."""
+def save_checked(ckpts, state, step, faults, last_saved, extra=None):
+  """Writes the checkpoint of `step` (metadata: the fault counts and `extra`); RunFailed naming
+  the step and the error if it fails."""
   try:
-    ckpts.save(state, step, metadata={'faults': faults})
+    ckpts.save(state, step, metadata={'faults': faults, **(extra or {})})
   except checkpoint.SaveFailed as e:
     raise RunFailed(
         f'{e}; the newest checkpoint is {step_name(last_saved)}: fix that and rerun the same '

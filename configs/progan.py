@@ -1,0 +1,66 @@
+"""Progressive growing of GANs (Karras et al. 2018): 4x4 up to the data's size, each new stage
+faded in over progressive.fade_images and stabilized over progressive.stable_images; WGAN-GP
+(lambda 10) with the epsilon-drift term (0.001), Adam 1e-3 (0, 0.99), G's EMA 0.999, the
+optimizers restarted at each new stage (gan_jax/programs/progressive.py).
+
+  python -m experiments.main --config=configs/progan.py --workdir=runs/progan
+  python -m experiments.sample --workdir=runs/progan --resolution=16 --out=progan_16.png
+
+Presets: mnist (default; TFDS MNIST, 28x28 digits padded to 32x32: stages 4, 8, 16, 32;
+CPU-sized widths), mnist5k (the same on the 5,000 digits shipped with the suite: offline),
+fashion_mnist (the same on Fashion-MNIST), stacked_mnist and celeb_a (64x64; the reference's
+widths fmap_base=8192, fmap_max=512 and 600k-image phases: a GPU's work), smoke (mnist5k, tiny
+widths, every stage and fade in a few dozen steps: for tests).
+"""
+
+from configs import common
+from gan_jax.data import DATASETS
+from gan_jax.models import MODELS
+from gan_jax.optimizers import OPTIMIZERS
+
+
+def _grow(c, data, steps, fade, stable, batch, **model):
+  c.data = common.entry(DATASETS, **data)
+  c.model = common.entry(MODELS, 'progan', **model)
+  c.progressive.fade_images, c.progressive.stable_images = fade, stable
+  c.train.num_steps, c.train.batch_size = steps, batch
+
+
+def _cpu(name):
+  # 4 stages: 30k images at 4x4, then 30k fade + 30k stable per stage: 210k images to grow,
+  # 30k more at 32x32 (3,750 steps of 64)
+  return lambda c: _grow(
+      c, dict(name=name), 3750, 30_000, 30_000, 64, z_dim=128, fmap_base=512, fmap_max=128
+  )
+
+
+def _gpu(c, **data):
+  _grow(c, data, 100_000, 600_000, 600_000, 32, z_dim=512, fmap_base=8192, fmap_max=512)
+  c.train.sample_every = c.checkpoint.every_steps = 5000
+
+
+def _smoke(c):
+  # every stage and fade in 28 steps of 8 images: stages start at steps 4, 12, 20
+  _grow(c, dict(name='mnist5k'), 28, 32, 32, 8, z_dim=8, fmap_base=32, fmap_max=8)
+  c.train.log_every = c.train.sample_every = c.checkpoint.every_steps = 4
+  c.train.num_samples = 16
+
+
+PRESETS = {
+    'mnist': _cpu('mnist'),
+    'mnist5k': _cpu('mnist5k'),  # the same on the 5,000 digits shipped with the suite (offline)
+    'fashion_mnist': _cpu('fashion_mnist'),
+    'stacked_mnist': lambda c: _gpu(c, name='stacked_mnist', digits='mnist'),
+    'celeb_a': lambda c: _gpu(c, name='celeb_a'),
+    'smoke': _smoke,
+}
+
+
+def get_config(arg=None):
+  c = common.base('wasserstein')
+  c.reg.gp = 10.0
+  c.optim.g = common.entry(OPTIMIZERS, 'adam', lr=1e-3, b1=0.0, b2=0.99)
+  c.optim.d = common.entry(OPTIMIZERS, 'adam', lr=1e-3, b1=0.0, b2=0.99)
+  c.train.ema_decay = 0.999
+  c.train.sample_every = c.checkpoint.every_steps = 500
+  return common.with_arg(c, arg, PRESETS, default='mnist')
