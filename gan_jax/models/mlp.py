@@ -35,7 +35,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from gan_jax.checks import check_number, check_widths
+from gan_jax.checks import check_choice, check_number, check_widths
 from gan_jax.models import conditioning as cond
 
 G_OUTPUTS = ("tanh", "linear", "sigmoid")
@@ -180,6 +180,14 @@ def _check_paper_fields(num_classes, g_noise, g_init, g_init_scale, d_init, d_in
       raise ValueError(f"{net}_init={init!r}: only for unconditional models (num_classes=0)")
 
 
+def _check_d(d_activation, maxout_pieces, d_dropout, d_dropout_input):
+  check_number("maxout_pieces", maxout_pieces, integer=True, low=1)
+  check_number("d_dropout", d_dropout, low=0, high_open=1)
+  check_number("d_dropout_input", d_dropout_input, low=0, high_open=1)
+  if d_activation not in D_ACTIVATIONS:
+    raise ValueError(f"unknown d_activation {d_activation!r}; allowed: {D_ACTIVATIONS}")
+
+
 def mlp(
     data_shape,
     *,
@@ -205,24 +213,16 @@ def mlp(
 ):
   """Build (MLPGenerator, MLPDiscriminator) for data of shape `data_shape`.
 
-  `g_output`: 'tanh' for images in [-1, 1], 'sigmoid' (2 sigmoid(a) - 1, the 2014 code's output
-  layer), 'linear' for unbounded data (2D mixtures). `num_classes`, `conditioning`, `embed_dim`:
-  class conditioning. `g_noise`: G's prior, 'normal' or 'uniform' on [-sqrt(3), sqrt(3)].
-  `g_init`, `d_init` at `*_init_scale`: the initialisation (module docstring).
-  `d_dropout_input`: dropout rate on D's input; `d_dropout`: on each hidden layer's output.
+  `g_output` 'tanh' / 'sigmoid' (images), 'linear' (2D mixtures); the other fields: module
+  docstring (`num_classes`, `conditioning`, `embed_dim`: class conditioning).
   """
   cond.check_conditioning("mlp", num_classes, conditioning, CONDITIONINGS)
   check_number("embed_dim", embed_dim, integer=True, low=1)
-  check_number("z_dim", z_dim, integer=True, low=1)
-  check_number("maxout_pieces", maxout_pieces, integer=True, low=1)
-  check_number("d_dropout", d_dropout, low=0, high_open=1)
-  check_number("d_dropout_input", d_dropout_input, low=0, high_open=1)
+  check_number("z_dim", z_dim, integer=True, low=1)  # then the fields of the papers' settings:
   _check_paper_fields(num_classes, g_noise, g_init, g_init_scale, d_init, d_init_scale)
+  _check_d(d_activation, maxout_pieces, d_dropout, d_dropout_input)
+  check_choice("g_output", g_output, G_OUTPUTS)
   g_hidden, d_hidden = check_widths("g_hidden", g_hidden), check_widths("d_hidden", d_hidden)
-  if d_activation not in D_ACTIVATIONS:
-    raise ValueError(f"unknown d_activation {d_activation!r}; allowed: {D_ACTIVATIONS}")
-  if g_output not in G_OUTPUTS:
-    raise ValueError(f"unknown g_output {g_output!r}; allowed: {G_OUTPUTS}")
   common = dict(num_classes=num_classes, conditioning=conditioning, embed_dim=embed_dim)
   g = MLPGenerator(
       tuple(data_shape),
