@@ -21,9 +21,8 @@ from gan_jax.models import build_models
 from gan_jax.objectives import Game, d_objective, g_objective
 from gan_jax.optimizers import OPTIMIZERS, learning_rates, sgd_momentum_rates
 from gan_jax.regularizers import PENALTIES
-from gan_jax.step import build_group_step, build_train_step
+from gan_jax.step import build_group_step
 from gan_jax.train import batches
-from tests.conftest import tiny_config
 
 KEY = jax.random.key(0)
 
@@ -94,7 +93,8 @@ def _single_layer_g(**fields):
   """G with no hidden layer, z in R^1 -> R^1: its output is out(w u + b), u = noise(z)."""
   g, _ = build_models('mlp', (1,), z_dim=1, g_hidden=(), **fields)
   v = g.init({'params': KEY}, jnp.zeros((1, 1)), train=False)
-  return g, v, float(v['params']['Dense_0']['kernel'][0, 0]), float(v['params']['Dense_0']['bias'][0])
+  dense = v['params']['Dense_0']
+  return g, v, float(dense['kernel'][0, 0]), float(dense['bias'][0])
 
 
 def test_the_uniform_prior_is_uniform_on_plus_minus_sqrt3_and_sigmoid_is_2s_minus_1():
@@ -103,7 +103,8 @@ def test_the_uniform_prior_is_uniform_on_plus_minus_sqrt3_and_sigmoid_is_2s_minu
   u = (np.asarray(g.apply(v, z, train=False))[:, 0] - b) / w
   assert abs(u).max() <= math.sqrt(3) + 1e-4
   quantiles = np.quantile(u, [0.1, 0.25, 0.5, 0.75, 0.9])
-  np.testing.assert_allclose(quantiles, math.sqrt(3) * np.array([-0.8, -0.5, 0, 0.5, 0.8]), atol=0.02)
+  uniform = math.sqrt(3) * np.array([-0.8, -0.5, 0, 0.5, 0.8])
+  np.testing.assert_allclose(quantiles, uniform, atol=0.02)
   g, v, w, b = _single_layer_g(g_output='sigmoid')
   z = jnp.linspace(-3, 3, 7)[:, None]
   a = np.asarray(z[:, 0]) * w + b
@@ -151,7 +152,8 @@ def test_sgd_momentum_schedule_at_stated_steps():
       (3_000_000, 1e-6, 0.7),
   ]:
     got_lr, got_m = sgd_momentum_rates(t)
-    assert float(got_lr) == pytest.approx(lr, rel=2e-6) and float(got_m) == pytest.approx(m, rel=1e-6)
+    assert float(got_lr) == pytest.approx(lr, rel=2e-6)
+    assert float(got_m) == pytest.approx(m, rel=1e-6)
   tx = OPTIMIZERS['sgd_momentum'](epoch_steps=1, momentum_saturate=3)  # momentum .5, .6, .7
   params = jnp.zeros(())
   state, v = tx.init(params), 0.0

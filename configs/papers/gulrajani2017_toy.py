@@ -1,7 +1,8 @@
 """WGAN-GP (Gulrajani et al. 2017) in its released toy setting: 8 and 25 Gaussians, with the
 gradient penalty or with weight clipping (that code's WGAN baseline).
 
-  python -m experiments.main --config=configs/papers/gulrajani2017_toy.py:25gaussians,gp --workdir=runs/gp25
+  python -m experiments.main --config=configs/papers/gulrajani2017_toy.py:25gaussians,gp \
+      --workdir=runs/gp25
 Presets: 8gaussians (default) or 25gaussians; gp (default) or clip. Then key=value pairs.
 
 What it should reproduce: the paper gives no number for these mixtures. Its toy figures

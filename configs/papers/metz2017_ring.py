@@ -1,6 +1,7 @@
 """Unrolled GAN (Metz et al. 2017) in the paper's own 2D setting: the ring of 8 Gaussians.
 
-  python -m experiments.main --config=configs/papers/metz2017_ring.py:unroll10 --workdir=runs/metz_k10
+  python -m experiments.main --config=configs/papers/metz2017_ring.py:unroll10 \
+      --workdir=runs/metz_k10
 Presets: unroll0, unroll1, unroll5, unroll10 (default): `train.unroll_steps` K, the paper's
 Figure 2 rows (K = 0 is the plain GAN of the same setting). Then key=value pairs.
 

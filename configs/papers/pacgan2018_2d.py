@@ -1,6 +1,7 @@
 """PacGAN (Lin et al. 2018) in the paper's own 2D setting (VEEGAN's architecture and optimizer).
 
-  python -m experiments.main --config=configs/papers/pacgan2018_2d.py:grid25,pack4 --workdir=runs/pac4
+  python -m experiments.main --config=configs/papers/pacgan2018_2d.py:grid25,pack4 \
+      --workdir=runs/pac4
 Presets: grid25 (default) or ring8; pack1 (the GAN row, default), pack2, pack3, pack4. Then
 key=value pairs.
 

@@ -6,18 +6,21 @@ steps 0 / 1 / 5 / 10 x seeds 0-4, 20 runs of 12,500 iterations (the paper's 25k 
   python -m launch.report --workdir=runs/papers_metz2017
 With --vectorize the 5 seeds of each K train as one vmapped program (4 groups). `modes` (modes,
 high-quality share, reverse KL on 2,500 samples) every 2,500 iterations: the modes over training,
-Figure 2's columns. Cost (CPU_ESTIMATE): see the module constants, measured on this 2-core VM.
-Sweep arg: `unroll0`, `unroll1`, `unroll5` or `unroll10` runs that K only.
+Figure 2's columns. Sweep arg: `unroll0`, `unroll1`, `unroll5` or `unroll10` runs that K only.
+
+Cost: one run alone, after its compile, took 7.5 CPU-ms an iteration at K = 0 and 14.6 at
+K = 10 (measured on 2026-12-06 on this 2-core VM at a load average of ~13, 200 and 40
+iterations); with K = 1 and 5 in between (~9 and ~11, interpolated), the 20 runs of 12,500
+iterations are ~2,600 CPU-seconds: ~25 minutes with --parallel=2 (vectorizing the seeds was not
+timed).
 """
 
 from configs.papers import metz2017_ring
 
 SEEDS = range(5)
 UNROLL = tuple(metz2017_ring.UNROLL)
-# CPU-seconds per iteration of one run, measured (tests/../README 'Paper settings'), and the
-# study's estimate from them: filled in from a short timing.
-CPU_MS_PER_STEP = {}
-CPU_ESTIMATE = ''
+# CPU-ms per iteration of one run alone, measured (unroll1, unroll5: interpolated).
+CPU_MS_PER_STEP = {'unroll0': 7.5, 'unroll1': 9.0, 'unroll5': 11.0, 'unroll10': 14.6}
 
 
 def get_config(arg=None):
