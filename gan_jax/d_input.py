@@ -1,6 +1,6 @@
 """The one transform of the discriminator's input, applied at every call of D.
 
-  d_input(rng, x, step) = pack(augment(noise(x)))
+  d_input(rng, x, step) = scale * pack(augment(noise(x))) + shift
 
 in this fixed order, to real and fake examples alike, in D's update, in the inputs of D's
 penalties and in G's update:
@@ -10,8 +10,11 @@ penalties and in G's update:
 - DiffAugment (Zhao et al. 2020): `d_input.diffaugment`, differentiable augmentations of images
   (gan_jax/diffaugment.py);
 - packing (PacGAN, Lin et al. 2018): `d_input.pack` consecutive examples concatenated along the
-  last axis (features or channels), so D judges packs of samples (gan_jax/packing.py).
-With all three off it is the identity and uses no randomness.
+  last axis (features or channels), so D judges packs of samples (gan_jax/packing.py);
+- an affine map of what D sees, `d_input.scale` * x + `d_input.shift` (1 and 0: off), a fixed
+  first layer of D: Metz et al. 2017 (appendix A) scale D's input by 1/4 (scale 0.25); the 2014
+  code's D reads pixels in [0, 1] (scale 0.5, shift 0.5 of our [-1, 1]).
+With all four off it is the identity and uses no randomness.
 """
 
 import dataclasses
@@ -28,6 +31,8 @@ class DInput:
   augment: tuple = ()  # DiffAugment policy, e.g. ('color', 'translation', 'cutout')
   pack: int = 1
   has_noise: bool | None = None  # whether instance noise is on (None: noise > 0)
+  scale: float = 1.0  # D sees scale * x + shift
+  shift: float = 0.0
 
   @classmethod
   def from_config(cls, d_input, noise=None):
@@ -40,6 +45,8 @@ class DInput:
         noise_steps=int(d_input.instance_noise_steps),
         augment=diffaugment.parse_policy(d_input.diffaugment or ''),  # as validated
         pack=int(d_input.pack),
+        scale=float(d_input.scale),
+        shift=float(d_input.shift),
     )
 
   @property
@@ -48,7 +55,12 @@ class DInput:
 
   @property
   def is_identity(self):
-    return not self.noise_on and not self.augment and self.pack == 1
+    return (
+        not self.noise_on
+        and not self.augment
+        and self.pack == 1
+        and (self.scale, self.shift) == (1.0, 0.0)
+    )
 
   def __call__(self, rng, x, step):
     """x (B, ...) -> what D sees: (B / pack, ..., pack * last)."""
@@ -59,4 +71,8 @@ class DInput:
       x = diffaugment.augment(jax.random.fold_in(rng, 1), x, self.augment)
     if self.pack > 1:
       x = packing.pack(x, self.pack)
+    if self.scale != 1:
+      x = self.scale * x
+    if self.shift != 0:
+      x = x + self.shift
     return x

@@ -17,9 +17,15 @@ updates from the end of the warm-up (optax.join_schedules):
   t < W:  lr_t = lr * t / W
   t >= W: lr_t = the schedule above at t - W (the constant lr for schedule='none')
 W = 0 (the default) builds the optimizer exactly as without the field.
+`sgd_momentum` (the 2014 GAN code's pylearn2 SGD) has its own schedules of rate and momentum
+instead (OWN_RATES).
 """
 
+import math
+from typing import Any, NamedTuple
+
 import jax
+import jax.numpy as jnp
 import optax
 
 from gan_jax.checks import FieldError, check_choice, check_number
@@ -96,7 +102,103 @@ def sgd(*, lr=0.1, momentum=0.0, schedule='none', decay_steps=0, decay_to=0.0, w
   return optax.sgd(rate, momentum=_unit('momentum', momentum) or None)
 
 
-OPTIMIZERS = {'adam': adam, 'rmsprop': rmsprop, 'sgd': sgd}
+class MomentumState(NamedTuple):
+  count: jax.Array  # updates made so far (int32)
+  velocity: Any  # pylearn2's `vel`, a pytree like the parameters
+
+
+def sgd_momentum_rates(
+    t,
+    *,
+    lr=0.1,
+    lr_decay=1.000004,
+    min_lr=1e-6,
+    momentum=0.5,
+    final_momentum=0.7,
+    momentum_start=1,
+    momentum_saturate=250,
+    epoch_steps=500,
+):
+  """(lr_t, m_t) of `sgd_momentum` at update t (counted from 0; an int or an int array):
+
+    lr_t = max(lr * exp(-t ln(lr_decay)), min_lr)       (= lr / lr_decay^t, floored)
+    m_t  = momentum + (final_momentum - momentum) * clip((e + 1 - start) / (saturate - start), 0, 1)
+           with e = t // epoch_steps the epoch (a step function at saturate == start).
+
+  pylearn2's ExponentialDecay divides the rate after every update (sgd.py, ExponentialDecay.
+  __call__) and its MomentumAdjustor moves the momentum once per epoch, its count being 1 in the
+  first epoch (learning_rule.py, MomentumAdjustor.current_momentum, called once before training
+  and after each epoch). The power is taken as an exponential of a float64 log: 1.000004 is not
+  a float32 number (its nearest is 1.00000405, a 1 % faster decay)."""
+  t = jnp.asarray(t)
+  rate = jnp.maximum(lr * jnp.exp(-t.astype(jnp.float32) * math.log(lr_decay)), min_lr)
+  count = t // epoch_steps + 1  # pylearn2's count during epoch t // epoch_steps
+  span = momentum_saturate - momentum_start
+  if span:
+    alpha = jnp.clip((count - momentum_start) / span, 0.0, 1.0)
+  else:
+    alpha = (count >= momentum_start).astype(jnp.float32)
+  return rate, momentum + (final_momentum - momentum) * alpha
+
+
+def sgd_momentum(
+    *,
+    lr=0.1,
+    lr_decay=1.000004,
+    min_lr=1e-6,
+    momentum=0.5,
+    final_momentum=0.7,
+    momentum_start=1,
+    momentum_saturate=250,
+    epoch_steps=500,
+):
+  """SGD with momentum as pylearn2 writes it, with the 2014 GAN paper's schedules (its released
+  goodfeli/adversarial mnist.yaml, the defaults here: learning_rate .1 line 58, Momentum
+  init_momentum .5 line 60, ExponentialDecay decay_factor 1.000004 and min_lr .000001 lines
+  92-93, MomentumAdjustor start 1, saturate 250 (epochs), final_momentum .7 lines 102-104;
+  epoch_steps = 50,000 digits / batch 100):
+
+    v_t = m_t v_{t-1} - lr_t g_t,   theta_t = theta_{t-1} + v_t   (v_0 = 0)
+
+  with lr_t, m_t of `sgd_momentum_rates` (pylearn2's learning_rule.Momentum.get_updates: the
+  rate inside the velocity, unlike optax.sgd's trace). lr_decay 1 and final_momentum = momentum
+  give SGD with constant rate and momentum."""
+  fields = dict(
+      lr=lr,
+      lr_decay=lr_decay,
+      min_lr=min_lr,
+      momentum=momentum,
+      final_momentum=final_momentum,
+      momentum_start=momentum_start,
+      momentum_saturate=momentum_saturate,
+      epoch_steps=epoch_steps,
+  )
+  if not isinstance(lr, jax.Array):
+    check_number('lr', lr, low=0, low_open=True)
+  check_number('lr_decay', lr_decay, low=1)
+  check_number('min_lr', min_lr, low=0)
+  _unit('momentum', momentum)
+  _unit('final_momentum', final_momentum)
+  check_number('momentum_start', momentum_start, integer=True, low=0)
+  check_number('momentum_saturate', momentum_saturate, integer=True, low=momentum_start)
+  check_number('epoch_steps', epoch_steps, integer=True, low=1)
+
+  def init(params):
+    zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+    return MomentumState(jnp.zeros([], jnp.int32), zeros)
+
+  def update(grads, state, params=None):
+    del params
+    rate, m = sgd_momentum_rates(state.count, **fields)
+    velocity = jax.tree_util.tree_map(lambda v, g: m * v - rate * g, state.velocity, grads)
+    return velocity, MomentumState(optax.safe_int32_increment(state.count), velocity)
+
+  return optax.GradientTransformation(init, update)
+
+
+OPTIMIZERS = {'adam': adam, 'rmsprop': rmsprop, 'sgd': sgd, 'sgd_momentum': sgd_momentum}
+# Optimizers whose rate follows a schedule of their own: name -> fn(t, **fields) -> (lr_t, ...).
+OWN_RATES = {'sgd_momentum': sgd_momentum_rates}
 
 
 def build_optimizer(name, **fields):
@@ -113,6 +215,10 @@ def learning_rates(config, step) -> dict:
   for net in ('g', 'd'):
     fields = config.optim[net]
     if 'lr' not in fields:
+      continue
+    if fields.name in OWN_RATES:
+      own = {k: v for k, v in fields.items() if k != 'name'}
+      rates[f'lr/{net}'] = float(OWN_RATES[fields.name](updates[net], **own)[0])
       continue
     keys = ('schedule', 'decay_steps', 'decay_to', 'warmup_steps')
     rate = learning_rate(fields.lr, **{k: fields[k] for k in keys if k in fields})

@@ -7,7 +7,7 @@ A config has these sections, each field with its default below:
   model       a MODELS entry
   loss        a LOSSES entry
   d_input     the one transform of D's input (gan_jax/d_input.py): pack, instance_noise,
-              instance_noise_steps, diffaugment
+              instance_noise_steps, diffaugment, scale, shift
   reg         the penalties' weights (gan_jax/regularizers.py), WGAN's clip, ACGAN's class loss
   optim       {g, d}: OPTIMIZERS entries
   train       the loop and the step (TRAIN)
@@ -54,6 +54,8 @@ D_INPUT = {
     'instance_noise': 0.0,  # std of N(0, s^2) added to D's inputs (0: off)
     'instance_noise_steps': 0,  # steps to anneal it linearly to 0 (0: constant)
     'diffaugment': '',  # DiffAugment policy: comma-separated color, translation, cutout
+    'scale': 1.0,  # D sees scale * x + shift (Metz et al. 2017: 1/4); 1 and 0: off
+    'shift': 0.0,
 }
 REG = {
     **{n: 0.0 for n in PENALTIES},  # each penalty's weight (0: off)
@@ -72,6 +74,7 @@ TRAIN = {
     'on_nonfinite': 'stop',  # or 'skip': leave out (and count) updates that are not finite
     'unroll_steps': 0,  # unrolled GAN (Metz et al. 2017): D updates G's loss looks through
     'fake_labels': 'uniform',  # conditional runs: labels of G's samples, or 'data'
+    'simultaneous': False,  # G's gradient at D before this iteration's D updates (2014 code)
 }
 CHECKPOINT = {
     'every_steps': 1000,
@@ -116,6 +119,7 @@ OPTIONAL = (
     'train.fake_labels',
     'train.unroll_steps',
     'train.on_nonfinite',
+    'train.simultaneous',
     *(f'eval.{name}' for name in EVAL),
     'checkpoint.keep_best',
     *(f'progressive.{name}' for name in PROGRESSIVE),

@@ -16,7 +16,9 @@ checkpoint time whether to stop, `train.on_nonfinite`), the EMA (gan_jax/ema.py)
 `train.unroll_steps` = K > 0, the unrolled GAN (Metz et al. 2017): G's loss is taken against
 D after K differentiable D updates (optimizer included) on the iteration's real batches and
 G's samples, so that G's gradient sees how D would respond; the real D takes only its own
-update.
+update. With `train.simultaneous`, G's gradient is taken against D as it was at the start of
+the iteration (the released code of Goodfellow et al. 2014 and of PacGAN computes both players'
+gradients at the same point and applies them together); otherwise against D after its updates.
 """
 
 import dataclasses
@@ -92,6 +94,7 @@ class StepSpec:
   d_steps: int
   unroll_steps: int
   fake_labels: str  # 'uniform' or 'data'
+  simultaneous: bool  # G's gradient at the iteration's first D (train.simultaneous)
   optim: dict  # {'g': fields, 'd': fields}: the optimizers, rebuilt with a traced lr in a group
   hparams: dict  # {field: float} of the VECTORIZABLE fields (gan_jax.schema.hparams)
 
@@ -107,6 +110,7 @@ class StepSpec:
         d_steps=int(t.d_steps),
         unroll_steps=int(t.unroll_steps),
         fake_labels=t.fake_labels,
+        simultaneous=bool(t.simultaneous),
         optim={n: {'name': config.optim[n].name, **entry_fields(config.optim[n])} for n in 'gd'},
         hparams=hparams(config),
     )
@@ -224,12 +228,18 @@ class _RunStep:
     """One iteration; batch leaves (d_steps, B, ...)."""
     d_steps = self.spec.d_steps
     keys = jax.random.split(jax.random.fold_in(rng, state.step), d_steps + 1)
-    d_metrics, d_ok = [], []
+    d_metrics, d_ok, first = [], [], state
     for i in range(d_steps):  # unrolled on purpose, see the module docstring
       state, m, ok = self.d_update(state, _row(batch, i), keys[i])
       d_metrics.append(m)
       d_ok.append(ok)
-    state, g_metrics, g_ok = self.g_update(state, batch, keys[-1])
+    if self.spec.simultaneous:  # G's update against D as it was before D's updates
+      d_now = {k: getattr(state, k) for k in ('d_params', 'd_state', 'd_opt')}
+      before = {k: getattr(first, k) for k in d_now}
+      state, g_metrics, g_ok = self.g_update(state.replace(**before), batch, keys[-1])
+      state = state.replace(**d_now)
+    else:
+      state, g_metrics, g_ok = self.g_update(state, batch, keys[-1])
     step = state.step + 1
     return state.replace(step=step), {
         **_tree_mean(d_metrics),

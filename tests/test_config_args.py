@@ -18,6 +18,7 @@ from tests.conftest import ROOT, run_module
 def _modules():
   paths = glob.glob(os.path.join(ROOT, 'configs', '*.py'))
   paths += glob.glob(os.path.join(ROOT, 'configs', 'sweeps', '*.py'))
+  paths += glob.glob(os.path.join(ROOT, 'configs', 'papers', '*.py'))
   names = sorted(
       os.path.relpath(p, ROOT)[:-3].replace(os.sep, '.')
       for p in paths
@@ -33,6 +34,7 @@ CASES = [(m, p) for m in MODULES for p in presets(importlib.import_module(m))]
 def test_every_config_is_covered():
   assert len(MODULES) >= 19
   assert 'configs.pacgan' in MODULES and 'configs.sweeps.losses_2d' in MODULES
+  assert 'configs.papers.metz2017_ring' in MODULES
   assert len(CASES) > 50
 
 

@@ -1,9 +1,25 @@
 """MLP generator/discriminator of the original GAN paper (Goodfellow et al. 2014).
 
 G: [Dense -> (BatchNorm) -> ReLU] per hidden width, then Dense(prod(data_shape)) -> tanh
-   (images in [-1, 1]) or linear (`g_output='linear'`, for unbounded data such as 2D mixtures).
-D: flatten, [Dense -> maxout / ReLU / LeakyReLU(0.2) -> Dropout] per hidden width, Dense(1).
+   (images in [-1, 1]), 'sigmoid' (2 sigmoid(a) - 1 = tanh(a / 2): the 2014 code's sigmoid
+   output in [0, 1], written in the data's [-1, 1]) or linear (`g_output='linear'`, for unbounded
+   data such as 2D mixtures). `g_noise='uniform'` makes G's first step u = sqrt(3) erf(z / sqrt(2))
+   = sqrt(3) (2 Phi(z) - 1): from the step's z ~ N(0, I), exactly U(-sqrt(3), sqrt(3))^d, the
+   2014 code's unit-variance uniform prior (goodfeli/adversarial __init__.py, Generator.get_noise).
+D: flatten, (Dropout(`d_dropout_input`)), [Dense -> maxout / ReLU / LeakyReLU(0.2) -> Dropout]
+   per hidden width, Dense(1). Maxout: Dense(width * pieces), then the max over each unit's
+   `maxout_pieces` consecutive outputs (pylearn2's Maxout and Blocks' LinearMaxout group them
+   so too).
 Optional spectral norm wraps every Dense (its u/sigma live in `batch_stats`).
+
+Initialisation (`g_init` / `d_init`, at `g_init_scale` / `d_init_scale` = s): 'default' is
+Flax's (kernels lecun_normal, biases 0; s must be 1); 'orthogonal': orthogonal kernels with gain
+s (Metz et al. 2017, appendix A: s = 0.8); 'normal': N(0, s^2) (PacGAN's code: s = 0.02);
+'uniform': U(-s, s) (pylearn2's irange: the 2014 code's G 0.05, D 0.005); 'he_uniform':
+tflib's (WGAN-GP's released code) He-uniform hidden layers (variance 2 / fan_in) and its default
+Glorot-uniform output layer (variance 2 / (fan_in + fan_out)), times s. Biases start at 0 in all.
+'default' builds the very modules of before (bit-identical runs); the other initialisations
+apply to unconditional models (the conditional heads keep Flax's).
 
 Class conditioning (`num_classes` > 0, models/conditioning.py): 'concat' joins one-hot(y) to z
 and to D's flattened input (Mirza & Osindero 2014); 'embed' a learned `embed_dim`-wide
@@ -16,14 +32,42 @@ With num_classes=0 the parameters and outputs are those of the unconditional mod
 import math
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
-from gan_jax.checks import check_number, check_widths
+from gan_jax.checks import check_choice, check_number, check_widths
 from gan_jax.models import conditioning as cond
 
-G_OUTPUTS = ("tanh", "linear")
+G_OUTPUTS = ("tanh", "linear", "sigmoid")
+G_NOISES = ("normal", "uniform")
 CONDITIONINGS = ("concat", "embed", "projection", "acgan")
 D_ACTIVATIONS = ("maxout", "relu", "leaky_relu")
+INITS = ("default", "orthogonal", "normal", "uniform", "he_uniform")
+
+
+def _symmetric_uniform(scale):
+  def init(key, shape, dtype=jnp.float32):
+    return jax.random.uniform(key, shape, dtype, -scale, scale)
+
+  return init
+
+
+def kernel_inits(init: str, scale: float) -> tuple[dict, dict]:
+  """Dense keyword arguments (hidden layers', output layer's) of the initialisation `init` at
+  `scale` (module docstring); ({}, {}) for 'default', so that the modules are those of before."""
+  inits = nn.initializers
+  if init == "default":
+    return {}, {}
+  if init == "orthogonal":
+    hidden = output = inits.orthogonal(scale)
+  elif init == "normal":
+    hidden = output = inits.normal(scale)
+  elif init == "uniform":
+    hidden = output = _symmetric_uniform(scale)
+  else:  # he_uniform: tflib's 'he' hidden layers, its default 'glorot' output layer
+    hidden = inits.variance_scaling(2.0 * scale**2, "fan_in", "uniform")
+    output = inits.variance_scaling(scale**2, "fan_avg", "uniform")
+  return {"kernel_init": hidden}, {"kernel_init": output}
 
 
 def apply_layer(layer: nn.Module, x, sn: bool, train: bool):
@@ -49,24 +93,34 @@ class MLPGenerator(nn.Module):
   hidden: tuple[int, ...] = (1200, 1200)
   batchnorm: bool = False
   sn: bool = False
-  tanh: bool = True
+  output: str = "tanh"  # G_OUTPUTS
   num_classes: int = 0
   conditioning: str = "none"
   embed_dim: int = 10
+  noise: str = "normal"  # G_NOISES
+  weight_init: str = "default"  # INITS
+  weight_scale: float = 1.0
 
   @nn.compact
   def __call__(self, z, y=None, *, train: bool):
     x = z.astype(jnp.float32)
+    if self.noise == "uniform":  # N(0, 1) -> U(-sqrt(3), sqrt(3)) by its CDF
+      x = math.sqrt(3) * jax.lax.erf(x / math.sqrt(2))
+    hidden_init, output_init = kernel_inits(self.weight_init, self.weight_scale)
     if self.num_classes:
       x = jnp.concatenate([x, _label_code(self, y, x.shape[0])], axis=-1)
     for width in self.hidden:
       # BatchNorm cancels a bias, whose true gradient is then 0: Adam would only amplify rounding noise.
-      x = apply_layer(nn.Dense(width, use_bias=not self.batchnorm), x, self.sn, train)
+      dense = nn.Dense(width, use_bias=not self.batchnorm, **hidden_init)
+      x = apply_layer(dense, x, self.sn, train)
       if self.batchnorm:
         x = nn.BatchNorm(use_running_average=not train, momentum=0.9)(x)
       x = nn.relu(x)
-    x = apply_layer(nn.Dense(math.prod(self.data_shape)), x, self.sn, train)
-    x = jnp.tanh(x) if self.tanh else x
+    x = apply_layer(nn.Dense(math.prod(self.data_shape), **output_init), x, self.sn, train)
+    if self.output == "tanh":
+      x = jnp.tanh(x)
+    elif self.output == "sigmoid":
+      x = 2 * nn.sigmoid(x) - 1
     return x.reshape((x.shape[0], *self.data_shape))
 
 
@@ -81,26 +135,57 @@ class MLPDiscriminator(nn.Module):
   num_classes: int = 0
   conditioning: str = "none"
   embed_dim: int = 10
+  input_dropout: float = 0.0  # dropout rate on D's input features (the 2014 code: 0.2)
+  weight_init: str = "default"  # INITS
+  weight_scale: float = 1.0
 
   @nn.compact
   def __call__(self, x, y=None, *, train: bool):
     x = x.astype(jnp.float32).reshape((x.shape[0], -1))
+    hidden_init, output_init = kernel_inits(self.weight_init, self.weight_scale)
     if self.num_classes:
       y = cond.labels(self, y, x.shape[0])
       if self.conditioning in ("concat", "embed"):
         x = jnp.concatenate([x, _label_code(self, y, x.shape[0])], axis=-1)
+    if self.input_dropout > 0:
+      x = nn.Dropout(self.input_dropout, deterministic=not train)(x)
     for width in self.hidden:
       if self.activation == "maxout":
-        x = apply_layer(nn.Dense(width * self.maxout_pieces), x, self.sn, train)
+        x = apply_layer(nn.Dense(width * self.maxout_pieces, **hidden_init), x, self.sn, train)
         x = x.reshape((x.shape[0], width, self.maxout_pieces)).max(axis=-1)
       else:
-        x = apply_layer(nn.Dense(width), x, self.sn, train)
+        x = apply_layer(nn.Dense(width, **hidden_init), x, self.sn, train)
         x = nn.relu(x) if self.activation == "relu" else nn.leaky_relu(x, 0.2)
       if self.dropout > 0:
         x = nn.Dropout(self.dropout, deterministic=not train)(x)
+    if output_init:  # unconditional (checked): the head's Dense(1), under the same auto name
+      return apply_layer(nn.Dense(1, **output_init), x, self.sn, train)[:, 0]
     return cond.head(
         x, y, num_classes=self.num_classes, conditioning=self.conditioning, sn=self.sn, train=train
     )
+
+
+def _check_paper_fields(num_classes, g_noise, g_init, g_init_scale, d_init, d_init_scale):
+  """ValueError for an unknown noise or initialisation, a scale <= 0 or != 1 with 'default', or
+  another initialisation than 'default' on a conditional model."""
+  if g_noise not in G_NOISES:
+    raise ValueError(f"unknown g_noise {g_noise!r}; allowed: {G_NOISES}")
+  for net, init, scale in (("g", g_init, g_init_scale), ("d", d_init, d_init_scale)):
+    if init not in INITS:
+      raise ValueError(f"unknown {net}_init {init!r}; allowed: {INITS}")
+    check_number(f"{net}_init_scale", scale, low=0, low_open=True)
+    if init == "default" and scale != 1:
+      raise ValueError(f"{net}_init_scale={scale!r}: must be 1 with {net}_init='default'")
+    if init != "default" and num_classes:
+      raise ValueError(f"{net}_init={init!r}: only for unconditional models (num_classes=0)")
+
+
+def _check_d(d_activation, maxout_pieces, d_dropout, d_dropout_input):
+  check_number("maxout_pieces", maxout_pieces, integer=True, low=1)
+  check_number("d_dropout", d_dropout, low=0, high_open=1)
+  check_number("d_dropout_input", d_dropout_input, low=0, high_open=1)
+  if d_activation not in D_ACTIVATIONS:
+    raise ValueError(f"unknown d_activation {d_activation!r}; allowed: {D_ACTIVATIONS}")
 
 
 def mlp(
@@ -119,32 +204,37 @@ def mlp(
     num_classes=0,
     conditioning="none",
     embed_dim=10,
+    g_noise="normal",
+    g_init="default",
+    g_init_scale=1.0,
+    d_init="default",
+    d_init_scale=1.0,
+    d_dropout_input=0.0,
 ):
   """Build (MLPGenerator, MLPDiscriminator) for data of shape `data_shape`.
 
-  `g_output`: 'tanh' for images in [-1, 1], 'linear' for unbounded data (2D mixtures).
-  `num_classes`, `conditioning`, `embed_dim`: class conditioning (module docstring).
+  `g_output` 'tanh' / 'sigmoid' (images), 'linear' (2D mixtures); the other fields: module
+  docstring (`num_classes`, `conditioning`, `embed_dim`: class conditioning).
   """
   cond.check_conditioning("mlp", num_classes, conditioning, CONDITIONINGS)
   check_number("embed_dim", embed_dim, integer=True, low=1)
-  check_number("z_dim", z_dim, integer=True, low=1)
-  check_number("maxout_pieces", maxout_pieces, integer=True, low=1)
-  check_number("d_dropout", d_dropout, low=0, high_open=1)
+  check_number("z_dim", z_dim, integer=True, low=1)  # then the fields of the papers' settings:
+  _check_paper_fields(num_classes, g_noise, g_init, g_init_scale, d_init, d_init_scale)
+  _check_d(d_activation, maxout_pieces, d_dropout, d_dropout_input)
+  check_choice("g_output", g_output, G_OUTPUTS)
   g_hidden, d_hidden = check_widths("g_hidden", g_hidden), check_widths("d_hidden", d_hidden)
-  if d_activation not in D_ACTIVATIONS:
-    raise ValueError(f"unknown d_activation {d_activation!r}; allowed: {D_ACTIVATIONS}")
-  if g_output not in G_OUTPUTS:
-    raise ValueError(f"unknown g_output {g_output!r}; allowed: {G_OUTPUTS}")
+  common = dict(num_classes=num_classes, conditioning=conditioning, embed_dim=embed_dim)
   g = MLPGenerator(
       tuple(data_shape),
       z_dim=z_dim,
       hidden=tuple(g_hidden),
       batchnorm=g_batchnorm,
       sn=g_sn,
-      tanh=g_output == "tanh",
-      num_classes=num_classes,
-      conditioning=conditioning,
-      embed_dim=embed_dim,
+      output=g_output,
+      noise=g_noise,
+      weight_init=g_init,
+      weight_scale=float(g_init_scale),
+      **common,
   )
   d = MLPDiscriminator(
       hidden=tuple(d_hidden),
@@ -152,8 +242,9 @@ def mlp(
       maxout_pieces=maxout_pieces,
       dropout=d_dropout,
       sn=d_sn,
-      num_classes=num_classes,
-      conditioning=conditioning,
-      embed_dim=embed_dim,
+      input_dropout=d_dropout_input,
+      weight_init=d_init,
+      weight_scale=float(d_init_scale),
+      **common,
   )
   return g, d

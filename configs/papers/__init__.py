@@ -1,0 +1,1 @@
+"""The papers' own settings: one config per published experiment, each field with its source."""
