@@ -17,6 +17,7 @@ setting, to be said beside its row.
 """
 
 from configs.papers import gulrajani2017_toy
+from configs.sweeps import paper_grid
 
 SEEDS = range(5)
 DATA = tuple(gulrajani2017_toy.DATA)
@@ -29,25 +30,13 @@ def get_config(arg=None):
   return gulrajani2017_toy.get_config(arg)
 
 
-def _args(arg):
-  parts = [p for p in (arg or '').split(',') if p]
-  full = 'full' in parts
-  data = [p for p in parts if p != 'full'] or list(DATA)
-  if any(d not in DATA for d in data):
-    raise ValueError(f'sweep arg {arg!r}: allowed: {", ".join(DATA)}, full')
-  return data, gulrajani2017_toy.NUM_STEPS if full else STEPS
-
-
 def sweep(add, arg=None):
-  data, steps = _args(arg)
-  every = steps // 5
-  length = {
-      'train.num_steps': steps,
-      'train.sample_every': every,
-      'checkpoint.every_steps': every,
-      'eval.every_steps': every,
-  }
-  for d in data:
-    for method in METHODS:
-      for seed in SEEDS:
-        add(config_arg=f'{d},{method}', seed=seed, **length)
+  paper_grid(
+      add,
+      arg,
+      data=DATA,
+      variants=METHODS,
+      seeds=SEEDS,
+      steps=STEPS,
+      full_steps=gulrajani2017_toy.NUM_STEPS,
+  )

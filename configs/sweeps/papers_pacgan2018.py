@@ -18,6 +18,7 @@ row.
 """
 
 from configs.papers import pacgan2018_2d
+from configs.sweeps import paper_grid
 
 SEEDS = range(5)
 DATA = tuple(pacgan2018_2d.DATA)
@@ -30,25 +31,13 @@ def get_config(arg=None):
   return pacgan2018_2d.get_config(arg)
 
 
-def _args(arg):
-  parts = [p for p in (arg or '').split(',') if p]
-  full = 'full' in parts
-  data = [p for p in parts if p != 'full'] or list(DATA)
-  if any(d not in DATA for d in data):
-    raise ValueError(f'sweep arg {arg!r}: allowed: {", ".join(DATA)}, full')
-  return data, pacgan2018_2d.NUM_STEPS if full else STEPS
-
-
 def sweep(add, arg=None):
-  data, steps = _args(arg)
-  every = steps // 5
-  length = {
-      'train.num_steps': steps,
-      'train.sample_every': every,
-      'checkpoint.every_steps': every,
-      'eval.every_steps': every,
-  }
-  for d in data:
-    for pack in PACKS:
-      for seed in SEEDS:
-        add(config_arg=f'{d},{pack}', seed=seed, **length)
+  paper_grid(
+      add,
+      arg,
+      data=DATA,
+      variants=PACKS,
+      seeds=SEEDS,
+      steps=STEPS,
+      full_steps=pacgan2018_2d.NUM_STEPS,
+  )
