@@ -192,6 +192,7 @@ def _leaves(workdir, step, config):
   return [np.asarray(x) for x in jax.tree_util.tree_leaves(state)]
 
 
+@pytest.mark.slow
 def test_nsgan_on_a_folder_resumes_bit_identical_and_says_when_the_folder_changed(tmp_path):
   root = make_folder(tmp_path / 'data', truncated=None)
   for i in range(4):

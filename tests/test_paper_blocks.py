@@ -198,6 +198,7 @@ def _two_runs_three_steps(config, d_lrs):
   return exp, jax.device_get(states), jax.device_get(metrics), first_g
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name,arg,spec', PAPER_RUNS)
 def test_each_paper_config_trains_three_steps(name, arg, spec):
   """...and its G's updates ignore D's step size exactly when its updates are simultaneous (G's

@@ -39,6 +39,7 @@ def runs(tmp_path_factory):
   return full, part, printed, resumed
 
 
+@pytest.mark.slow
 def test_resumed_mid_fade_the_run_ends_bit_identical(runs):
   full, part, _, resumed = runs
   assert 'At stage 1 (8x8), alpha 0.5000, 48 images shown.' in resumed
@@ -53,6 +54,7 @@ def test_resumed_mid_fade_the_run_ends_bit_identical(runs):
   assert meta == {'stage': 1, 'resolution': 8, 'alpha': 0.5, 'images': 48}
 
 
+@pytest.mark.slow
 def test_each_stage_compiles_once_and_the_progress_line_says_where(runs):
   printed = runs[2]
   assert printed.count('Stage 0 (4x4): compiled in') == 1
@@ -76,6 +78,7 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, arg, match):
   assert not os.path.exists(workdir)
 
 
+@pytest.mark.slow
 def test_samples_at_a_reached_resolution_and_one_line_for_the_others(runs):
   full = runs[0]
   exp, state = restore(full)  # step 10: stage 1 (8x8) reached, stable

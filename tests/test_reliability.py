@@ -641,7 +641,7 @@ def test_sample_and_evaluate_reject_bad_input_and_pass_over_corrupt_checkpoints(
   sample_cases = [([*args, f'--out={never}'], message) for args, message in common] + [
       ([good, '--num=0', f'--out={never}'], '--num=0: must be >= 1'),
       ([good, '--num=-3', f'--out={never}'], '--num=-3: must be >= 1'),
-      ([good, '--out=s.jpg'], '--out=s.jpg: must end in .png or .npy'),
+      ([good, '--out=s.jpg'], '--out=s.jpg: must end in .png, .npy, .npz, .gif (--interpolate) or /'),
       ([good, f'--out={a_file}/s.png'], f'cannot be created: {a_file} is a file'),
       ([good, f'--out={tmp_path}/a_folder.png'], 'is a folder'),
   ]
