@@ -59,15 +59,17 @@ flags.mark_flags_as_required(['workdir', 'out'])
 FLAGS = flags.FLAGS
 
 FOLDER = '/'  # the kind of --out=DIR/
+FILE_KINDS = ('.png', '.npy', '.npz', '.gif')
 
 
 def output_kind(out) -> str:
-  """'/' for a folder (ending in a separator or existing), else the extension; UserError if
-  the suite writes no such file."""
-  if out.endswith(('/', os.sep)) or os.path.isdir(out):
-    return FOLDER
+  """'/' for a folder (ending in a separator, or an existing folder without a file kind's
+  extension: `x.png` that is a folder is refused as one), else the extension; UserError if the
+  suite writes no such file."""
   ext = os.path.splitext(out)[1]
-  if ext not in ('.png', '.npy', '.npz', '.gif'):
+  if out.endswith(('/', os.sep)) or (os.path.isdir(out) and ext not in FILE_KINDS):
+    return FOLDER
+  if ext not in FILE_KINDS:
     raise UserError(f'--out={out}: must end in .png, .npy, .npz, .gif (--interpolate) or /')
   return ext
 
