@@ -146,14 +146,8 @@ def widths(fmap_base, fmap_max, stages):
   return [min(fmap_base >> (s + 1), fmap_max) for s in range(stages)]
 
 
-class ProGANGenerator(nn.Module):
-  data_shape: tuple[int, ...]
-  z_dim: int = 512
-  fmap_base: int = 8192
-  fmap_max: int = 512
-  num_classes: int = 0
-  stage: int | None = None  # the stage and alpha of calls that name none (None: the final one)
-  alpha: float = 1.0
+class _Grown:
+  """The final resolution and the number of stages of a network for data of `data_shape`."""
 
   @property
   def resolution(self):
@@ -162,6 +156,16 @@ class ProGANGenerator(nn.Module):
   @property
   def num_stages(self):
     return num_stages(self.resolution)
+
+
+class ProGANGenerator(_Grown, nn.Module):
+  data_shape: tuple[int, ...]
+  z_dim: int = 512
+  fmap_base: int = 8192
+  fmap_max: int = 512
+  num_classes: int = 0
+  stage: int | None = None  # the stage and alpha of calls that name none (None: the final one)
+  alpha: float = 1.0
 
   def _block(self, x, s, nf):
     if s == 0:
@@ -198,20 +202,12 @@ class ProGANGenerator(nn.Module):
     return out
 
 
-class ProGANDiscriminator(nn.Module):
+class ProGANDiscriminator(_Grown, nn.Module):
   data_shape: tuple[int, ...]
   fmap_base: int = 8192
   fmap_max: int = 512
   mbstd_group: int = 4
   num_classes: int = 0
-
-  @property
-  def resolution(self):
-    return final_resolution(self.data_shape[0])
-
-  @property
-  def num_stages(self):
-    return num_stages(self.resolution)
 
   def _block(self, x, s, nf):
     x = _lrelu(EqConv(nf[s], name=f'conv_{s}a')(x))
