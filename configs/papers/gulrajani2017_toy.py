@@ -41,7 +41,6 @@ bias correction.
 """
 
 from configs import common
-from gan_jax.data import DATASETS
 from gan_jax.models import MODELS
 from gan_jax.optimizers import OPTIMIZERS
 
@@ -49,16 +48,9 @@ NUM_STEPS = 100_000  # ITERS: generator iterations
 EVAL_EVERY = 20_000
 
 
-def _data(name, **fields):
-  def preset(c):
-    c.data = common.entry(DATASETS, name, **fields)
-
-  return preset
-
-
 DATA = {
-    '8gaussians': _data('ring8', radius=2 / 1.414, std=0.02 / 1.414),
-    '25gaussians': _data('grid25', spacing=2 / 2.828, std=0.05 / 2.828),
+    '8gaussians': common.data_preset('ring8', radius=2 / 1.414, std=0.02 / 1.414),
+    '25gaussians': common.data_preset('grid25', spacing=2 / 2.828, std=0.05 / 2.828),
 }
 
 

@@ -40,7 +40,6 @@ the samples drawn for evaluation (train=False uses them).
 """
 
 from configs import common
-from gan_jax.data import DATASETS
 from gan_jax.models import MODELS
 from gan_jax.optimizers import OPTIMIZERS
 
@@ -49,16 +48,9 @@ NUM_STEPS = 400_000  # cfg num_epoch 400 x (100,000 packs / 100)
 EVAL_EVERY = 50_000
 
 
-def _data(name, **fields):
-  def preset(c):
-    c.data = common.entry(DATASETS, name, **fields)
-
-  return preset
-
-
 DATA = {
-    'grid25': _data('grid25', spacing=2.0, std=0.05),
-    'ring8': _data('ring8', radius=1.0, std=0.01),
+    'grid25': common.data_preset('grid25', spacing=2.0, std=0.05),
+    'ring8': common.data_preset('ring8', radius=1.0, std=0.01),
 }
 
 
