@@ -23,7 +23,8 @@ import math
 
 from gan_jax.errors import FieldError, UserError
 from gan_jax.metrics import METRICS, REFUSED, allowed_names
-from gan_jax.schema import field_at, with_defaults
+from gan_jax.metrics.evaluation import metric_settings
+from gan_jax.schema import with_defaults
 from gan_jax.workdir import read_result_entries
 
 BEST = 'best'
@@ -55,7 +56,8 @@ def eval_interval(config) -> int:
   if not c.checkpoint.keep_best:
     return 0
   metric, _ = ranked_value(c.checkpoint.keep_best)
-  return field_at(c, f'eval.per_metric.{metric}.every_steps', 0) or c.eval.every_steps
+  ev = c.eval
+  return metric_settings([metric], ev.num_samples, ev.every_steps, ev.per_metric)[metric][1]
 
 
 def check_config(config) -> None:

@@ -75,8 +75,9 @@ def cadence(config) -> dict:
   checkpoint.keep_best's metric, where it is set: gan_jax/best_checkpoint.py)."""
   t = config.train
   saves = Every(config.checkpoint.every_steps)
-  if best_checkpoint.eval_interval(config):
-    saves = AnyOf((saves, Every(best_checkpoint.eval_interval(config), 'if_reached')))
+  best_every = best_checkpoint.eval_interval(config)
+  if best_every:
+    saves = AnyOf((saves, Every(best_every, 'if_reached')))
   return {
       'log': Every(t.log_every),
       'sample': Every(t.sample_every),
