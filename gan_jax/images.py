@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
-import tempfile
 
 import numpy as np
+
+from gan_jax.workdir import write_folder_atomically
 
 
 def _parent(path) -> None:
@@ -88,26 +88,18 @@ def walk_frames(rows, ncols: int | None = None) -> np.ndarray:
 
 
 def save_image_folder(images, folder, labels=None) -> None:
-  """One PNG per image in ``folder``, atomically (see module docstring)."""
+  """One PNG per image in ``folder``, atomically (gan_jax.workdir.write_folder_atomically)."""
   pixels = to_pixels(images)
   if pixels.ndim != 4 or pixels.shape[-1] not in (1, 3):
     raise ValueError(f"expected (N, H, W, 1|3) images, got shape {pixels.shape}")
-  folder = os.path.abspath(os.fspath(folder))
-  parent, name = os.path.split(folder)
-  os.makedirs(parent, exist_ok=True)
-  tmp = tempfile.mkdtemp(dir=parent, prefix=f".{name}.", suffix=".partial")
   digits = max(5, len(str(len(pixels) - 1)))
-  try:
+
+  def fill(tmp):
     for i, image in enumerate(pixels):
       tag = "" if labels is None else f"_y{int(labels[i])}"
       save_png(image, os.path.join(tmp, f"{i:0{digits}d}{tag}.png"))
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(tmp, 0o777 & ~mask)  # mkdtemp's 0700 would hide the folder from others
-    os.replace(tmp, folder)  # onto an empty folder or none; a non-empty one raises
-  except BaseException:
-    shutil.rmtree(tmp, ignore_errors=True)
-    raise
+
+  write_folder_atomically(folder, fill)
 
 
 def save_png(pixels, path) -> None:

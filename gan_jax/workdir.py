@@ -27,6 +27,7 @@ import fcntl
 import glob
 import json
 import os
+import shutil
 import struct
 import sys
 import tempfile
@@ -90,6 +91,25 @@ def write_atomically(path, content) -> str:
       os.remove(tmp)
     raise
   return path
+
+
+def write_folder_atomically(folder, fill) -> str:
+  """Makes `folder` whole or not at all; returns it. `fill(temporary_folder)` writes the files
+  into a hidden folder beside it, which is then renamed onto `folder` (missing or empty; a
+  non-empty one raises OSError). On any error the temporary folder is removed and the error
+  propagates."""
+  folder = os.path.abspath(os.fspath(folder))
+  parent, name = os.path.split(folder)
+  os.makedirs(parent, exist_ok=True)
+  tmp = tempfile.mkdtemp(dir=parent, prefix=f'.{name}.', suffix='.partial')
+  try:
+    fill(tmp)
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would hide the folder from others
+    os.replace(tmp, folder)
+  except BaseException:
+    shutil.rmtree(tmp, ignore_errors=True)
+    raise
+  return folder
 
 
 @contextlib.contextmanager
