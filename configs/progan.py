@@ -10,7 +10,8 @@ Presets: mnist (default; TFDS MNIST, 28x28 digits padded to 32x32: stages 4, 8, 
 CPU-sized widths), mnist5k (the same on the 5,000 digits shipped with the suite: offline),
 fashion_mnist (the same on Fashion-MNIST), stacked_mnist and celeb_a (64x64; the reference's
 widths fmap_base=8192, fmap_max=512 and 600k-image phases: a GPU's work), smoke (mnist5k, tiny
-widths, every stage and fade in a few dozen steps: for tests).
+widths, every stage and fade in a few dozen steps: for tests); with any of them `conditional`
+(class-conditional: G on [z, one_hot(y)], a projection D; gan_jax/models/progan.py).
 """
 
 from configs import common
@@ -26,12 +27,13 @@ def _grow(c, data, steps, fade, stable, batch, **model):
   c.train.num_steps, c.train.batch_size = steps, batch
 
 
-def _cpu(name):
+CPU_WIDTHS = dict(z_dim=128, fmap_base=128, fmap_max=32)  # stages 4..32: 32, 32, 16, 8 maps
+
+
+def _cpu(**data):
   # 4 stages: 30k images at 4x4, then 30k fade + 30k stable per stage: 210k images to grow,
   # 30k more at 32x32 (3,750 steps of 64)
-  return lambda c: _grow(
-      c, dict(name=name), 3750, 30_000, 30_000, 64, z_dim=128, fmap_base=512, fmap_max=128
-  )
+  return lambda c: _grow(c, data, 3750, 30_000, 30_000, 64, **CPU_WIDTHS)
 
 
 def _gpu(c, **data):
@@ -47,20 +49,33 @@ def _smoke(c):
 
 
 PRESETS = {
-    'mnist': _cpu('mnist'),
-    'mnist5k': _cpu('mnist5k'),  # the same on the 5,000 digits shipped with the suite (offline)
-    'fashion_mnist': _cpu('fashion_mnist'),
+    'mnist': _cpu(name='mnist'),
+    'mnist5k': _cpu(name='mnist5k'),  # the same on the 5,000 digits shipped with the suite
+    'fashion_mnist': _cpu(name='fashion_mnist'),
+    'fashion_mnist_idx': _cpu(name='idx', data_dir='/usr/share/datasets/fashion-mnist'),
     'stacked_mnist': lambda c: _gpu(c, name='stacked_mnist', digits='mnist'),
     'celeb_a': lambda c: _gpu(c, name='celeb_a'),
     'smoke': _smoke,
 }
 
 
-def get_config(arg=None):
+def base():
+  """The method's settings (loss, optimizers, EMA, cadence) before a preset picks data and sizes."""
   c = common.base('wasserstein')
   c.reg.gp = 10.0
   c.optim.g = common.entry(OPTIMIZERS, 'adam', lr=1e-3, b1=0.0, b2=0.99)
   c.optim.d = common.entry(OPTIMIZERS, 'adam', lr=1e-3, b1=0.0, b2=0.99)
   c.train.ema_decay = 0.999
   c.train.sample_every = c.checkpoint.every_steps = 500
-  return common.with_arg(c, arg, PRESETS, default='mnist')
+  return c
+
+
+# A second group, combined with a data preset: `configs/progan.py:mnist5k,conditional`.
+VARIANTS = {
+    # G on [z, one_hot(y)], D with a projection head; the classes from the data
+    'conditional': lambda c: c.model.update(conditioning='projection'),
+}
+
+
+def get_config(arg=None):
+  return common.with_arg(base(), arg, (PRESETS, VARIANTS), default=('mnist5k',))

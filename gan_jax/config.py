@@ -207,6 +207,10 @@ def _check_progressive(section):
   _check_section('progressive', section)
   _check_number('progressive.fade_images', section.fade_images, integer=True, low=0)
   _check_number('progressive.stable_images', section.stable_images, integer=True, low=1)
+  r = section.first_resolution
+  _check_number('progressive.first_resolution', r, integer=True, low=4)
+  if r % 4 or (r // 4) & (r // 4 - 1):
+    _fail('progressive.first_resolution', r, 'must be a power of two times 4')
   _check_number('progressive.drift', section.drift, low=0)
   _check_choice('progressive.reset_optimizer', section.reset_optimizer, (True, False))
 

@@ -74,6 +74,11 @@ class Progress:
     has a rate even when the first log step is the end of the first call."""
     return time.time() - self._start, compile_seconds(self._start)
 
+  def seconds(self) -> float:
+    """Wall seconds since construction (compiling included): this process's training time so
+    far (a resumed run counts from its restart)."""
+    return time.time() - self._start
+
   def tick(self, step: int):
     """Steps per second over the window ending now (None if no step was made in it)."""
     self._marks.append((step, self._clock()))

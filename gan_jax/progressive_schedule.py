@@ -7,6 +7,10 @@ begins at start(s) = stable + (s - 1) (fade + stable) images, and at `images` sh
   alpha = clip((images - start(s)) / fade, 0, 1)   (1 at stage 0, and with fade_images 0).
 The schedule depends on images shown only (not on train.num_steps); a step of B images sees
 images = step B at its start, so a stage's first step is ceil(start(s) / B).
+
+`first_stage` f > 0 starts training at stage f instead of 0 (stage f plays stage 0's part: alpha
+1, `stable_images` long; the stages below it never train); f = num_stages - 1 is the same final
+networks trained at their full resolution from the start (the fixed-resolution baseline).
 """
 
 import dataclasses
@@ -21,28 +25,31 @@ class Schedule:
   num_stages: int
   fade_images: int
   stable_images: int
+  first_stage: int = 0
 
   def __post_init__(self):
     check_number('num_stages', self.num_stages, integer=True, low=1)
     check_number('fade_images', self.fade_images, integer=True, low=0)
     check_number('stable_images', self.stable_images, integer=True, low=1)
+    check_number('first_stage', self.first_stage, integer=True, low=0, high_open=self.num_stages)
 
   def start(self, stage: int) -> int:
-    """Images shown when stage `stage` begins (its fade)."""
-    if stage == 0:
+    """Images shown when stage `stage` begins (its fade); 0 up to the first stage."""
+    s = stage - self.first_stage
+    if s <= 0:
       return 0
-    return self.stable_images + (stage - 1) * (self.fade_images + self.stable_images)
+    return self.stable_images + (s - 1) * (self.fade_images + self.stable_images)
 
   def stage(self, images: int) -> int:
     """The stage at `images` shown (a host int)."""
-    s = 0
+    s = self.first_stage
     while s + 1 < self.num_stages and images >= self.start(s + 1):
       s += 1
     return s
 
   def alpha(self, images, stage: int):
     """alpha of `stage` at `images` shown: a host float for a host int, traced for a traced one."""
-    if stage == 0 or self.fade_images == 0:
+    if stage <= self.first_stage or self.fade_images == 0:
       return jnp.ones((), jnp.float32) if hasattr(images, 'dtype') else 1.0
     t = (images - self.start(stage)) / self.fade_images
     if hasattr(images, 'dtype'):
@@ -62,11 +69,11 @@ class Schedule:
     return self.stage(step * batch_size)
 
   def boundaries(self, batch_size: int) -> list[int]:
-    """The first step of each stage after stage 0 (where a compiled call must end)."""
-    return [self.first_step(s, batch_size) for s in range(1, self.num_stages)]
+    """The first step of each stage after the first (where a compiled call must end)."""
+    return [self.first_step(s, batch_size) for s in range(self.first_stage + 1, self.num_stages)]
 
   def images_to_grow(self) -> int:
     """Images shown when the last stage's fade ends (alpha 1 at the final resolution)."""
-    if self.num_stages == 1:
+    if self.num_stages == 1 + self.first_stage:
       return 0
     return self.start(self.num_stages - 1) + self.fade_images

@@ -95,10 +95,12 @@ PER_METRIC_FIELDS = ('num_samples', 'every_steps')
 # --- Progressive growing (model.name='progan', gan_jax/programs/progressive.py): the schedule
 # (gan_jax/progressive_schedule.py: images per fade-in and per stable phase), the epsilon-drift
 # weight of its WGAN-GP loss and whether the optimizers restart at each new stage. Read only by
-# the progressive program; other runs carry the defaults.
+# the progressive program; other runs carry the defaults. first_resolution: the stage training
+# starts at (4: grow from 4x4; the model's resolution: the fixed-resolution baseline).
 PROGRESSIVE = {
     'fade_images': 600_000,
     'stable_images': 600_000,
+    'first_resolution': 4,
     'drift': 0.001,
     'reset_optimizer': True,
 }

@@ -30,6 +30,7 @@ PLOT_TITLES = {
     'metrics': 'Metrics against the step (mean over seeds, min-max shaded)',
     'losses': 'D and G losses (TensorBoard)',
     'samples': 'Final samples (one row per variant, one column per seed)',
+    'stages': "Grown runs: samples at each stage's end (one row per variant, its first seed)",
 }
 
 

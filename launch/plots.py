@@ -1,7 +1,10 @@
 """A study's plots: each metric against the training step per variant (mean over seeds, shaded
-min-max), D and G losses from TensorBoard, and the final sample grid of every run."""
+min-max), D and G losses from TensorBoard, the final sample grid of every run, and for grown runs
+(model.name='progan') the samples at each stage's end."""
 
+import glob
 import math
+import os
 
 from gan_jax import workdir as run_folder
 from launch.run_data import LOSS_TAGS, flat_metrics
@@ -170,10 +173,53 @@ def plot_samples(variants, path):
         continue
       sample = run_folder.latest_sample(runs[j].path)
       if sample:
-        ax.imshow(mpimg.imread(sample))
+        ax.imshow(mpimg.imread(sample), cmap='gray')
       ax.set_title(
           f'{variant}\nseed {runs[j].seed}' if j == 0 else f'seed {runs[j].seed}', fontsize=6
       )
+  fig.tight_layout()
+  run_folder.write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=100))
+  plt.close(fig)
+  return path
+
+
+def _stage_samples(run):
+  """[(label, path)] of a grown run's sample grids at each stage's end, or []."""
+  info = run_folder.read_data_info(run.path)
+  if not run.config or run.config.model.name != 'progan' or not info:
+    return []
+  from gan_jax.programs.progressive import stage_ends  # pylint: disable=g-import-not-at-top
+
+  paths = glob.glob(os.path.join(run.path, run_folder.SAMPLES_DIR, 'step_*.png'))
+  steps = {int(os.path.basename(p)[5:-4]): p for p in paths}
+  ends = stage_ends(run.config, info['shape'][0], steps)
+  return [(f'{r}x{r}, step {step}', steps[step]) for _, r, step in ends]
+
+
+def plot_stages(variants, path):
+  """One row per variant of grown runs: its first seed's samples at the end of each stage."""
+  import matplotlib  # pylint: disable=g-import-not-at-top
+
+  matplotlib.use('Agg')
+  import matplotlib.image as mpimg  # pylint: disable=g-import-not-at-top
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+
+  rows = []
+  for variant, runs in variants.items():
+    first = min(runs, key=lambda r: (r.seed is None, r.seed))
+    if stages := _stage_samples(first):
+      rows.append((f'{variant}, seed {first.seed}', stages))
+  if not rows:
+    return None
+  cols = max(len(stages) for _, stages in rows)
+  fig, axes = plt.subplots(len(rows), cols, figsize=(2.2 * cols, 2.4 * len(rows)), squeeze=False)
+  for i, (name, stages) in enumerate(rows):
+    for j in range(cols):
+      ax = axes[i][j]
+      ax.axis('off')
+      if j < len(stages):
+        ax.imshow(mpimg.imread(stages[j][1]), interpolation='nearest', cmap='gray')
+        ax.set_title(f'{name}\n{stages[j][0]}' if j == 0 else stages[j][0], fontsize=6)
   fig.tight_layout()
   run_folder.write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=100))
   plt.close(fig)

@@ -17,7 +17,8 @@ apply to its data), unless --no_eval, which names it as missing. Writes into DIR
 - metrics_<dataset>.png: each metric against the training step, per variant (mean over seeds,
   shaded min-max); losses_<dataset>.png: D and G losses per variant from TensorBoard;
   samples_<dataset>.png: the final sample grid (a scatter plot for 2D data) of every run, one
-  row per variant, one column per seed;
+  row per variant, one column per seed; stages_<dataset>.png (progressively grown runs): the
+  samples at each stage's end, a row per variant;
 - report.html: one self-contained page (images embedded as data: URIs, no server needed): the
   tables of results.md, the plots, the sample sheets, and each run's config diff against the
   study's base (launch/html_report.py, launch/config_diffs.py).
@@ -38,7 +39,7 @@ from gan_jax.cli import parse_flags, run_cli
 from gan_jax.errors import UserError
 from launch.config_diffs import run_diffs, study_base
 from launch.html_report import write_html
-from launch.plots import plot_losses, plot_metrics, plot_samples
+from launch.plots import plot_losses, plot_metrics, plot_samples, plot_stages
 from launch.run_data import (  # pylint: disable=unused-import (the names callers import from here)
     LOSS_TAGS,
     SEED_KEY,
@@ -66,6 +67,7 @@ def write_plots(variants, metrics, root, dataset):
       'metrics': plot_metrics(variants, metrics, os.path.join(root, f'metrics_{safe}.png')),
       'losses': plot_losses(variants, os.path.join(root, f'losses_{safe}.png')),
       'samples': plot_samples(variants, os.path.join(root, f'samples_{safe}.png')),
+      'stages': plot_stages(variants, os.path.join(root, f'stages_{safe}.png')),
   }
   return {k: v for k, v in made.items() if v}
 

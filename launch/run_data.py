@@ -17,6 +17,7 @@ from launch.study import read_sweep
 
 SEED_KEY = 'seed'
 LOSS_TAGS = ('d_loss', 'g_loss')
+WALL_TAG, TIME_KEY = 'wall_seconds', 'time.minutes'  # a run's training time, as a metric
 
 
 def flat_metrics(record):
@@ -117,6 +118,8 @@ class RunData:
     final = self.results.get(self.final_step) if self.final_step is not None else None
     self.final_record = final
     self.metrics = flat_metrics(final) if final else {}
+    if self.metrics and self.scalars.get(WALL_TAG):  # minutes to its last log line
+      self.metrics[TIME_KEY] = self.scalars[WALL_TAG][-1][1] / 60
 
   def needs_eval(self):
     return self.status == 'finished' and self.final_record is None

@@ -29,8 +29,8 @@ def mean_std(values):
 
 
 def lower_is_better(metric):
-  """Whether lower is better for 'metric.value' (the metric registry's direction)."""
-  return metrics_lib.lower_is_better(metric)
+  """Whether lower is better for 'metric.value' (the metric registry's direction; time: yes)."""
+  return metric.startswith('time.') or metrics_lib.lower_is_better(metric)
 
 
 def fmt(value):

@@ -26,6 +26,24 @@ from configs import mixture_2d  # pylint: disable=g-import-not-at-top,wrong-impo
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+# `python -c` this, then the arguments of experiments.main: SIGKILLs itself inside the save of the
+# step $KILL_IN_SAVE_OF_STEP, once every array is written and before the rename that commits it.
+KILL_INSIDE_SAVE = """
+import os, runpy, signal, sys
+from orbax.checkpoint._src.path import atomicity
+
+finalize = atomicity.AtomicRenameTemporaryPath.finalize
+
+async def killed_before_rename(self):
+  if self.get_final().name == os.environ['KILL_IN_SAVE_OF_STEP']:
+    os.kill(os.getpid(), signal.SIGKILL)
+  return await finalize(self)
+
+atomicity.AtomicRenameTemporaryPath.finalize = killed_before_rename
+runpy.run_module('experiments.main', run_name='__main__', alter_sys=True)
+"""
+
+
 def tiny_config(**train):
   """grid25 with a small MLP pair that exercises every kind of state:
   BatchNorm in G, spectral norm and dropout in D, an EMA and two optimizers."""

@@ -141,3 +141,23 @@ def test_fade_reals_blends_the_blurred_and_the_sharp_images():
 def test_bad_shapes_are_refused_with_one_line(shape, match):
   with pytest.raises(ValueError, match=match):
     build_models('progan', shape, **FIELDS)
+
+
+def test_conditional_pair_joins_labels_to_z_and_projects_in_d():
+  """conditioning='projection': G's first layer reads [z, one_hot(y)] (K more inputs), D's logit
+  is the unconditional head's plus <V[y], phi(x)>: equal to it where V[y] = 0."""
+  g, d = build_models('progan', (8, 8, 1), num_classes=3, conditioning='projection', **FIELDS)
+  g0, d0 = build_models('progan', (8, 8, 1), **FIELDS)
+  z, x, y = jnp.ones((4, 8)), jnp.linspace(-1, 1, 256).reshape(4, 8, 8, 1), jnp.array([0, 1, 2, 0])
+  gp, dp = _normal_params(g, z, y), _normal_params(d, x, y)
+  assert gp['params']['dense_0']['kernel'].shape[0] == 8 + 3
+  out = lambda label: g.apply(gp, z, jnp.full((4,), label))
+  assert out(0).shape == (4, 8, 8, 1) and not np.allclose(out(0), out(1))
+  projected = d.apply(dp, x, y)
+  plain = dict(dp['params'])
+  embed = plain.pop('embed')['embedding']
+  np.testing.assert_allclose(d0.apply({'params': plain}, x), d.apply(
+      {'params': {**plain, 'embed': {'embedding': jnp.zeros_like(embed)}}}, x, y), rtol=1e-5)
+  assert not np.allclose(projected, d0.apply({'params': plain}, x))
+  with pytest.raises(ValueError, match='class-conditional: pass labels'):
+    g.apply(gp, z)

@@ -40,12 +40,25 @@ def test_traced_alpha_agrees_with_the_host_one_and_steps_round_up():
   assert Schedule(1, 10, 10).at(5) == (0, 1.0) and Schedule(3, 0, 10).at(10) == (1, 1.0)
 
 
+def test_a_later_first_stage_plays_stage_0_and_the_last_one_is_fixed_resolution():
+  later = Schedule(num_stages=3, fade_images=100, stable_images=50, first_stage=1)
+  assert [later.at(i) for i in (0, 49, 50, 100, 150)] == [
+      (1, 1.0), (1, 1.0), (2, 0.0), (2, 0.5), (2, 1.0)
+  ]
+  assert later.boundaries(16) == [4] and later.images_to_grow() == 150
+  fixed = Schedule(num_stages=3, fade_images=100, stable_images=50, first_stage=2)
+  assert fixed.at(0) == fixed.at(10**6) == (2, 1.0)
+  assert fixed.boundaries(16) == [] and fixed.images_to_grow() == 0
+  assert float(jax.jit(lambda i: fixed.alpha(i, 2))(jnp.int32(0))) == 1.0
+
+
 @pytest.mark.parametrize(
     'fields, match',
     [
         (dict(fade_images=100, stable_images=0), 'stable_images=0: must be >= 1'),
         (dict(fade_images=-1, stable_images=5), 'fade_images=-1: must be >= 0'),
         (dict(fade_images=1.5, stable_images=5), 'fade_images=1.5: must be an integer'),
+        (dict(fade_images=1, stable_images=5, first_stage=3), 'first_stage=3: must be < 3'),
     ],
 )
 def test_a_bad_schedule_is_one_line(fields, match):

@@ -31,30 +31,13 @@ from gan_jax.experiment import UserError, build_experiment
 from gan_jax.losses import LOSSES, Loss
 from gan_jax.step import NEVER, build_train_step
 from gan_jax.train import RunFailed, batches, train_and_evaluate
-from tests.conftest import ROOT, tiny_config
+from tests.conftest import KILL_INSIDE_SAVE, ROOT, tiny_config
 
 TINY_CONFIG_FILE = """
 from tests.conftest import tiny_config
 
 def get_config(arg=None):
   return tiny_config()
-"""
-
-# `python -c` this, then the arguments of experiments.main: SIGKILLs itself inside the save of the
-# step $KILL_IN_SAVE_OF_STEP, once every array is written and before the rename that commits it.
-KILL_INSIDE_SAVE = """
-import os, runpy, signal, sys
-from orbax.checkpoint._src.path import atomicity
-
-finalize = atomicity.AtomicRenameTemporaryPath.finalize
-
-async def killed_before_rename(self):
-  if self.get_final().name == os.environ['KILL_IN_SAVE_OF_STEP']:
-    os.kill(os.getpid(), signal.SIGKILL)
-  return await finalize(self)
-
-atomicity.AtomicRenameTemporaryPath.finalize = killed_before_rename
-runpy.run_module('experiments.main', run_name='__main__', alter_sys=True)
 """
 
 # `python -c` this, then an entry point's module and a JSON list of argument lists: each case

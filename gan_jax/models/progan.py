@@ -21,6 +21,11 @@ D(x, stage, alpha): fromRGB_s: 1x1 conv to nf(s) -> lrelu; block s >= 1: conv3x3
 With alpha = 0 both are exactly the stage s-1 networks (on down(x)); with alpha = 1 exactly
 the new path. Parameters are named by stage, so stage s's parameters are stage s+1's.
 
+Class-conditional (conditioning='projection', num_classes K >= 2): G's input is
+pixelnorm([z, one_hot(y)]) (the reference's labels concatenated to the latents), and D's logit
+gains <V[y], phi(x)> with phi(x) the features of its Dense nf(-1) layer and V a learned (K, nf(-1))
+embedding (Miyato & Koyama 2018's projection, models/conditioning.py).
+
 The stage is a static Python int (one program per stage), alpha a traced scalar. Called as the
 suite's models (G(z, y=None, *, train), D(x, y=None, *, train)) they run the final stage with
 alpha = 1, or G at its fields `stage`, `alpha` (G.clone(stage=s, alpha=a): the same parameters,
@@ -36,6 +41,7 @@ import jax.numpy as jnp
 
 from gan_jax.checks import check_number
 from gan_jax.models import conditioning as cond
+from gan_jax.models import fast_conv
 
 EPS = 1e-8
 MAX_RESOLUTION = 1024
@@ -131,10 +137,8 @@ class EqConv(nn.Module):
     kernel = self.param('kernel', nn.initializers.normal(1.0), shape)
     bias = self.param('bias', nn.initializers.zeros, (self.features,))
     scale = self.gain / math.sqrt(k * k * x.shape[-1])
-    y = jax.lax.conv_general_dilated(
-        x, kernel * scale, (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC')
-    )
-    return y + bias
+    p = k // 2
+    return fast_conv.conv(x, kernel * scale, ((p, p), (p, p))) + bias
 
 
 def _lrelu(x):
@@ -180,7 +184,7 @@ class ProGANGenerator(_Grown, nn.Module):
   @nn.compact
   def __call__(self, z, y=None, *, train=False, stage=None, alpha=None):
     """Images (N, 4 * 2^stage, ...) (the data's shape at the final stage), float32."""
-    del y, train  # no class conditioning, no batch statistics
+    del train  # no batch statistics
     last = self.num_stages - 1
     stage = self.stage if stage is None else stage
     stage = last if stage is None else stage
@@ -189,6 +193,8 @@ class ProGANGenerator(_Grown, nn.Module):
     c = self.data_shape[-1]
     to_rgb = [EqConv(c, 1, gain=1.0, name=f'to_rgb_{s}') for s in range(stage + 1)]
     h, prev = z.astype(jnp.float32), None
+    if self.num_classes:  # labels joined to the latents (pixel-normalized together)
+      h = jnp.concatenate([h, cond.one_hot(cond.labels(self, y, len(z)), self.num_classes)], -1)
     for s in range(stage + 1):
       prev, h = h, self._block(h, s, nf[s])
       if self.is_initializing() and s < stage:
@@ -213,17 +219,21 @@ class ProGANDiscriminator(_Grown, nn.Module):
     x = _lrelu(EqConv(nf[s], name=f'conv_{s}a')(x))
     return downscale(_lrelu(EqConv(nf[s - 1], name=f'conv_{s}b')(x)))
 
-  def _head(self, x, nf):
+  def _head(self, x, nf, y):
     if self.mbstd_group > 1:
       x = minibatch_stddev(x, self.mbstd_group)
     x = _lrelu(EqConv(nf[0], name='conv_0')(x))
     x = _lrelu(EqDense(min(self.fmap_base, self.fmap_max), name='dense_0')(x.reshape(len(x), -1)))
-    return EqDense(1, gain=1.0, name='dense_out')(x)[:, 0]
+    logits = EqDense(1, gain=1.0, name='dense_out')(x)[:, 0]
+    if self.num_classes:  # projection: + <V[y], phi(x)>
+      logits += jnp.sum(nn.Embed(self.num_classes, x.shape[-1], name='embed')(y) * x, axis=-1)
+    return logits
 
   @nn.compact
   def __call__(self, x, y=None, *, train=False, stage=None, alpha=1.0):
     """Logits (N,) of images at stage `stage`'s resolution (the data's at the final stage)."""
-    del y, train
+    del train
+    y = cond.labels(self, y, len(x)) if self.num_classes else None
     last = self.num_stages - 1
     stage = last if stage is None else stage
     nf = widths(self.fmap_base, self.fmap_max, self.num_stages)
@@ -242,7 +252,7 @@ class ProGANDiscriminator(_Grown, nn.Module):
       h = self._block(h, s, nf)
       if s == stage:
         h = lerp(from_rgb(s - 1, downscale(x)), h, alpha)
-    return self._head(h, nf).astype(jnp.float32)
+    return self._head(h, nf, y).astype(jnp.float32)
 
 
 def progan(
@@ -255,8 +265,9 @@ def progan(
     num_classes=0,
     conditioning='none',
 ):
-  """Build (ProGANGenerator, ProGANDiscriminator) for square images (H, H, C), H <= 1024."""
-  cond.check_conditioning('progan', num_classes, conditioning, ())
+  """Build (ProGANGenerator, ProGANDiscriminator) for square images (H, H, C), H <= 1024;
+  class-conditional with conditioning='projection' (the module docstring)."""
+  cond.check_conditioning('progan', num_classes, conditioning, ('projection',))
   for name, value in (('z_dim', z_dim), ('fmap_base', fmap_base), ('fmap_max', fmap_max)):
     check_number(name, value, integer=True, low=1)
   check_number('mbstd_group', mbstd_group, integer=True, low=1)
@@ -271,6 +282,6 @@ def progan(
   nf = widths(fmap_base, fmap_max, num_stages(final_resolution(h)))
   if min(nf) < 1:
     raise ValueError(f'fmap_base={fmap_base}: the last stage would have no feature maps')
-  g = ProGANGenerator(tuple(data_shape), z_dim, fmap_base, fmap_max)
-  d = ProGANDiscriminator(tuple(data_shape), fmap_base, fmap_max, mbstd_group)
+  g = ProGANGenerator(tuple(data_shape), z_dim, fmap_base, fmap_max, num_classes)
+  d = ProGANDiscriminator(tuple(data_shape), fmap_base, fmap_max, mbstd_group, num_classes)
   return g, d

@@ -53,15 +53,15 @@ def host_batches(exp, step, n, seed=None):
   )
 
 
-def write_samples(exp, state, workdir, step, writer=None):
+def write_samples(exp, state, workdir, step, writer=None, generator=None):
   """samples/step_<step>.png from the fixed noise (EMA weights; one row per class for a
-  conditional run): an image grid, or the scatter plot of 2D points; the same picture to
-  TensorBoard ('samples').
+  conditional run) of `generator` (default: the run's; a grown run's at its stage): an image
+  grid, or the scatter plot of 2D points; the same picture to TensorBoard ('samples').
 
   Every process draws (the arrays span all of them); process 0 writes.
   """
   samples, ncols = sampling.draw_grid(
-      exp.generator, state, exp.config.train.num_samples, SAMPLE_SEED
+      generator or exp.generator, state, exp.config.train.num_samples, SAMPLE_SEED
   )
   if jax.process_index() != 0:
     return None
@@ -73,11 +73,11 @@ def write_samples(exp, state, workdir, step, writer=None):
   return path
 
 
-def write_samples_or_warn(exp, state, workdir, step, writer=None):
+def write_samples_or_warn(exp, state, workdir, step, writer=None, generator=None):
   """write_samples, a warning if it cannot write: not worth stopping for (on a full disk the
   next save stops the run)."""
   try:
-    write_samples(exp, state, workdir, step, writer)
+    write_samples(exp, state, workdir, step, writer, generator)
   except OSError as e:
     print(f'warning: step {step}: cannot write the samples: {e}', file=sys.stderr)
 
@@ -178,14 +178,16 @@ def announce(exp):
     print(line, file=sys.stderr, flush=True)
 
 
-def write_scalars(writer, step, metrics, faults, config, rate):
+def write_scalars(writer, step, metrics, faults, config, rate, seconds=None):
   """One run's TensorBoard scalars at `step`: its metrics, its skipped updates so far, the
-  learning rates and (once measured) steps/s."""
+  learning rates, (once measured) steps/s and `wall_seconds` (Progress.seconds: this process's
+  training time so far, compiling included)."""
   scalars = {
       **metrics,
       **{f'skipped_{n}_updates': faults[f'skipped_{n}'] for n in 'dg'},
       **learning_rates(config, step),
       **({'steps_per_sec': rate} if rate else {}),
+      **({'wall_seconds': seconds} if seconds is not None else {}),
   }
   for name, value in scalars.items():
     writer.add_scalar(name, float(value), step)
@@ -277,7 +279,7 @@ class GanProgram:
     updates, once there are any). The rate is over the last ticks, compilation left out."""
     faults = self.reported
     if self.writer:
-      write_scalars(self.writer, step, metrics, faults, self.config, rate)
+      write_scalars(self.writer, step, metrics, faults, self.config, rate, progress.seconds())
     line = progress.line(step, rate, metrics)
     if faults['skipped_d'] or faults['skipped_g']:
       line += f' | skipped D {faults["skipped_d"]} G {faults["skipped_g"]}'

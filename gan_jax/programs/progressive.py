@@ -14,28 +14,33 @@ One iteration (train.d_steps D updates, one G update, the EMA of G), at stage s 
   reals: the batch padded to the model's resolution (with -1), average-pooled to 4 * 2^s and,
   fading, blended as G's output is (models/progan.fade_reals);
   D minimises E D(G(z)) - E D(x) + reg.gp * E (||grad D(x^)|| - 1)^2 + progressive.drift E D(x)^2
-  (WGAN-GP with the epsilon-drift term), G minimises -E D(G(z)); updates that are not finite
+  (WGAN-GP with the epsilon-drift term), G minimises -E D(G(z)); a conditional pair (model
+  conditioning='projection') scores reals with their labels y and fakes G(z, y') with labels y'
+  drawn as train.fake_labels says, the penalty at the real labels; updates that are not finite
   are refused and counted as in gan_jax/step.py. Samples are drawn at the stage's resolution
   with its alpha; periodic metrics run only once the final stage has faded in.
 """
 
 import dataclasses
-import sys
 import time
 
 import jax
 import jax.numpy as jnp
 
-from gan_jax import multihost, regularizers, sampling
-from gan_jax import workdir as run_folder
+from gan_jax import regularizers
 from gan_jax.ema import ema_decay, ema_update
 from gan_jax.errors import FieldError, UserError
-from gan_jax.images import samples_image, save_png
-from gan_jax.models.progan import downscale, fade_reals, stage_resolution
+from gan_jax.models.progan import (
+    downscale,
+    fade_reals,
+    final_resolution,
+    num_stages,
+    stage_resolution,
+)
 from gan_jax.progressive_schedule import Schedule
 from gan_jax.programs import gan
 from gan_jax.sharding import batch_sharding, replicated
-from gan_jax.step import FAULTS, NEVER, combine_faults
+from gan_jax.step import FAULTS, NEVER, combine_faults, fake_labels
 from gan_jax.updates import all_finite, apply_if, optimizer_step
 
 
@@ -55,11 +60,33 @@ class At:
 
 def schedule_of(config, generator) -> Schedule:
   """The run's Schedule; UserError naming config.progressive.<field> if it is off."""
+  return schedule_for(config, generator.resolution)
+
+
+def schedule_for(config, resolution) -> Schedule:
+  """The Schedule of a grown run whose model works at `resolution` (4 * 2^S, e.g. 32 for
+  MNIST's 28: models/progan.final_resolution); UserError naming config.progressive.<field>."""
   p = config.progressive
+  if p.first_resolution > resolution:
+    raise UserError(
+        f"config.progressive.first_resolution={p.first_resolution}: above the model's "
+        f'resolution {resolution}'
+    )
+  first_stage = (p.first_resolution // 4).bit_length() - 1
   try:
-    return Schedule(generator.num_stages, p.fade_images, p.stable_images)
+    return Schedule(num_stages(resolution), p.fade_images, p.stable_images, first_stage)
   except FieldError as e:
     raise UserError(f'config.progressive.{e}') from None
+
+
+def stage_ends(config, height, sample_steps) -> list:
+  """[(stage, resolution, step)]: of `sample_steps` (steps a grown run on images `height` high
+  drew samples at), the last one of each stage, in stage order."""
+  schedule, batch = schedule_for(config, final_resolution(height)), config.train.batch_size
+  ends = {}
+  for step in sorted(sample_steps):
+    ends[schedule.stage(max(step - 1, 0) * batch)] = step  # the stage the step's iteration ran
+  return [(s, stage_resolution(s), ends[s]) for s in sorted(ends)]
 
 
 def check_config(config):
@@ -82,6 +109,7 @@ class StageStep:
     c = exp.config
     self.gp, self.drift, self.decay = c.reg.gp, c.progressive.drift, c.train.ema_decay
     self.batch, self.d_steps = c.train.batch_size, c.train.d_steps
+    self.num_classes, self.fake_labels = exp.num_classes, c.train.fake_labels
     self.rows = batch_sharding(exp.mesh)
 
   def alpha(self, step):
@@ -99,35 +127,49 @@ class StageStep:
       x = x[:, b:-b, b:-b]
     return x
 
-  def fake(self, g_params, rng, n, alpha):
+  def labels(self, rng, real_y, n):
+    """Labels of G's samples (None unconditional): train.fake_labels, as gan_jax/step.py."""
+    if not self.num_classes:
+      return None
+    return fake_labels(rng, real_y, n, self.num_classes, self.fake_labels)
+
+  def fake(self, g_params, rng, n, alpha, y=None):
     z = jax.lax.with_sharding_constraint(jax.random.normal(rng, (n, self.g.z_dim)), self.rows)
-    return self.g.apply({'params': g_params}, z, stage=self.stage, alpha=alpha)
+    return self.g.apply({'params': g_params}, z, y, stage=self.stage, alpha=alpha)
 
-  def d_fn(self, d_params, alpha):
-    return lambda x: self.d.apply({'params': d_params}, x, stage=self.stage, alpha=alpha)
+  def d_fn(self, d_params, alpha, y=None):
+    return lambda x: self.d.apply({'params': d_params}, x, y, stage=self.stage, alpha=alpha)
 
-  def d_loss(self, d_params, fake, real, alpha, rng):
-    d = self.d_fn(d_params, alpha)
-    real_scores, fake_scores = d(real), d(fake)
+  def d_loss(self, d_params, fake, real, alpha, rng, y_fake=None, y_real=None):
+    d_real = self.d_fn(d_params, alpha, y_real)
+    real_scores, fake_scores = d_real(real), self.d_fn(d_params, alpha, y_fake)(fake)
     wasserstein = jnp.mean(fake_scores) - jnp.mean(real_scores)
-    gp = regularizers.gradient_penalty(d, d_params, real, fake, rng)
+    gp = regularizers.gradient_penalty(d_real, d_params, real, fake, rng)  # at the real labels
     drift = jnp.mean(jnp.square(real_scores))
     total = wasserstein + self.gp * gp + self.drift * drift
     return total, {'d_loss': wasserstein, 'gp': gp, 'drift': drift, 'd_total': total}
 
-  def d_update(self, state, x, alpha, rng):
+  def d_update(self, state, real, alpha, rng):
+    """One D update on `real` ({'x'} or {'x', 'y'}: one batch)."""
     k_z, k_gp = jax.random.split(rng)
-    fake = jax.lax.stop_gradient(self.fake(state.g_params, k_z, x.shape[0], alpha))
-    real = self.reals(x, alpha)
-    grads, metrics = jax.grad(self.d_loss, has_aux=True)(state.d_params, fake, real, alpha, k_gp)
+    n, y_real = real['x'].shape[0], real.get('y')
+    y_fake = self.labels(jax.random.fold_in(rng, 2), y_real, n)
+    fake = jax.lax.stop_gradient(self.fake(state.g_params, k_z, n, alpha, y_fake))
+    grads, metrics = jax.grad(self.d_loss, has_aux=True)(
+        state.d_params, fake, self.reals(real['x'], alpha), alpha, k_gp, y_fake, y_real
+    )
     ok = all_finite(metrics['d_total'], grads)
     apply = lambda: optimizer_step(self.exp.d_tx, grads, state.d_opt, state.d_params)
     d_params, d_opt = apply_if(ok, apply, (state.d_params, state.d_opt))
     return state.replace(d_params=d_params, d_opt=d_opt), metrics, ok
 
-  def g_update(self, state, n, alpha, rng):
+  def g_update(self, state, real, alpha, rng):
+    n = real['x'].shape[0]
+    y = self.labels(jax.random.fold_in(rng, 2), real.get('y'), n)
+
     def loss(g_params):
-      g_loss = -jnp.mean(self.d_fn(state.d_params, alpha)(self.fake(g_params, rng, n, alpha)))
+      fake = self.fake(g_params, rng, n, alpha, y)
+      g_loss = -jnp.mean(self.d_fn(state.d_params, alpha, y)(fake))
       return g_loss, {'g_loss': g_loss}
 
     (g_loss, metrics), grads = jax.value_and_grad(loss, has_aux=True)(state.g_params)
@@ -148,10 +190,12 @@ class StageStep:
     keys = jax.random.split(jax.random.fold_in(rng, state.step), self.d_steps + 1)
     d_ok, d_metrics = [], []
     for i in range(self.d_steps):
-      state, m, ok = self.d_update(state, batch['x'][i], alpha, keys[i])
+      real = jax.tree_util.tree_map(lambda a, i=i: a[i], batch)
+      state, m, ok = self.d_update(state, real, alpha, keys[i])
       d_ok.append(ok)
       d_metrics.append(m)
-    state, g_metrics, g_ok = self.g_update(state, batch['x'].shape[1], alpha, keys[-1])
+    last = jax.tree_util.tree_map(lambda a: a[-1], batch)
+    state, g_metrics, g_ok = self.g_update(state, last, alpha, keys[-1])
     step = state.step + 1
     skipped_d = jnp.sum(~jnp.stack(d_ok), dtype=jnp.int32)
     faults = {
@@ -243,7 +287,7 @@ class ProgressiveProgram(gan.GanProgram):
 
   def step(self, state, batches, first_step):
     stage = self.schedule.stage_of_step(first_step, self.batch)
-    if self.reset and stage > 0 and first_step == self.schedule.first_step(stage, self.batch):
+    if self.reset and stage > self.schedule.first_stage and first_step == self.schedule.first_step(stage, self.batch):
       state = self._reset_optimizers(state)  # the reference restarts Adam at each new stage
     state, metrics = self._compiled(stage, state, batches)(state, batches, self.k_train)
     self.faults = combine_faults(self.faults, {k: metrics.pop(k) for k in FAULTS})
@@ -255,7 +299,7 @@ class ProgressiveProgram(gan.GanProgram):
     metrics.pop('alpha', None)
     if self.writer:
       w = self.where_at(step)
-      gan.write_scalars(self.writer, step, metrics, faults, self.config, rate)
+      gan.write_scalars(self.writer, step, metrics, faults, self.config, rate, progress.seconds())
       for name in ('stage', 'alpha', 'images'):
         self.writer.add_scalar(f'progressive/{name}', float(w[name]), step)
     w = self.where_at(step)
@@ -266,10 +310,9 @@ class ProgressiveProgram(gan.GanProgram):
     print(line, flush=True)
 
   def sample(self, state, step):
-    try:
-      write_stage_samples(self.exp, state, self.workdir, step, self.where_at(step), self.writer)
-    except OSError as e:
-      print(f'warning: step {step}: cannot write the samples: {e}', file=sys.stderr)
+    w = self.where_at(step)
+    g = self.exp.generator.clone(stage=w['stage'], alpha=w['alpha'])
+    gan.write_samples_or_warn(self.exp, state, self.workdir, step, self.writer, g)
 
   def evaluate(self, state, step):
     w = self.where_at(step)
@@ -295,23 +338,12 @@ def generator_at(exp, step, resolution):
   if resolution % 4 or (resolution // 4) & (resolution // 4 - 1) or resolution > g.resolution:
     raise UserError(f'{flag}: must be a power of two times 4, at most {g.resolution}')
   stage = (resolution // 4).bit_length() - 1
-  where = where_run_is(schedule_of(exp.config, g), exp.config.train.batch_size, step)
+  schedule = schedule_of(exp.config, g)
+  where = where_run_is(schedule, exp.config.train.batch_size, step)
+  if stage < schedule.first_stage:
+    first = exp.config.progressive.first_resolution
+    raise UserError(f'{flag}: never trained (the run started at {first}x{first})')
   if stage > where['stage']:
     r = where['resolution']
     raise UserError(f'{flag}: not reached yet; step {step} is at stage {where["stage"]} ({r}x{r})')
   return g.clone(stage=stage, alpha=where['alpha'] if stage == where['stage'] else 1.0)
-
-
-def write_stage_samples(exp, state, workdir, step, where, writer=None):
-  """samples/step_<step>.png of the EMA generator at the run's stage and alpha, from the fixed
-  noise of gan.SAMPLE_SEED (and to TensorBoard)."""
-  g = exp.generator.clone(stage=where['stage'], alpha=where['alpha'])
-  samples = sampling.draw(g, state, exp.config.train.num_samples, gan.SAMPLE_SEED)
-  if not multihost.is_main_process():
-    return
-  pixels = samples_image(samples)
-  run_folder.write_atomically(
-      run_folder.sample_path(workdir, step), lambda tmp: save_png(pixels, tmp)
-  )
-  if writer:
-    writer.add_image('samples', pixels, step, dataformats='HWC')
