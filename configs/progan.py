@@ -31,9 +31,13 @@ CPU_WIDTHS = dict(z_dim=128, fmap_base=128, fmap_max=32)  # stages 4..32: 32, 32
 
 
 def _cpu(**data):
-  # 4 stages: 30k images at 4x4, then 30k fade + 30k stable per stage: 210k images to grow,
-  # 30k more at 32x32 (3,750 steps of 64)
-  return lambda c: _grow(c, data, 3750, 30_000, 30_000, 64, **CPU_WIDTHS)
+  # 4 stages: 32k images (500 steps of 64) at 4x4, then 32k fade + 32k stable per stage: 224k
+  # images to grow (3,500 steps), 32k more at 32x32; samples at each stage's end
+  def preset(c):
+    _grow(c, data, 4000, 32_000, 32_000, 64, **CPU_WIDTHS)
+    c.train.sample_every = 250
+
+  return preset
 
 
 def _gpu(c, **data):

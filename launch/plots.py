@@ -183,34 +183,38 @@ def plot_samples(variants, path):
   return path
 
 
-def _stage_samples(run):
-  """[(label, path)] of a grown run's sample grids at each stage's end, or []."""
-  info = run_folder.read_data_info(run.path)
-  if not run.config or run.config.model.name != 'progan' or not info:
+def stage_samples(path, config):
+  """[(label, png)] of a grown run's sample grids at each stage's end ('16x16 (step 625)'), or []
+  for a run that is not grown (or has no data.json)."""
+  info = run_folder.read_data_info(path)
+  if not config or config.model.name != 'progan' or not info:
     return []
   from gan_jax.programs.progressive import stage_ends  # pylint: disable=g-import-not-at-top
 
-  paths = glob.glob(os.path.join(run.path, run_folder.SAMPLES_DIR, 'step_*.png'))
+  paths = glob.glob(os.path.join(path, run_folder.SAMPLES_DIR, 'step_*.png'))
   steps = {int(os.path.basename(p)[5:-4]): p for p in paths}
-  ends = stage_ends(run.config, info['shape'][0], steps)
-  return [(f'{r}x{r}, step {step}', steps[step]) for _, r, step in ends]
+  ends = stage_ends(config, info['shape'][0], steps)
+  return [(f'{r}x{r} (step {step})', steps[step]) for _, r, step in ends]
 
 
 def plot_stages(variants, path):
   """One row per variant of grown runs: its first seed's samples at the end of each stage."""
+  rows = []
+  for variant, runs in variants.items():
+    first = min(runs, key=lambda r: (r.seed is None, r.seed))
+    if stages := stage_samples(first.path, first.config):
+      rows.append((f'{variant}, seed {first.seed}', stages))
+  return stage_sheet(rows, path) if rows else None
+
+
+def stage_sheet(rows, path):
+  """path: a sheet of [(row title, [(label, png)])], a row each (stage_samples' lists)."""
   import matplotlib  # pylint: disable=g-import-not-at-top
 
   matplotlib.use('Agg')
   import matplotlib.image as mpimg  # pylint: disable=g-import-not-at-top
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 
-  rows = []
-  for variant, runs in variants.items():
-    first = min(runs, key=lambda r: (r.seed is None, r.seed))
-    if stages := _stage_samples(first):
-      rows.append((f'{variant}, seed {first.seed}', stages))
-  if not rows:
-    return None
   cols = max(len(stages) for _, stages in rows)
   fig, axes = plt.subplots(len(rows), cols, figsize=(2.2 * cols, 2.4 * len(rows)), squeeze=False)
   for i, (name, stages) in enumerate(rows):

@@ -82,6 +82,25 @@ FIGURES = {
         ],
         {'cgan_mnist5k.png': 'cgan.png'},
     ),
+    'progan': (
+        [
+            'experiments.main --config=configs/progan.py --workdir={w}/progan',
+            'launch.stage_sheet --workdir={w}/progan --out={w}/progan_stages.png',
+        ],
+        {'progan_stages.png': 'progan_stages.png'},
+    ),
+    'progan_growing': (
+        [
+            'launch.sweep --config=configs/sweeps/progan_growing.py --workdir={w}/progan_growing '
+            '--parallel=1',
+            'launch.report --workdir={w}/progan_growing',
+            'benchmarks.progan_stages',
+        ],
+        {
+            'progan_growing_mnist5k.png': 'progan_growing/stages_mnist5k.png',
+            'progan_growing_fashion.png': 'progan_growing/stages_fashion_mnist_idx.png',
+        },
+    ),
 }
 # Figures the README shows that this script cannot make, and why.
 MADE_ELSEWHERE = {

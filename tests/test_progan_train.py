@@ -16,9 +16,9 @@ from configs import progan as progan_config
 from gan_jax import checkpoint, sampling
 from gan_jax.errors import UserError
 from gan_jax.experiment import restore
-from gan_jax.programs.progressive import ProgressiveProgram, generator_at
+from gan_jax.programs.progressive import ProgressiveProgram, generator_at, stage_ends
 from gan_jax.train import train_and_evaluate
-from tests.conftest import KILL_INSIDE_SAVE, ROOT
+from tests.conftest import KILL_INSIDE_SAVE, ROOT, run_module
 
 # smoke: 8 images a step, stage 1 (8x8) fades in over steps 4-7 and is stable from step 8; no
 # sample files and checkpoints only at the end (the tests draw their own samples)
@@ -157,7 +157,8 @@ def test_one_and_four_devices_agree(tmp_path):
   results = []
   for n in (1, 4):
     out = str(tmp_path / f'dev{n}')
-    proc = _python(['-c', DUMP, out, str(n)], XLA_FLAGS=f'--xla_force_host_platform_device_count={n}')
+    flags = f'--xla_force_host_platform_device_count={n}'
+    proc = _python(['-c', DUMP, out, str(n)], XLA_FLAGS=flags)
     assert proc.returncode == 0, proc.stderr[-3000:]
     results.append(np.load(out + '.npz'))
   one, four = results
@@ -169,10 +170,26 @@ def test_one_and_four_devices_agree(tmp_path):
 def test_a_conditional_pair_grows_and_draws_a_row_per_class(tmp_path):
   """smoke,conditional (projection D, labels joined to z) through stage 1's fade-in: finite
   losses, and the sample grid of the stage has one row per class."""
-  printed = _train(ARG.format(5) + ',conditional', str(tmp_path))
+  printed = _train(ARG.format(5) + ',conditional,train.sample_every=2', str(tmp_path))
   assert 'step 5/5 ' in printed and 'nan' not in printed
+  sheet = run_module('launch.stage_sheet', f'--workdir={tmp_path}')  # samples at 2, 4, 5
+  assert sheet.returncode == 0, sheet.stderr[-2000:]
+  assert '4x4 (step 4), 8x8 (step 5)' in sheet.stdout and (tmp_path / 'stages.png').is_file()
   exp, state = restore(str(tmp_path))
   assert exp.num_classes == 10
   g = generator_at(exp, 5, 8)
   samples, labels = sampling.draw(g, state, 20, 0)
   assert samples.shape == (20, 8, 8, 1) and list(labels[:10]) == list(range(10))
+
+
+def test_stage_ends_pick_each_stages_last_sample():
+  """smoke (8 images a step; stages start at steps 4, 12, 20): the last sample step of each
+  stage, judged by the iteration that ran; the fixed-resolution run has only its last stage."""
+  config = progan_config.get_config('smoke')
+  ends = stage_ends(config, 28, [2, 4, 6, 12, 14, 28])
+  assert ends == [(0, 4, 4), (1, 8, 12), (2, 16, 14), (3, 32, 28)]
+  config.progressive.first_resolution = 32
+  assert stage_ends(config, 28, [2, 4, 28]) == [(3, 32, 28)]
+  with pytest.raises(UserError, match='first_resolution=64: above'):
+    config.progressive.first_resolution = 64
+    stage_ends(config, 28, [2])

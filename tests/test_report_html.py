@@ -62,6 +62,7 @@ def make_run(root, name, overrides):
     for step in (10, 20, 30, 40):
       writer.add_scalar('d_loss', 1.0 - r * step / 100, step)
       writer.add_scalar('g_loss', 0.7 + r * step / 100, step)
+      writer.add_scalar('wall_seconds', 60 * (1 + r) * step / 40, step)  # (1 + r) minutes
   _tiny_png(workdir.sample_path(run, 40), int(200 * r) % 255)
 
 
@@ -136,6 +137,8 @@ def test_report_html_embeds_every_table_plot_and_sample_sheet(study):
   assert page.tables[0] == md_rows
   assert md_rows[0][:5] == ['variant', 'n', 'modes.modes', 'modes.high_quality', 'modes.reverse_kl']
   assert [row[:2] for row in md_rows[1:]] == [['r1=0.0', '2'], ['r1=0.5', '1']]
+  minutes = md_rows[0].index('time.minutes')  # the training time (wall_seconds at the end)
+  assert [row[minutes] for row in md_rows[1:]] == ['1.5 ± 0.7071', '1.5 ± 0']
 
 
 def test_report_html_shows_each_runs_config_diff_and_escapes_names(study):

@@ -154,7 +154,7 @@ def test_main_writes_checkpoints_samples_and_logs_then_sample_restores(tmp_path)
   from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
   events = EventAccumulator(str(workdir)).Reload()
-  assert {'d_loss', 'g_loss', 'steps_per_sec'} <= set(events.Tags()['scalars'])
+  assert {'d_loss', 'g_loss', 'steps_per_sec', 'wall_seconds'} <= set(events.Tags()['scalars'])
   assert [e.step for e in events.Scalars('g_loss')] == [10, 20]
   assert [e.step for e in events.Images('samples')] == [10, 20]  # the scatter plots
   assert 'Devices: ' in result.stdout

@@ -1,7 +1,8 @@
 """Progressive growing against the same final networks trained at 32x32 from the start (Karras
 et al. 2018's claim: growing reaches a better SWD in less time), for the same images shown.
 
-  python -m launch.sweep --config=configs/sweeps/progan_growing.py --workdir=runs/progan_growing --parallel=1
+  python -m launch.sweep --config=configs/sweeps/progan_growing.py --workdir=runs/progan_growing \\
+      --parallel=1
   python -m launch.report --workdir=runs/progan_growing
 
 configs/progan.py's CPU networks (widths 32, 32, 16, 8 from 4x4 to 32x32, z 128), WGAN-GP with

@@ -255,7 +255,8 @@ class GroupProgram:
       if self.writers[i]:
         mine = {k: v[i] for k, v in metrics.items()}
         counts = {k: faults[k][i] for k in ('skipped_d', 'skipped_g')}
-        gan.write_scalars(self.writers[i], step, mine, counts, self.configs[i], rate, progress.seconds())
+        seconds = progress.seconds()
+        gan.write_scalars(self.writers[i], step, mine, counts, self.configs[i], rate, seconds)
     mean = {k: np.mean(v[live]) for k, v in metrics.items()} if live else {}
     print(progress.line(step, rate, mean) + f' | {len(live)}/{len(self.names)} runs', flush=True)
 

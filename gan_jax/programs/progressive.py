@@ -269,7 +269,7 @@ class ProgressiveProgram(gan.GanProgram):
     g_opt, d_opt = fresh(state.g_params, state.d_params)
     return state.replace(g_opt=g_opt, d_opt=d_opt)
 
-  def _compiled(self, stage, state, batches):
+  def compiled_step(self, stage, state, batches):
     """The stage's step for batches of this shape, compiled on first use (time printed)."""
     key = (stage, batches['x'].shape[0])
     if key not in self.compiled:
@@ -287,9 +287,10 @@ class ProgressiveProgram(gan.GanProgram):
 
   def step(self, state, batches, first_step):
     stage = self.schedule.stage_of_step(first_step, self.batch)
-    if self.reset and stage > self.schedule.first_stage and first_step == self.schedule.first_step(stage, self.batch):
+    new_stage = first_step == self.schedule.first_step(stage, self.batch)
+    if self.reset and stage > self.schedule.first_stage and new_stage:
       state = self._reset_optimizers(state)  # the reference restarts Adam at each new stage
-    state, metrics = self._compiled(stage, state, batches)(state, batches, self.k_train)
+    state, metrics = self.compiled_step(stage, state, batches)(state, batches, self.k_train)
     self.faults = combine_faults(self.faults, {k: metrics.pop(k) for k in FAULTS})
     return state, metrics
 
@@ -299,7 +300,8 @@ class ProgressiveProgram(gan.GanProgram):
     metrics.pop('alpha', None)
     if self.writer:
       w = self.where_at(step)
-      gan.write_scalars(self.writer, step, metrics, faults, self.config, rate, progress.seconds())
+      seconds = progress.seconds()
+      gan.write_scalars(self.writer, step, metrics, faults, self.config, rate, seconds)
       for name in ('stage', 'alpha', 'images'):
         self.writer.add_scalar(f'progressive/{name}', float(w[name]), step)
     w = self.where_at(step)
