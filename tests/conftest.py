@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 
+import numpy as np
 import pytest
 
 if 'JAX_COMPILATION_CACHE_DIR' not in os.environ:
@@ -86,3 +87,24 @@ def run_module(module, *args, env=None, timeout=600):
       text=True,
       timeout=timeout,
   )
+
+
+def states_on_devices(script, folder, counts=(1, 4)):
+  """For each N of `counts`: `python -c script OUT N` with N fake CPU devices
+  (--xla_force_host_platform_device_count, set before JAX starts); the script saves its arrays to
+  OUT.npz. Returns the loaded npz of each N, in order."""
+  loaded = []
+  for n in counts:
+    out = os.path.join(str(folder), f'dev{n}')
+    env = {'XLA_FLAGS': f'--xla_force_host_platform_device_count={n}'}
+    proc = subprocess.run(
+        [sys.executable, '-c', script, out, str(n)],
+        cwd=ROOT,
+        env={**os.environ, 'PYTHONPATH': ROOT, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    loaded.append(np.load(out + '.npz'))
+  return loaded

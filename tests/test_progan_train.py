@@ -18,7 +18,7 @@ from gan_jax.errors import UserError
 from gan_jax.experiment import restore
 from gan_jax.programs.progressive import ProgressiveProgram, generator_at, stage_ends
 from gan_jax.train import train_and_evaluate
-from tests.conftest import KILL_INSIDE_SAVE, ROOT, run_module
+from tests.conftest import KILL_INSIDE_SAVE, ROOT, run_module, states_on_devices
 
 # smoke: 8 images a step, stage 1 (8x8) fades in over steps 4-7 and is stable from step 8; no
 # sample files and checkpoints only at the end (the tests draw their own samples)
@@ -154,14 +154,7 @@ np.savez(sys.argv[1] + '.npz', *[np.asarray(x) for x in jax.tree_util.tree_leave
 def test_one_and_four_devices_agree(tmp_path):
   """7 steps of smoke (stage 0, then stage 1 fading in) on 1 and 4 devices (each batch of 8
   split over them; the minibatch stddev groups span devices): the same state to float rounding."""
-  results = []
-  for n in (1, 4):
-    out = str(tmp_path / f'dev{n}')
-    flags = f'--xla_force_host_platform_device_count={n}'
-    proc = _python(['-c', DUMP, out, str(n)], XLA_FLAGS=flags)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    results.append(np.load(out + '.npz'))
-  one, four = results
+  one, four = states_on_devices(DUMP, tmp_path)
   assert len(one.files) == len(four.files) > 20
   for key in one.files:
     np.testing.assert_allclose(one[key], four[key], rtol=1e-4, atol=1e-5, err_msg=key)

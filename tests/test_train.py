@@ -1,6 +1,5 @@
 """End to end: training, bit-identical resume, sampling, logs, preemption."""
 
-import json
 import os
 import signal
 import subprocess
@@ -15,7 +14,7 @@ from gan_jax.evaluator import read_results
 from gan_jax.experiment import UserError, build_experiment
 from gan_jax.step import build_train_step
 from gan_jax.train import batches, train_and_evaluate
-from tests.conftest import ROOT, run_module, tiny_config
+from tests.conftest import ROOT, run_module, states_on_devices, tiny_config
 
 
 def leaves(state):
@@ -107,25 +106,7 @@ np.savez(sys.argv[1] + '.npz', *[np.asarray(x) for x in jax.tree_util.tree_leave
 
 
 def test_one_and_four_devices_agree(tmp_path):
-  results = []
-  for n in (1, 4):
-    out = str(tmp_path / f'dev{n}')
-    env = {
-        **os.environ,
-        'PYTHONPATH': ROOT,
-        'XLA_FLAGS': f'--xla_force_host_platform_device_count={n}',
-    }
-    proc = subprocess.run(
-        [sys.executable, '-c', DUMP, out, str(n)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    results.append(np.load(out + '.npz'))
-  one, four = results
+  one, four = states_on_devices(DUMP, tmp_path)
   assert len(one.files) == len(four.files) > 10
   for key in one.files:
     np.testing.assert_allclose(one[key], four[key], rtol=1e-4, atol=1e-5, err_msg=key)
