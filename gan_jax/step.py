@@ -19,9 +19,10 @@ G's samples, so that G's gradient sees how D would respond; the real D takes onl
 update. For a zero-sum loss (`zero_sum`: minimax, Wasserstein, f-GAN's saturating G loss) G
 minimises the game's value at D_K, f_K = -loss.d(D_K(x), D_K(G(z))) (the paper's eq. 7 and its
 authors' notebook: G's loss plus the real-data term, which depends on G through D_K); for the
-other losses, G's own loss at D_K. With `train.simultaneous`, G's gradient is taken against D as it was at the start of
-the iteration (the released code of Goodfellow et al. 2014 and of PacGAN computes both players'
-gradients at the same point and applies them together); otherwise against D after its updates.
+other losses, G's own loss at D_K. With `train.simultaneous`, G's gradient is taken against D
+as it was at the start of the iteration (the released code of Goodfellow et al. 2014 and of
+PacGAN computes both players' gradients at the same point and applies them together); otherwise
+against D after its updates.
 """
 
 import dataclasses
@@ -229,7 +230,8 @@ class _RunStep:
         d_params, d_state = self.unrolled_d(state, batch, fake, y_fake, jax.random.fold_in(rng, 8))
       loss, metrics = g_objective(self.game, fake, d_params, d_state, g_in, (k_noise, k_drop))
       if self.spec.unroll_steps and self.spec.zero_sum:
-        loss = loss + self.real_value(d_params, d_state, last, state.step, jax.random.fold_in(rng, 9))
+        k_real = jax.random.fold_in(rng, 9)
+        loss = loss + self.real_value(d_params, d_state, last, state.step, k_real)
       return loss, (g_state, metrics)
 
     return jax.value_and_grad(objective, has_aux=True)(state.g_params)
