@@ -1,23 +1,27 @@
 """The unrolled generator gradient (Metz et al. 2017) against a reference written here by hand.
 
 Metz et al. (section 2.2, eq. 5-12) define the surrogate loss f_K(theta_G, theta_D) =
-f(theta_G, theta_D^K(theta_G, theta_D)), theta_D^K being K steps of D's optimizer from the
-current D, and take G's gradient as its total derivative:
+f(theta_G, theta_D^K(theta_G, theta_D)), with f = E log D(x) + E log(1 - D(G(z))) the minimax
+game's value and theta_D^K K steps of D's optimizer from the current D, and take G's gradient
+as its total derivative:
 
   df_K / dtheta_G = df(theta_G, theta_D^K) / dtheta_G
                     + df(theta_G, theta_D^K) / dtheta_D^K * dtheta_D^K / dtheta_G,
 
-the second term (how D would respond to a change of G) being what unrolling adds. Here, in the
-paper's 2D setting shrunk (configs/papers/metz2017_ring.py: the minimax game, D's input scaled
-by 1/4, orthogonal initialisation, Adam for D with its state), the step's own G gradient
-(gan_jax/step.py, `_RunStep.g_grads`, the one `g_update` applies) is compared with:
+the second term (how D would respond to a change of G) being what unrolling adds; the real-data
+term of f is part of it. Here, in the paper's 2D setting shrunk (configs/papers/metz2017_ring.py:
+the minimax game, D's input scaled by 1/4, orthogonal initialisation, Adam for D), the step's
+own G gradient (gan_jax/step.py, `_RunStep.g_grads`, the one `g_update` applies) is compared
+with:
 - the same quantity written out: the MLPs, D's loss, Adam's update with optax's conventions
-  (bias-corrected moments, eps added to the square root of the second moment) from D's Adam
-  state, K of them on the iteration's real batch and G's samples G(z) (as functions of
-  theta_G), then G's loss at theta_D^K, differentiated by jax.grad;
+  (bias-corrected moments, eps added to the square root of the second moment), K of them from
+  D's Adam state, all on the iteration's one real batch (d_steps = 1) and on G's samples G(z)
+  of G's own step (its z, as functions of theta_G), then f at theta_D^K, by jax.grad;
 - a central finite difference of that scalar in float64 (that the reference is itself right);
-- the gradient with theta_D^K held fixed (stop_gradient: no second term), which it must not be.
-"""
+- the gradient with theta_D^K held fixed (stop_gradient: no second term), and the gradient of G's
+  own loss at theta_D^K without f's real-data term, neither of which it may be.
+The fakes, batch, Adam state and input scale are the reference's choices: the step passes only
+if it makes the same ones."""
 
 import jax
 import jax.numpy as jnp
@@ -136,7 +140,7 @@ class Suite:
     """The initial state after n of D's own (guarded, real) updates: Adam's moments and count
     away from their initial values."""
     state = self.exp.init_state(jax.random.key(0))
-    d_update = lambda s, k: self.run.d_update(s, {"x": self.real}, k)[0]
+    d_update = jax.jit(lambda s, k: self.run.d_update(s, {'x': self.real}, k)[0])
     for i in range(n):
       state = d_update(state, jax.random.key(10 + i))
     return state
@@ -161,7 +165,8 @@ def game():
 
 
 def _flat(tree):
-  return np.concatenate([np.ravel(np.asarray(x, np.float64)) for x in jax.tree_util.tree_leaves(tree)])
+  leaves = jax.tree_util.tree_leaves(tree)
+  return np.concatenate([np.ravel(np.asarray(x, np.float64)) for x in leaves])
 
 
 def _rel(a, b):
@@ -217,9 +222,8 @@ def test_the_reference_gradient_matches_a_central_finite_difference_in_float64(g
   with jax.enable_x64(True):
     g, args = _wide(g), _wide(args)
     f = lambda g, **variant: ref.f_k(g, *args, k, **variant)
-    leaves, tree = jax.tree_util.tree_flatten(g)
-    keys = jax.random.split(jax.random.key(7), len(leaves))
-    v = tree.unflatten([jax.random.normal(q, a.shape, jnp.float64) for q, a in zip(keys, leaves)])
+    draw = np.random.default_rng(7).standard_normal
+    v = jax.tree_util.tree_map(lambda a: jnp.asarray(draw(a.shape)), g)
     along = lambda t: float(_flat(t) @ _flat(v))
     shifted = lambda s: jax.tree_util.tree_map(lambda a, b: a + s * h * b, g, v)
     fd = (float(f(shifted(1.0))) - float(f(shifted(-1.0)))) / (2 * h)
