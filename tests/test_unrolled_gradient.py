@@ -32,6 +32,7 @@ import pytest
 from configs.papers import metz2017_ring
 from gan_jax import step as step_lib
 from gan_jax.experiment import build_experiment
+from gan_jax.losses import DIVERGENCES, LOSSES
 from gan_jax.programs.gan import host_batches
 
 D_LR = 0.05  # D's Adam rate here: large enough that D_K, and so the second term, moves
@@ -231,3 +232,21 @@ def test_the_reference_gradient_matches_a_central_finite_difference_in_float64(g
     fixed = along(jax.grad(lambda g: f(g, second_term=False))(g))
   assert abs(fd - ad) < 1e-6 * abs(ad), (fd, ad)
   assert abs(fixed - ad) > 1e3 * abs(fd - ad), (fd, ad, fixed)
+
+
+def test_the_game_value_is_used_for_the_zero_sum_losses_only():
+  """step.zero_sum: d(r, f) + g(f) independent of f. The unrolled G minimises the value f_K
+  for these; the others (no single value) keep G's own loss at D_K."""
+  zero_sum = {
+      'minimax': True,
+      'wasserstein': True,
+      'non_saturating': False,
+      'maximum_likelihood': False,
+      'least_squares': False,
+      'hinge': False,  # -D(G(z)) is minus D's fake term only where D(G(z)) > -1
+  }
+  for name, want in zero_sum.items():
+    assert step_lib.zero_sum(LOSSES[name]()) is want, name
+  for divergence in DIVERGENCES:
+    assert step_lib.zero_sum(LOSSES['f_gan'](divergence, 'saturating')), divergence
+    assert not step_lib.zero_sum(LOSSES['f_gan'](divergence, 'alternative')), divergence
