@@ -14,11 +14,15 @@ gan_jax/d_input.py), guarded updates (gan_jax/updates.py: an update whose loss, 
 statistics are not all finite is refused and counted in `FAULTS`; the host decides at log and
 checkpoint time whether to stop, `train.on_nonfinite`), the EMA (gan_jax/ema.py) and, with
 `train.unroll_steps` = K > 0, the unrolled GAN (Metz et al. 2017): G's loss is taken against
-D after K differentiable D updates (optimizer included) on the iteration's real batches and
+D_K, D after K differentiable D updates (optimizer included) on the iteration's real batches and
 G's samples, so that G's gradient sees how D would respond; the real D takes only its own
-update. With `train.simultaneous`, G's gradient is taken against D as it was at the start of
-the iteration (the released code of Goodfellow et al. 2014 and of PacGAN computes both players'
-gradients at the same point and applies them together); otherwise against D after its updates.
+update. For a zero-sum loss (`zero_sum`: minimax, Wasserstein, f-GAN's saturating G loss) G
+minimises the game's value at D_K, f_K = -loss.d(D_K(x), D_K(G(z))) (the paper's eq. 7 and its
+authors' notebook: G's loss plus the real-data term, which depends on G through D_K); for the
+other losses, G's own loss at D_K. With `train.simultaneous`, G's gradient is taken against D
+as it was at the start of the iteration (the released code of Goodfellow et al. 2014 and of
+PacGAN computes both players' gradients at the same point and applies them together); otherwise
+against D after its updates.
 """
 
 import dataclasses
@@ -31,7 +35,7 @@ from gan_jax import regularizers
 from gan_jax.d_input import DInput
 from gan_jax.ema import ema_decay, ema_update
 from gan_jax.losses import build_loss
-from gan_jax.objectives import Game, d_objective, g_objective
+from gan_jax.objectives import Game, d_objective, g_objective, split_d_output
 from gan_jax.optimizers import build_optimizer
 from gan_jax.regularizers import PENALTIES
 from gan_jax.schema import entry_fields, hparams
@@ -74,6 +78,14 @@ def _faults(d_ok, g_ok, step):
   }
 
 
+def zero_sum(loss):
+  """Whether `loss` (a gan_jax.losses.Loss) is a zero-sum game: G's loss is minus the fake-data
+  part of D's, i.e. d(r, f) + g(f) does not depend on f (probed at a few logits)."""
+  r = jnp.array([0.3])
+  sums = [loss.d(r, f) + loss.g(f) for f in (jnp.array([v]) for v in (-3.0, -1.5, 0.0, 0.7, 2.0))]
+  return bool(jnp.allclose(jnp.stack(sums), sums[0], atol=1e-5))
+
+
 def fake_labels(rng, real_labels, n, num_classes, how):
   """Labels of G's samples: uniform over the classes, or ('data') a shuffle of real labels."""
   if how == 'data':
@@ -93,6 +105,7 @@ class StepSpec:
   d_input: DInput  # the D-input transform (its noise std: hparams['d_input.instance_noise'])
   d_steps: int
   unroll_steps: int
+  zero_sum: bool  # G's unrolled loss is the game's value at D_K (module docstring)
   fake_labels: str  # 'uniform' or 'data'
   simultaneous: bool  # G's gradient at the iteration's first D (train.simultaneous)
   optim: dict  # {'g': fields, 'd': fields}: the optimizers, rebuilt with a traced lr in a group
@@ -101,14 +114,16 @@ class StepSpec:
   @classmethod
   def from_config(cls, config):
     t = config.train
+    loss = build_loss(config.loss)
     return cls(
-        loss=build_loss(config.loss),
+        loss=loss,
         penalties=tuple(n for n in PENALTIES if config.reg[n] > 0),
         clip=config.reg.clip > 0,
         acgan=float(config.reg.acgan),
         d_input=DInput.from_config(config.d_input),
         d_steps=int(t.d_steps),
         unroll_steps=int(t.unroll_steps),
+        zero_sum=zero_sum(loss),
         fake_labels=t.fake_labels,
         simultaneous=bool(t.simultaneous),
         optim={n: {'name': config.optim[n].name, **entry_fields(config.optim[n])} for n in 'gd'},
@@ -188,9 +203,20 @@ class _RunStep:
       d_params, d_opt = self.d_apply(d_params, grads, d_opt)
     return d_params, d_state
 
+  def real_value(self, d_params, d_state, real, step, rng):
+    """The real-data term of a zero-sum game's value at D: -d(D(x), c) - g(c), the same for
+    every c (zero_sum), so that G's loss plus it is -d(D(x), D(G(z)))."""
+    k_noise, k_drop = jax.random.split(rng)
+    y = real['y'] if self.num_classes else None
+    out, _ = self.game.d(d_params, d_state, real['x'], y, k_noise, step, k_drop)
+    logits = split_d_output(out)[0]
+    c = jnp.zeros_like(logits)
+    return -(self.game.loss.d(logits, c) + self.game.loss.g(c))
+
   def g_grads(self, state, batch, rng):
-    """(G's loss, (its new statistics, metrics)), its gradient: against D, or against D after
-    the unrolled updates."""
+    """(G's loss, (its new statistics, metrics)), its gradient: against D, or against D_K after
+    the unrolled updates (plus the value's real-data term for a zero-sum loss; the metric
+    g_loss stays G's own loss)."""
     k_z, k_noise, k_drop = jax.random.split(rng, 3)
     last = _row(batch, self.spec.d_steps - 1)
     n = last['x'].shape[0]
@@ -203,6 +229,9 @@ class _RunStep:
       if self.spec.unroll_steps:
         d_params, d_state = self.unrolled_d(state, batch, fake, y_fake, jax.random.fold_in(rng, 8))
       loss, metrics = g_objective(self.game, fake, d_params, d_state, g_in, (k_noise, k_drop))
+      if self.spec.unroll_steps and self.spec.zero_sum:
+        k_real = jax.random.fold_in(rng, 9)
+        loss = loss + self.real_value(d_params, d_state, last, state.step, k_real)
       return loss, (g_state, metrics)
 
     return jax.value_and_grad(objective, has_aux=True)(state.g_params)
