@@ -96,10 +96,7 @@ FIGURES = {
             'launch.report --workdir={w}/progan_growing',
             'benchmarks.progan_stages',
         ],
-        {
-            'progan_growing_mnist5k.png': 'progan_growing/stages_mnist5k.png',
-            'progan_growing_fashion.png': 'progan_growing/stages_fashion_mnist_idx.png',
-        },
+        {'progan_growing_mnist5k.png': 'progan_growing/stages_mnist5k.png'},
     ),
 }
 # Figures the README shows that this script cannot make, and why.
