@@ -6,9 +6,10 @@ optimizers restarted at each new stage (gan_jax/programs/progressive.py).
   python -m experiments.main --config=configs/progan.py --workdir=runs/progan
   python -m experiments.sample --workdir=runs/progan --resolution=16 --out=progan_16.png
 
-Presets: mnist (default; TFDS MNIST, 28x28 digits padded to 32x32: stages 4, 8, 16, 32;
-CPU-sized widths), mnist5k (the same on the 5,000 digits shipped with the suite: offline),
-fashion_mnist (the same on Fashion-MNIST), stacked_mnist and celeb_a (64x64; the reference's
+Presets: mnist5k (default: the 5,000 MNIST digits shipped with the suite, so the default run
+needs no network; 28x28 padded to 32x32: stages 4, 8, 16, 32; CPU-sized widths, ~16 minutes on
+2 cores), mnist (the same on TFDS MNIST), fashion_mnist (TFDS) and fashion_mnist_idx (Debian's
+IDX files), stacked_mnist and celeb_a (64x64; the reference's
 widths fmap_base=8192, fmap_max=512 and 600k-image phases: a GPU's work), smoke (mnist5k, tiny
 widths, every stage and fade in a few dozen steps: for tests); with any of them `conditional`
 (class-conditional: G on [z, one_hot(y)], a projection D; gan_jax/models/progan.py).
