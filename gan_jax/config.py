@@ -17,6 +17,7 @@ from gan_jax.diffaugment import parse_policy
 from gan_jax.errors import FieldError
 from gan_jax.losses import LOSSES, build_loss
 from gan_jax.models import MODELS
+from gan_jax.models.progan import stage_of_resolution
 from gan_jax.optimizers import OPTIMIZERS
 from gan_jax.packing import check_pack
 from gan_jax import schema
@@ -209,7 +210,7 @@ def _check_progressive(section):
   _check_number('progressive.stable_images', section.stable_images, integer=True, low=1)
   r = section.first_resolution
   _check_number('progressive.first_resolution', r, integer=True, low=4)
-  if r % 4 or (r // 4) & (r // 4 - 1):
+  if stage_of_resolution(r) is None:
     _fail('progressive.first_resolution', r, 'must be a power of two times 4')
   _check_number('progressive.drift', section.drift, low=0)
   _check_choice('progressive.reset_optimizer', section.reset_optimizer, (True, False))

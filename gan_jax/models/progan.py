@@ -64,6 +64,14 @@ def stage_resolution(stage):
   return 4 << stage
 
 
+def stage_of_resolution(resolution):
+  """The stage s working at `resolution` = 4 * 2^s, or None if it is not 4 times a power of 2."""
+  if not isinstance(resolution, int) or resolution < 4 or resolution % 4:
+    return None
+  k = resolution // 4
+  return k.bit_length() - 1 if k & (k - 1) == 0 else None
+
+
 def pixel_norm(x):
   """x / sqrt(mean over channels of x^2 + 1e-8) (pixelwise feature vector normalization)."""
   return x * jax.lax.rsqrt(jnp.mean(jnp.square(x), axis=-1, keepdims=True) + EPS)

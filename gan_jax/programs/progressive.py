@@ -35,6 +35,7 @@ from gan_jax.models.progan import (
     fade_reals,
     final_resolution,
     num_stages,
+    stage_of_resolution,
     stage_resolution,
 )
 from gan_jax.progressive_schedule import Schedule
@@ -72,7 +73,7 @@ def schedule_for(config, resolution) -> Schedule:
         f"config.progressive.first_resolution={p.first_resolution}: above the model's "
         f'resolution {resolution}'
     )
-  first_stage = (p.first_resolution // 4).bit_length() - 1
+  first_stage = stage_of_resolution(p.first_resolution)  # validated by gan_jax/config.py
   try:
     return Schedule(num_stages(resolution), p.fade_images, p.stable_images, first_stage)
   except FieldError as e:
@@ -337,9 +338,9 @@ def generator_at(exp, step, resolution):
   if exp.config.model.name != 'progan':
     name = exp.config.model.name
     raise UserError(f'{flag}: the run is not progressively grown (model.name={name!r})')
-  if resolution % 4 or (resolution // 4) & (resolution // 4 - 1) or resolution > g.resolution:
+  stage = stage_of_resolution(resolution)
+  if stage is None or resolution > g.resolution:
     raise UserError(f'{flag}: must be a power of two times 4, at most {g.resolution}')
-  stage = (resolution // 4).bit_length() - 1
   schedule = schedule_of(exp.config, g)
   where = where_run_is(schedule, exp.config.train.batch_size, step)
   if stage < schedule.first_stage:
