@@ -98,6 +98,17 @@ FIGURES = {
         ],
         {'progan_growing_mnist5k.png': 'progan_growing/stages_mnist5k.png'},
     ),
+    'papers_metz2017': (
+        [
+            'launch.sweep --config=configs/sweeps/papers_metz2017.py '
+            '--workdir={w}/papers_metz2017 --vectorize --parallel=2',
+            'launch.report --workdir={w}/papers_metz2017',
+        ],
+        {
+            'papers_metz2017_modes.png': 'papers_metz2017/metrics_ring8.png',
+            'papers_metz2017_samples.png': 'papers_metz2017/samples_ring8.png',
+        },
+    ),
 }
 # Figures the README shows that this script cannot make, and why.
 MADE_ELSEWHERE = {
