@@ -28,3 +28,12 @@ def test_samples_between_modes_are_not_high_quality():
   far = np.zeros((100, 2))  # the centre of the ring: 2 away from every mode
   result = mode_coverage(far, src.modes, src.std)
   assert result['high_quality'] == 0.0 and result['modes'] == 0
+
+
+def test_modes_any_counts_modes_with_one_hq_sample_where_modes_needs_twenty():
+  src = get_dataset('ring8')
+  on = lambda m, n: np.repeat(src.modes[m][None], n, axis=0)  # n samples exactly on mode m
+  samples = np.concatenate([on(0, 20), on(1, 19), on(2, 1), np.zeros((5, 2))])
+  result = mode_coverage(samples, src.modes, src.std)
+  assert result['modes'] == 1 and result['modes_any'] == 3
+  assert list(result['counts'][:4]) == [20, 19, 1, 0]
