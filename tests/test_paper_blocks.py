@@ -222,3 +222,17 @@ def test_each_paper_config_trains_three_steps(name, arg, spec):
   assert not same(states.d_params)
   # G's first step (later ones see D's first updates in any case):
   assert same(first_g) == spec['simultaneous']
+
+
+def test_pacgans_networks_have_the_papers_layers_and_packing_grows_only_ds_first_layer():
+  """PacGAN's appendix (VEEGAN's 2D nets): G 2 -> 4 x (400, no bias, BatchNorm, ReLU) -> 2,
+  D 2k -> 3 x maxout(200 units x 5 pieces) -> 1. By hand: G = 2*400 + 3*400*400 + 4*(2*400)
+  (BatchNorm scale and bias) + 400*2 + 2 = 484,802; D = (2k*1000 + 1000) + 2*(200*1000 + 1000)
+  + 201 = 403,201 + 2,000 k, as every run prints at its start."""
+  from configs.papers import pacgan2018_2d  # pylint: disable=g-import-not-at-top
+  from gan_jax.programs.gan import parameter_counts  # pylint: disable=g-import-not-at-top
+
+  for k in (1, 4):
+    exp = build_experiment(pacgan2018_2d.get_config(f'ring8,pack{k}'))
+    d = 403_201 + 2_000 * k
+    assert parameter_counts(exp.abstract_state) == f'G: 484,802 parameters, D: {d:,}'

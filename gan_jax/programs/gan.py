@@ -174,8 +174,16 @@ def announce(exp):
     return
   for line in describe_here(exp.mesh):
     print(line, flush=True)
+  print(parameter_counts(exp.abstract_state), flush=True)
   for line in config_warnings(exp.config):
     print(line, file=sys.stderr, flush=True)
+
+
+def parameter_counts(state) -> str:
+  """'G: 484,802 parameters, D: 405,201' of a TrainState (or its abstract shapes): the
+  trained parameters only (not BatchNorm statistics nor a leading run axis' copies)."""
+  count = lambda tree: sum(int(np.prod(leaf.shape)) for leaf in jax.tree_util.tree_leaves(tree))
+  return f'G: {count(state.g_params):,} parameters, D: {count(state.d_params):,}'
 
 
 def write_scalars(writer, step, metrics, faults, config, rate, seconds=None):

@@ -204,6 +204,7 @@ class GroupProgram:
     self.reported = [{k: int(self.faults[k][i]) for k in FAULTS} for i in range(len(configs))]
     if self.running():
       print(f'Training a group of {len(configs)} runs ({len(self.live())} running).', flush=True)
+      print(f'Each run: {gan.parameter_counts(exp.abstract_state)}.', flush=True)
 
   def host_batches(self, step, n):
     """Leaves (S, n, d_steps, B, ...): run i's rows in the order of its seed (what it reads
