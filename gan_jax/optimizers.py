@@ -88,12 +88,33 @@ def adam(
 
 
 def rmsprop(
-    *, lr=5e-5, decay=0.99, eps=1e-8, schedule='none', decay_steps=0, decay_to=0.0, warmup_steps=0
+    *,
+    lr=5e-5,
+    decay=0.99,
+    eps=1e-8,
+    initial_scale=0.0,
+    eps_in_sqrt=False,
+    schedule='none',
+    decay_steps=0,
+    decay_to=0.0,
+    warmup_steps=0,
 ):
-  """RMSProp as PyTorch writes it (eps outside the square root), the WGAN paper's optimizer."""
+  """RMSProp, the WGAN paper's optimizer: ms_t = decay ms_{t-1} + (1 - decay) g^2 from
+  ms_0 = initial_scale, update -lr g / (sqrt(ms_t) + eps). The defaults are PyTorch's form;
+  TensorFlow 1's RMSPropOptimizer (WGAN-GP's released code) starts at ms_0 = 1 and puts eps
+  inside the root, -lr g / sqrt(ms_t + eps): initial_scale=1.0, eps_in_sqrt=True."""
   rate = learning_rate(lr, schedule, decay_steps, decay_to, warmup_steps)
   check_number('eps', eps, low=0, low_open=True)
-  return optax.rmsprop(rate, decay=_unit('decay', decay), eps=eps, eps_in_sqrt=False)
+  check_number('initial_scale', initial_scale, low=0)
+  if not isinstance(eps_in_sqrt, bool):
+    raise FieldError(f'eps_in_sqrt={eps_in_sqrt!r}: must be True or False')
+  return optax.rmsprop(
+      rate,
+      decay=_unit('decay', decay),
+      eps=eps,
+      initial_scale=initial_scale,
+      eps_in_sqrt=eps_in_sqrt,
+  )
 
 
 def sgd(*, lr=0.1, momentum=0.0, schedule='none', decay_steps=0, decay_to=0.0, warmup_steps=0):

@@ -158,3 +158,21 @@ def test_warmup_is_logged_as_the_learning_rates(make_config):
 def test_bad_warmup_steps(value):
   with pytest.raises(FieldError, match=f'warmup_steps={value}: must be'):
     OPTIMIZERS['adam'](warmup_steps=value)
+
+
+def test_rmsprop_in_tensorflows_form_starts_its_mean_square_at_1_with_eps_in_the_root():
+  """TF 1's RMSPropOptimizer (WGAN-GP's toy code): ms_0 = 1, update -lr g / sqrt(ms + eps)."""
+  lr, decay, eps = 5e-5, 0.9, 1e-10
+  tx = OPTIMIZERS['rmsprop'](lr=lr, decay=decay, eps=eps, initial_scale=1.0, eps_in_sqrt=True)
+  w, ms = np.array([0.3, -2.0, 0.0]), np.ones(3)
+  params = {'w': jnp.asarray(w, jnp.float32)}
+  state = tx.init(params)
+  for t in range(3):
+    g = np.array([1.0, -0.5, 4.0]) * (t + 1)
+    ms = decay * ms + (1 - decay) * g**2
+    w = w - lr * g / np.sqrt(ms + eps)
+    updates, state = tx.update({'w': jnp.asarray(g, jnp.float32)}, state, params)
+    params = optax.apply_updates(params, updates)
+  np.testing.assert_allclose(np.asarray(params['w']), w, rtol=1e-6)
+  with pytest.raises(FieldError, match='eps_in_sqrt=1: must be True or False'):
+    OPTIMIZERS['rmsprop'](eps_in_sqrt=1)

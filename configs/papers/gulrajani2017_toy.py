@@ -28,16 +28,16 @@ there ("tflib": tflib/ops/linear.py of the same repository):
   (lines 71-83), with LAMBDA = 0.1 (line 23: "smaller lambda makes things faster for toy tasks";
   the paper's 10 is for its other experiments) = reg.gp 0.1; Adam 1e-4, beta1 0.5, beta2 0.9 for
   both (lines 88-105);
-- clip: RMSProp 5e-5 for both (lines 110-120), TF's decay 0.9 and eps 1e-10, weights and biases
+- clip: RMSProp 5e-5 for both (lines 110-120) in TF's form: decay 0.9, eps 1e-10 inside the
+  root, its mean square starting at 1 (optim initial_scale 1.0, eps_in_sqrt), weights and biases
   clipped to [-0.01, 0.01] after every critic step (lines 123-133, 243-244) = reg.clip 0.01;
 - CRITIC_ITERS = 5 critic steps per G step (line 25) = train.d_steps 5, a fresh real batch each
   (lines 237-242); the loop updates G first from the second iteration on (lines 232-235), the same
   alternation as ours (5 D steps, then G) but for the last G step;
 - BATCH_SIZE = 256 (line 26); ITERS = 100,000 generator iterations (line 27);
 - no EMA (G's own samples).
-Differences left: TF's RMSProp starts its mean square at 1 and puts eps inside the root (ours:
-0 and outside); our clip also clips before the first critic step; TF's Adam puts eps outside the
-bias correction.
+Differences left: our clip also clips before the first critic step; TF's Adam puts eps outside
+the bias correction.
 """
 
 from configs import common
@@ -65,7 +65,9 @@ def _clip(c):
   c.reg.gp = 0.0
   c.reg.clip = 0.01
   for net in ('g', 'd'):
-    c.optim[net] = common.entry(OPTIMIZERS, 'rmsprop', lr=5e-5, decay=0.9, eps=1e-10)
+    c.optim[net] = common.entry(
+        OPTIMIZERS, 'rmsprop', lr=5e-5, decay=0.9, eps=1e-10, initial_scale=1.0, eps_in_sqrt=True
+    )
 
 
 METHODS = {'gp': _gp, 'clip': _clip}
