@@ -39,6 +39,7 @@ from gan_jax.metrics.sample_files import read_samples
 from gan_jax.metrics.evaluation import (
     applicable,
     check,
+    due,
     evaluate,
     is_value,
     metric_settings,
@@ -305,17 +306,8 @@ class PeriodicEval:
         names = [n for n in names if n not in off]
     return names
 
-  def due_metrics(self, step, last_step) -> list[str]:
-    """The metrics due at `step`: every own interval, and at the end of runs at least that long
-    (a short trial run of a config does not pay for a full evaluation)."""
-    return [
-        n
-        for n, (_, every) in self.settings.items()
-        if every and (step % every == 0 or (step == last_step and last_step >= every))
-    ]
-
   def due(self, step, last_step) -> bool:
-    self._due = (step, self.due_metrics(step, last_step))
+    self._due = (step, due(self.settings, step, last_step))
     return bool(self._due[1])
 
   def __call__(self, state, step, workdir, writer=None, names=None):

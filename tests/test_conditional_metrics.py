@@ -105,8 +105,10 @@ def test_per_metric_sample_counts_and_intervals():
       per_metric={'class_agreement': {'num_samples': 1000, 'every_steps': 1000}},
   )
   assert settings == {'fid': (None, 5000), 'class_agreement': (1000, 1000)}
-  assert due(settings, 3000) == ['class_agreement']
-  assert due(settings, 10_000) == ['fid', 'class_agreement']
+  assert due(settings, 3000, 20_000) == ['class_agreement']
+  assert due(settings, 10_000, 20_000) == ['fid', 'class_agreement']
+  assert due(settings, 2500, 2500) == ['class_agreement']  # the end: only metrics it reached
+  assert due(settings, 800, 800) == []
 
 
 def _state(G, z_dim):

@@ -17,6 +17,7 @@ A result is `{'num_samples': N, **values, 'protocol': {...}}`: the metric's own 
 
 import numpy as np
 
+from gan_jax.intervals import Every
 from gan_jax.metrics import METRICS, allowed_names
 
 
@@ -57,9 +58,13 @@ def metric_settings(names, num_samples=0, every_steps=0, per_metric=None) -> dic
   return out
 
 
-def due(settings, step) -> list[str]:
-  """The metrics of `settings` (from metric_settings) whose interval divides `step`."""
-  return [n for n, (_, every) in settings.items() if every and step % every == 0]
+def due(settings, step, last_step) -> list[str]:
+  """The metrics of `settings` (from metric_settings) due at `step`: each at its own interval,
+  and at the end of runs at least that long (gan_jax.intervals.Every 'if_reached': a short trial
+  run of a config does not pay for a full evaluation)."""
+  return [
+      n for n, (_, every) in settings.items() if Every(every, 'if_reached').due(step, last_step)
+  ]
 
 
 def evaluate(names, draw, data, num_samples=None) -> dict:
