@@ -39,7 +39,7 @@ def _edges2mnist(c):
 
 
 def _smoke(c):
-  _run(c, 4, 4, dict(num_downs=5, ngf=4, ndf=4, n_layers=1))
+  _run(c, 4, 4, dict(num_downs=3, ngf=4, ndf=4, n_layers=1))  # dropout on U-Net level 1
   c.train.log_every = c.train.sample_every = c.checkpoint.every_steps = 2
   c.train.num_samples, c.eval.num_samples = 8, 20
   c.eval.every_steps = 4

@@ -117,13 +117,19 @@ def evaluate(names, outputs, pairs) -> dict:
   return results
 
 
+def multihost_slot():
+  """(this process's index, the process count): which rows of each batch it loads."""
+  return jax.process_index(), jax.process_count()
+
+
 class Pix2PixProgram(gan.GanProgram):
   """One pix2pix pair in `workdir` (module docstring); GanProgram's host side, its own data,
   step, samples and metrics. Its constructor replaces GanProgram's (no G/D GAN experiment)."""
 
   batch_axis = 1  # batches: (iterations, B, ...)
 
-  def __init__(self, config, workdir, allow_config_change=False):  # pylint: disable=super-init-not-called
+  # pylint: disable-next=super-init-not-called
+  def __init__(self, config, workdir, allow_config_change=False):
     self.p = build_pix2pix(config)  # raises UserError before anything is written
     self.exp = self.p  # GanProgram's helpers read exp.config, exp.mesh, exp.source
     self.config = config = self.p.config
@@ -165,19 +171,16 @@ class Pix2PixProgram(gan.GanProgram):
     except OSError as e:
       raise RunFailed(f'cannot write the config into {self.workdir}: {e}') from None
     if jax.process_index() == 0:
-      a = (1, *self.p.input_shape)
-      d_in = d_pair(self.config.pix2pix.d_conditional, np.zeros(a), np.zeros((1, *self.p.source.shape)))
-      print(describe(self.p.generator, self.p.discriminator, a, d_in.shape), flush=True)
+      a, b = np.zeros((1, *self.p.input_shape)), np.zeros((1, *self.p.source.shape))
+      d_in = d_pair(self.config.pix2pix.d_conditional, a, b)
+      print(describe(self.p.generator, self.p.discriminator, a.shape, d_in.shape), flush=True)
     self.train_step = Pix2PixStep(self.p).jitted()
     self.translate = translator(self.p)
     self.writer = SummaryWriter(self.workdir) if multihost.is_main_process() else None
 
   def host_batches(self, step, n):
-    t = self.config.train
-    local = [
-        self.p.source.batch(self.config.seed, k, t.batch_size, jax.process_index(), jax.process_count())
-        for k in range(step, step + n)
-    ]
+    seed, size, where = self.config.seed, self.config.train.batch_size, multihost_slot()
+    local = [self.p.source.batch(seed, k, size, *where) for k in range(step, step + n)]
     return jax.tree_util.tree_map(lambda *xs: np.stack(xs), *local)
 
   def step(self, state, batches, first_step):

@@ -135,7 +135,8 @@ def build_pix2pix(config, num_devices=None) -> Pix2Pix:
       'model', lambda: abstract_like(jax.eval_shape(init, jax.random.key(0)), replicated(mesh))
   )
   init_jit = jax.jit(init, out_shardings=replicated(mesh))
-  return Pix2Pix(config, source, test, g, d, g_tx, d_tx, loss, mesh, input_shape, init_jit, abstract)
+  parts = (g, d, g_tx, d_tx, loss, mesh, input_shape, init_jit, abstract)
+  return Pix2Pix(config, source, test, *parts)
 
 
 def _faults(d_ok, g_ok, step):
@@ -152,7 +153,8 @@ class Pix2PixStep:
   """The pure iteration of the module docstring, and its jitted form over calls."""
 
   def __init__(self, p: Pix2Pix):
-    self.g, self.d, self.g_tx, self.d_tx, self.loss = p.generator, p.discriminator, p.g_tx, p.d_tx, p.loss
+    self.g, self.d, self.loss = p.generator, p.discriminator, p.loss
+    self.g_tx, self.d_tx = p.g_tx, p.d_tx
     c = p.config
     self.lambda_l1, self.gan_weight = float(c.pix2pix.lambda_l1), float(c.pix2pix.gan_weight)
     self.conditional, self.decay = bool(c.pix2pix.d_conditional), c.train.ema_decay
