@@ -1,8 +1,9 @@
 """pix2pix (Isola et al. 2017): a U-Net G maps an input image to its target, a PatchGAN D judges
 (input, output) pairs; G minimises the GAN loss + 100 L1, D half its loss; Adam 2e-4 (0.5,
 0.999), the rate constant for the first half of the steps and linearly down to 0 over the
-second (optim.*.hold_steps = decay_steps = train.num_steps / 2, following train.num_steps when
-it is overridden); gan_jax/programs/pix2pix.py trains it.
+second (optim.*.hold_steps = decay_steps = train.num_steps / 2 as each preset sets them: with
+another train.num_steps set them too, else the run warns that its schedule ends elsewhere);
+gan_jax/programs/pix2pix.py trains it.
 
   python -m experiments.main --config=configs/pix2pix.py --workdir=runs/p2p
 
@@ -30,6 +31,8 @@ def _run(c, steps, batch, model):
   c.data = common.entry(DATASETS, 'edges2mnist')
   c.model = common.entry(TRANSLATION_MODELS, 'unet', **model)
   c.train.num_steps, c.train.batch_size = steps, batch
+  for net in ('g', 'd'):  # constant for the first half, linear to 0 over the second
+    c.optim[net].hold_steps, c.optim[net].decay_steps = steps // 2, steps - steps // 2
 
 
 def _edges2mnist(c):
@@ -60,11 +63,8 @@ def base():
   sizes."""
   c = common.base('non_saturating')  # the reference's 'vanilla' GANLoss (BCE)
   c.loss = common.entry(LOSSES, 'non_saturating')
-  steps = c.train.get_ref('num_steps')
   for net in ('g', 'd'):
     c.optim[net] = common.entry(OPTIMIZERS, 'adam', lr=2e-4, b1=0.5, b2=0.999, schedule='linear')
-    c.optim[net].hold_steps = steps // 2
-    c.optim[net].decay_steps = steps - steps // 2
   c.train.ema_decay = 0.999
   c.train.num_samples = 32
   c.eval.num_samples = 500  # the whole test split

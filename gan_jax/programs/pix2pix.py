@@ -117,6 +117,21 @@ def evaluate(names, outputs, pairs) -> dict:
   return results
 
 
+def schedule_warnings(config) -> list:
+  """A line for each optimizer whose held-then-decayed rate does not end at train.num_steps
+  (pix2pix's policy: hold_steps + decay_steps = num_steps; a preset's num_steps overridden)."""
+  lines = []
+  for net in ('g', 'd'):
+    o = config.optim[net]
+    hold, decay = (o[k] if k in o else 0 for k in ('hold_steps', 'decay_steps'))
+    if hold and o.schedule != 'none' and hold + decay != config.train.num_steps:
+      lines.append(
+          f'warning: config.optim.{net}: the rate is held {hold} steps and decays over {decay}, '
+          f'not over train.num_steps={config.train.num_steps} (pix2pix: half and half)'
+      )
+  return lines
+
+
 def multihost_slot():
   """(this process's index, the process count): which rows of each batch it loads."""
   return jax.process_index(), jax.process_count()
@@ -163,6 +178,9 @@ class Pix2PixProgram(gan.GanProgram):
 
   def begin(self):
     gan.announce(self.p)
+    if jax.process_index() == 0:
+      for line in schedule_warnings(self.config):
+        print(line, file=sys.stderr, flush=True)
     self.reported = gan.host_faults(self.faults)
     try:
       if multihost.is_main_process():
