@@ -16,6 +16,8 @@ from gan_jax.data.edges2mnist import EDGE_THRESHOLD, sobel_edges
 from gan_jax.errors import UserError
 from gan_jax.images import to_pixels
 from gan_jax.metrics import translation
+from gan_jax.optimizers import learning_rate
+from gan_jax.programs.pix2pix import schedule_warnings
 from gan_jax.programs.pix2pix_step import Pix2PixStep, build_pix2pix, d_pair
 from gan_jax.train import train_and_evaluate
 from gan_jax.workdir import read_result_entries
@@ -162,3 +164,13 @@ def test_a_dataset_without_pairs_is_one_line_error():
   config.data = schema.entry(DATASETS, 'mnist5k')
   with pytest.raises(UserError, match=r"^config.data.name='mnist5k': pix2pix needs aligned pairs"):
     build_pix2pix(config)
+
+
+def test_the_rate_is_held_for_hold_steps_then_decays_linearly_to_zero():
+  rate = learning_rate(2e-4, 'linear', 10, 0.0, hold_steps=10)
+  got = [float(rate(t)) for t in (0, 9, 10, 15, 20, 30)]
+  assert got == pytest.approx([2e-4, 2e-4, 2e-4, 1e-4, 0.0, 0.0])
+  assert learning_rate(2e-4, hold_steps=10) == 2e-4  # no schedule: the constant optax took
+  config = _smoke()
+  assert (config.optim.g.hold_steps, config.optim.d.decay_steps) == (2, 2)
+  assert schedule_warnings(config) == [] and len(schedule_warnings(_smoke('train.num_steps=8'))) == 2
