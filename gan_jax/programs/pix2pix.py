@@ -8,11 +8,11 @@ workdir and resume checks, checkpoints with their fault counts, the fault policy
 
   host_batches(step, n)  the training pairs of iterations step .. step + n - 1: leaves
                          (n, B, ...) of {'a', 'b', 'y'}, in the order of (seed, step)
-  sample                 samples/step_<step>.png: the first train.num_samples pairs of the test
-                         split, each row SAMPLE_TRIPLES (input, output, target) triples
+  sample                 samples/step_<step>.png: train.num_samples pairs of the test split
+                         (`test_pairs`), each row SAMPLE_TRIPLES (input, output, target) triples
   evaluate               every eval.every_steps: the translation metrics (eval.metrics, default
                          l1, psnr, ssim and accuracy where the data have labels; metrics/
-                         translation.py) of the outputs on the first eval.num_samples test pairs
+                         translation.py) of the outputs on eval.num_samples test pairs
                          against their targets; eval/<step>.json, a line and TensorBoard
 
 Outputs (samples, metrics) are G's EMA weights (train.ema_decay; 0: the live ones) in test mode:
@@ -57,9 +57,11 @@ class TestPairs:
 
 
 def test_pairs(p, n) -> TestPairs:
-  """The first `n` pairs of the test split (all of them if fewer)."""
-  n = min(n, p.test_source.num_examples)
-  batch = p.test_source.get_batch(np.arange(n))
+  """`n` pairs of the test split spread evenly over it (all of them if it has fewer): indices
+  round(i (N - 1) / (n - 1)), so that data stored by class show every class."""
+  total = p.test_source.num_examples
+  n = min(n, total)
+  batch = p.test_source.get_batch(np.unique(np.round(np.linspace(0, total - 1, n)).astype(int)))
   return TestPairs(p.config.data.name, batch['a'], batch['b'], batch.get('y'))
 
 
@@ -148,9 +150,9 @@ class Pix2PixProgram(gan.GanProgram):
     self.p = build_pix2pix(config)  # raises UserError before anything is written
     self.exp = self.p  # GanProgram's helpers read exp.config, exp.mesh, exp.source
     self.config = config = self.p.config
-    ev = config.eval
-    self.pairs = test_pairs(self.p, max(ev.num_samples, config.train.num_samples))
-    self.names = eval_names(config, self.pairs) if ev.every_steps else []
+    self.pairs = test_pairs(self.p, config.eval.num_samples)  # the metrics'
+    self.sample_pairs = test_pairs(self.p, config.train.num_samples)
+    self.names = eval_names(config, self.pairs) if config.eval.every_steps else []
     gan.check_workdir(workdir)
     gan.check_resume(config, workdir, allow_config_change)
     self.workdir, self.where, self.subject = workdir, f'--workdir={workdir}', workdir
@@ -208,8 +210,7 @@ class Pix2PixProgram(gan.GanProgram):
     return state, metrics
 
   def sample(self, state, step):
-    n = min(self.config.train.num_samples, len(self.pairs.inputs))
-    inputs, targets = self.pairs.inputs[:n], self.pairs.targets[:n]
+    inputs, targets = self.sample_pairs.inputs, self.sample_pairs.targets
     outputs = translate_all(self.translate, state, inputs)
     if jax.process_index() != 0:
       return
@@ -225,13 +226,7 @@ class Pix2PixProgram(gan.GanProgram):
   def evaluate(self, state, step):
     if not self.names:
       return
-    n = min(self.config.eval.num_samples, len(self.pairs.inputs))
-    pairs = dataclasses.replace(
-        self.pairs,
-        inputs=self.pairs.inputs[:n],
-        targets=self.pairs.targets[:n],
-        labels=None if self.pairs.labels is None else self.pairs.labels[:n],
-    )
+    pairs = self.pairs
     results = evaluate(self.names, translate_all(self.translate, state, pairs.inputs), pairs)
     if jax.process_index() == 0:
       write_results(self.workdir, step, EVAL_SEED, results, by='training')
