@@ -16,7 +16,9 @@ from gan_jax.data import DATASETS
 from gan_jax.diffaugment import parse_policy
 from gan_jax.errors import FieldError
 from gan_jax.losses import LOSSES, build_loss
+from gan_jax.models import MODELS
 from gan_jax.models.progan import stage_of_resolution
+from gan_jax.models.translation import TRANSLATION_MODELS
 from gan_jax.optimizers import OPTIMIZERS
 from gan_jax.packing import check_pack
 from gan_jax import schema
@@ -96,6 +98,18 @@ def _check_entry(prefix, section, registry):
   _check_keys(prefix, section, ('name', *registry_fields(registry[name])))
 
 
+def _check_model(section):
+  """config.model: an entry of MODELS or of TRANSLATION_MODELS (pix2pix)."""
+  name = section.name if 'name' in section else None
+  if name in TRANSLATION_MODELS:
+    _check_entry('model', section, TRANSLATION_MODELS)
+  elif name not in MODELS:
+    translation = ', '.join(sorted(TRANSLATION_MODELS))
+    _fail('model.name', name, f'allowed: {", ".join(sorted(MODELS))} (translation: {translation})')
+  else:
+    _check_entry('model', section, MODELS)
+
+
 def _check_number(field, value, **bounds):
   check_number(f'config.{field}', value, **bounds)
 
@@ -119,7 +133,7 @@ def _check_fields(config, num_devices):
       _fail(section, None, 'missing section')
   _check_number('seed', config.seed, integer=True, low=0)
   _check_entry('data', config.data, DATASETS)
-  _check_entry('model', config.model, schema.ENTRIES['model'][0])  # MODELS, TRANSLATION_MODELS
+  _check_model(config.model)
   _check_entry('loss', config.loss, LOSSES)
   try:
     build_loss(config.loss)  # pure and cheap: the builder checks its fields' values
