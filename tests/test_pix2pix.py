@@ -10,7 +10,7 @@ import pytest
 from scipy import ndimage
 
 from configs import pix2pix as pix2pix_config
-from gan_jax import schema
+from gan_jax import loop, schema
 from gan_jax.data import DATASETS, get_dataset
 from gan_jax.data.edges2mnist import EDGE_THRESHOLD, sobel_edges
 from gan_jax.errors import UserError
@@ -42,8 +42,9 @@ def _changed(a, b):
 def test_one_step_changes_g_and_d(parts):
   p, step, state, batch = parts
   before = jax.device_get(state)
-  batches = jax.tree_util.tree_map(lambda x: x[None], batch)
-  after, metrics = step.jitted()(jax.device_put(before), batches, jax.random.key(1))
+  batches = loop.placer(p.mesh, 1)(jax.tree_util.tree_map(lambda x: x[None], batch))
+  fresh = p.init_state(jax.random.key(0))  # as the runs below place it: one compile for all
+  after, metrics = step.jitted()(fresh, batches, jax.random.key(1))
   assert int(after.step) == 1 and int(metrics['skipped_d']) == int(metrics['skipped_g']) == 0
   assert _changed(before.g_params, after.g_params) and _changed(before.d_params, after.d_params)
   assert _changed(before.ema_params, after.ema_params) and _changed(before.g_state, after.g_state)
