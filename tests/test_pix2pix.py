@@ -15,6 +15,7 @@ from gan_jax.data import DATASETS, get_dataset
 from gan_jax.data.edges2mnist import EDGE_THRESHOLD, sobel_edges
 from gan_jax.errors import UserError
 from gan_jax.images import to_pixels
+from gan_jax.losses import build_loss
 from gan_jax.metrics import translation
 from gan_jax.optimizers import learning_rate
 from gan_jax.programs.pix2pix import schedule_warnings
@@ -51,27 +52,32 @@ def test_one_step_changes_g_and_d(parts):
   assert np.isfinite(float(metrics['g_loss'])) and float(metrics['g_l1']) > 0
 
 
-def test_the_l1_term_and_the_halved_d_loss_are_their_formulas(parts):
-  p, step, state, batch = parts
-  a, b = batch['a'], batch['b']
+def _stub_step(conditional=True, lambda_l1=100.0, gan_weight=1.0):
+  """Pix2PixStep's losses around a stand-in D: logits = w * the last channel of its input."""
+  step = object.__new__(Pix2PixStep)
+  step.loss, step.conditional = build_loss({'name': 'non_saturating'}), conditional
+  step.lambda_l1, step.gan_weight = lambda_l1, gan_weight
+  step.d_apply = lambda w, state, x: (w * x[..., -1:], {'calls': state['calls'] + 1})
+  return step
 
-  @jax.jit
-  def losses(state):
-    fake, _ = step.g_apply(state.g_params, state.g_state, a, jax.random.key(2))
-    total, m = step.g_loss(fake, state.d_params, state.d_state, a, b)
-    loss, (_, dm) = step.d_loss(state.d_params, state.d_state, a, b, fake)
-    # by hand: D on the fake pair, then on the real one (statistics carried)
-    fake_logits, s = step.d_apply(state.d_params, state.d_state, d_pair(True, a, fake))
-    real_logits, _ = step.d_apply(state.d_params, s, jax.numpy.concatenate([a, b], -1))
-    return fake, total, m, loss, dm, fake_logits, real_logits
 
-  fake, total, m, loss, dm, fake_logits, real_logits = jax.device_get(losses(state))
-  np.testing.assert_allclose(m['g_l1'], np.mean(np.abs(fake - b)), rtol=1e-6)
-  np.testing.assert_allclose(total, m['g_gan'] + 100.0 * m['g_l1'], rtol=1e-6)
+def test_the_l1_term_and_the_halved_d_loss_are_their_formulas():
+  rng = np.random.default_rng(0)
+  a, b, fake = (rng.uniform(-1, 1, (2, 4, 4, 1)).astype(np.float32) for _ in range(3))
   bce = lambda l, t: np.mean(np.maximum(l, 0) - l * t + np.log1p(np.exp(-np.abs(l))))
-  want = 0.5 * (bce(real_logits, 1.0) + bce(fake_logits, 0.0))  # BCE against 1 and 0, halved
-  np.testing.assert_allclose(loss, want, rtol=1e-5)
-  assert dm['d_loss'] == loss and dm['d_real'] == pytest.approx(np.mean(real_logits), rel=1e-5)
+  total, m = _stub_step().g_loss(fake, 2.0, {'calls': 0}, a, b)
+  np.testing.assert_allclose(m['g_l1'], np.mean(np.abs(fake - b)), rtol=1e-6)
+  np.testing.assert_allclose(m['g_gan'], bce(2.0 * fake, 1.0), rtol=1e-6)  # BCE(D(a, G(a)), 1)
+  np.testing.assert_allclose(total, m['g_gan'] + 100.0 * m['g_l1'], rtol=1e-6)
+  l1_alone, _ = _stub_step(gan_weight=0.0).g_loss(fake, 2.0, {'calls': 0}, a, b)
+  gan_alone, _ = _stub_step(lambda_l1=0.0).g_loss(fake, 2.0, {'calls': 0}, a, b)
+  assert (l1_alone, gan_alone) == (pytest.approx(100 * m['g_l1']), pytest.approx(m['g_gan']))
+  loss, (state, dm) = _stub_step().d_loss(2.0, {'calls': 0}, a, b, fake)
+  want = 0.5 * (bce(2.0 * b, 1.0) + bce(2.0 * fake, 0.0))  # the reference's halved D loss
+  np.testing.assert_allclose(loss, want, rtol=1e-6)
+  assert state['calls'] == 2 and dm['d_loss'] == loss  # D on the fake pair, then the real one
+  x = d_pair(True, a, b)
+  assert x.shape == (2, 4, 4, 2) and np.array_equal(d_pair(False, a, b), b)
 
 
 def _train(config, workdir, stop_after=None):
