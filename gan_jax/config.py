@@ -18,6 +18,7 @@ from gan_jax.errors import FieldError
 from gan_jax.losses import LOSSES, build_loss
 from gan_jax.models import MODELS
 from gan_jax.models.progan import stage_of_resolution
+from gan_jax.models.translation import TRANSLATION_MODELS
 from gan_jax.optimizers import OPTIMIZERS
 from gan_jax.packing import check_pack
 from gan_jax import schema
@@ -97,6 +98,18 @@ def _check_entry(prefix, section, registry):
   _check_keys(prefix, section, ('name', *registry_fields(registry[name])))
 
 
+def _check_model(section):
+  """config.model: an entry of MODELS or of TRANSLATION_MODELS (pix2pix)."""
+  name = section.name if 'name' in section else None
+  if name in TRANSLATION_MODELS:
+    _check_entry('model', section, TRANSLATION_MODELS)
+  elif name not in MODELS:
+    translation = ', '.join(sorted(TRANSLATION_MODELS))
+    _fail('model.name', name, f'allowed: {", ".join(sorted(MODELS))} (translation: {translation})')
+  else:
+    _check_entry('model', section, MODELS)
+
+
 def _check_number(field, value, **bounds):
   check_number(f'config.{field}', value, **bounds)
 
@@ -116,11 +129,11 @@ def validate(config, num_devices: int) -> None:
 def _check_fields(config, num_devices):
   _check_keys('', config, schema.ORDER)
   for section in schema.ORDER[1:]:
-    if section not in config and section not in ('d_input', 'eval', 'progressive'):  # defaulted
+    if section not in config and section not in ('d_input', 'eval', 'progressive', 'pix2pix'):
       _fail(section, None, 'missing section')
   _check_number('seed', config.seed, integer=True, low=0)
   _check_entry('data', config.data, DATASETS)
-  _check_entry('model', config.model, MODELS)
+  _check_model(config.model)
   _check_entry('loss', config.loss, LOSSES)
   try:
     build_loss(config.loss)  # pure and cheap: the builder checks its fields' values
@@ -150,6 +163,11 @@ def _check_fields(config, num_devices):
     _check_keep_best(config)
   if 'progressive' in config:
     _check_progressive(config.progressive)
+  if 'pix2pix' in config:
+    _check_section('pix2pix', config.pix2pix)
+    for name in ('lambda_l1', 'gan_weight'):
+      _check_number(f'pix2pix.{name}', config.pix2pix[name], low=0)
+    _check_choice('pix2pix.d_conditional', config.pix2pix.d_conditional, (True, False))
 
 
 def _check_keep_best(config):

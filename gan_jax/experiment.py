@@ -22,7 +22,7 @@ from gan_jax.data import get_dataset
 from gan_jax.errors import FieldError, UserError  # UserError re-exported for older imports
 from gan_jax.data.source import ShapeOnlySource
 from gan_jax.diffaugment import check_policy
-from gan_jax.models import build_models
+from gan_jax.models import MODELS, build_models
 from gan_jax.optimizers import build_optimizer
 from gan_jax.sharding import make_mesh, replicated
 from gan_jax.state import create_state
@@ -78,6 +78,11 @@ def build_experiment(config, num_devices=None, source=None) -> Experiment:
     config = config_lib.prepare(config, num_devices or jax.device_count())
   except config_lib.ConfigError as e:
     raise UserError(str(e)) from None
+  if config.model.name not in MODELS:  # a TRANSLATION_MODELS entry: G takes an image, not z
+    raise UserError(
+        f'config.model.name={config.model.name!r}: a translation model; pix2pix trains it '
+        '(configs/pix2pix.py), not this G/D program'
+    )
   source = source or _built(
       'data',
       config.data.name,

@@ -17,6 +17,11 @@ updates from the end of the warm-up (optax.join_schedules):
   t < W:  lr_t = lr * t / W
   t >= W: lr_t = the schedule above at t - W (the constant lr for schedule='none')
 W = 0 (the default) builds the optimizer exactly as without the field.
+`hold_steps` = H > 0 holds the constant `lr` for H updates before the decay schedule, which then
+counts its updates from the end of the hold (pix2pix's lr policy: constant for the first half,
+then linear to 0: schedule='linear', hold_steps = decay_steps = num_steps / 2):
+  t < H:  lr_t = lr;   t >= H: lr_t = the schedule above at t - H
+(after any warm-up). H = 0 (the default) builds the optimizer exactly as without the field.
 `sgd_momentum` (the 2014 GAN code's pylearn2 SGD) has its own schedules of rate and momentum
 instead (OWN_RATES).
 """
@@ -37,7 +42,9 @@ def _unit(name, value):
   return check_number(name, value, low=0, high_open=1)
 
 
-def learning_rate(lr, schedule='none', decay_steps=0, decay_to=0.0, warmup_steps=0):
+def learning_rate(
+    lr, schedule='none', decay_steps=0, decay_to=0.0, warmup_steps=0, hold_steps=0
+):
   """`lr` (a float) when `schedule='none'` and `warmup_steps=0`, else an optax schedule
   t -> lr_t (module docstring).
 
@@ -52,7 +59,10 @@ def learning_rate(lr, schedule='none', decay_steps=0, decay_to=0.0, warmup_steps
   if decay_to > 1:
     raise FieldError(f'decay_to={decay_to!r}: must be <= 1 (a fraction of lr)')
   check_number('warmup_steps', warmup_steps, integer=True, low=0)
+  check_number('hold_steps', hold_steps, integer=True, low=0)
   rate = _decay(lr, schedule, decay_steps, decay_to)
+  if hold_steps and callable(rate):  # a constant rate needs no hold
+    rate = optax.join_schedules([optax.constant_schedule(lr), rate], [hold_steps])
   if not warmup_steps:
     return rate
   after = rate if callable(rate) else optax.constant_schedule(rate)
@@ -80,9 +90,10 @@ def adam(
     decay_steps=0,
     decay_to=0.0,
     warmup_steps=0,
+    hold_steps=0,
 ):
   """Adam (Kingma & Ba 2015); DCGAN's (2e-4, 0.5), WGAN-GP's (1e-4, 0, 0.9)."""
-  rate = learning_rate(lr, schedule, decay_steps, decay_to, warmup_steps)
+  rate = learning_rate(lr, schedule, decay_steps, decay_to, warmup_steps, hold_steps)
   check_number('eps', eps, low=0, low_open=True)
   return optax.adam(rate, b1=_unit('b1', b1), b2=_unit('b2', b2), eps=eps)
 
@@ -98,12 +109,13 @@ def rmsprop(
     decay_steps=0,
     decay_to=0.0,
     warmup_steps=0,
+    hold_steps=0,
 ):
   """RMSProp, the WGAN paper's optimizer: ms_t = decay ms_{t-1} + (1 - decay) g^2 from
   ms_0 = initial_scale, update -lr g / (sqrt(ms_t) + eps). The defaults are PyTorch's form;
   TensorFlow 1's RMSPropOptimizer (WGAN-GP's released code) starts at ms_0 = 1 and puts eps
   inside the root, -lr g / sqrt(ms_t + eps): initial_scale=1.0, eps_in_sqrt=True."""
-  rate = learning_rate(lr, schedule, decay_steps, decay_to, warmup_steps)
+  rate = learning_rate(lr, schedule, decay_steps, decay_to, warmup_steps, hold_steps)
   check_number('eps', eps, low=0, low_open=True)
   check_number('initial_scale', initial_scale, low=0)
   if not isinstance(eps_in_sqrt, bool):
@@ -117,9 +129,18 @@ def rmsprop(
   )
 
 
-def sgd(*, lr=0.1, momentum=0.0, schedule='none', decay_steps=0, decay_to=0.0, warmup_steps=0):
+def sgd(
+    *,
+    lr=0.1,
+    momentum=0.0,
+    schedule='none',
+    decay_steps=0,
+    decay_to=0.0,
+    warmup_steps=0,
+    hold_steps=0,
+):
   """SGD with optional momentum (the 2014 paper used momentum 0.5 to 0.7)."""
-  rate = learning_rate(lr, schedule, decay_steps, decay_to, warmup_steps)
+  rate = learning_rate(lr, schedule, decay_steps, decay_to, warmup_steps, hold_steps)
   return optax.sgd(rate, momentum=_unit('momentum', momentum) or None)
 
 
@@ -241,7 +262,7 @@ def learning_rates(config, step) -> dict:
       own = {k: v for k, v in fields.items() if k != 'name'}
       rates[f'lr/{net}'] = float(OWN_RATES[fields.name](updates[net], **own)[0])
       continue
-    keys = ('schedule', 'decay_steps', 'decay_to', 'warmup_steps')
+    keys = ('schedule', 'decay_steps', 'decay_to', 'warmup_steps', 'hold_steps')
     rate = learning_rate(fields.lr, **{k: fields[k] for k in keys if k in fields})
     rates[f'lr/{net}'] = float(rate(updates[net]) if callable(rate) else rate)
   return rates

@@ -14,6 +14,7 @@ A config has these sections, each field with its default below:
   checkpoint  how often and how many (CHECKPOINT)
   eval        metrics during training (EVAL; per_metric: {metric: {num_samples, every_steps}})
   progressive progressive growing's schedule and loss terms (PROGRESSIVE; model.name='progan')
+  pix2pix     pix2pix's loss terms (PIX2PIX; a TRANSLATION_MODELS model.name)
 A registry entry's fields and their defaults are its builder's keyword parameters (`entry`): one
 place, the builder. `defaults()` is the whole default config (configs/common.base starts there).
 
@@ -31,13 +32,14 @@ import ml_collections
 from gan_jax.data import DATASETS
 from gan_jax.losses import LOSSES
 from gan_jax.models import MODELS
+from gan_jax.models.translation import TRANSLATION_MODELS
 from gan_jax.optimizers import OPTIMIZERS
 from gan_jax.regularizers import PENALTIES
 
 # Sections that are one registry entry each: dotted path -> (registry, default name).
 ENTRIES = {
     'data': (DATASETS, 'mnist5k'),
-    'model': (MODELS, 'mlp'),
+    'model': ({**MODELS, **TRANSLATION_MODELS}, 'mlp'),  # translation: programs/pix2pix.py
     'loss': (LOSSES, 'non_saturating'),
     'optim.g': (OPTIMIZERS, 'adam'),
     'optim.d': (OPTIMIZERS, 'adam'),
@@ -105,11 +107,17 @@ PROGRESSIVE = {
     'reset_optimizer': True,
 }
 # --- end of progressive growing
+# --- pix2pix (a model of TRANSLATION_MODELS, gan_jax/programs/pix2pix.py): G minimises
+# gan_weight * GAN loss + lambda_l1 * mean |G(a) - b| (0 turns a term off); D judges (a, G(a))
+# pairs (d_conditional) or G(a) alone. Read only by the pix2pix program.
+PIX2PIX = {'lambda_l1': 100.0, 'gan_weight': 1.0, 'd_conditional': True}
 # The plain sections: name -> {field: default}.
 SECTIONS = {'d_input': D_INPUT, 'reg': REG, 'train': TRAIN, 'checkpoint': CHECKPOINT, 'eval': EVAL}
 SECTIONS['progressive'] = PROGRESSIVE
 ORDER = ('seed', 'data', 'model', 'loss', 'd_input', 'reg', 'optim', 'train', 'checkpoint', 'eval')
 ORDER += ('progressive',)
+SECTIONS['pix2pix'] = PIX2PIX
+ORDER += ('pix2pix',)
 
 # Fields added after runs were already saved: a config without them means these defaults (older
 # run folders resume unchanged); `with_defaults` fills them in. Every other field of a plain
@@ -125,6 +133,7 @@ OPTIONAL = (
     *(f'eval.{name}' for name in EVAL),
     'checkpoint.keep_best',
     *(f'progressive.{name}' for name in PROGRESSIVE),
+    *(f'pix2pix.{name}' for name in PIX2PIX),
 )
 # Where fields of older layouts live today.
 MOVED = {
@@ -275,6 +284,8 @@ def with_defaults(config):
       config.d_input = ml_collections.ConfigDict()
     if 'progressive' not in config:
       config.progressive = ml_collections.ConfigDict()
+    if 'pix2pix' not in config:
+      config.pix2pix = ml_collections.ConfigDict()
     for field in OPTIONAL:
       section_path, name = field.rsplit('.', 1)
       section = field_at(config, section_path)

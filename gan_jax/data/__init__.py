@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 from typing import Callable
 
+from gan_jax.data.edges2mnist import PairedSource, edges2mnist
 from gan_jax.data.folder import FolderSource, folder
 from gan_jax.data.idx import idx
 from gan_jax.data.mixtures import MixtureSource, grid25, ring8
@@ -35,6 +36,7 @@ DATASETS: dict[str, Callable[..., Source]] = {
     "stacked_mnist": stacked_mnist,
     "folder": folder,
 }
+DATASETS["edges2mnist"] = edges2mnist  # pairs {'a', 'b', 'y'}: pix2pix (programs/pix2pix.py)
 
 
 def get_dataset(name: str, **fields) -> Source:

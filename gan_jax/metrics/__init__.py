@@ -42,6 +42,7 @@ from gan_jax.metrics.parzen import SIGMAS, parzen
 from gan_jax.metrics.precision_recall import precision_recall
 from gan_jax.metrics.stacked import is_stacked_mnist, stacked_modes
 from gan_jax.metrics import swd as swd_lib
+from gan_jax.metrics import translation
 
 
 class Metric(NamedTuple):
@@ -272,6 +273,35 @@ METRICS = {
         16384,
         protocol=_swd_protocol,
         lower_is_better=swd_lib.LOWER_IS_BETTER,
+        opt_in=True,
+    ),
+    # Image-to-image translation (metrics/translation.py): a translation run's outputs on its
+    # test pairs against their targets; `data` holds `targets` (and `labels`).
+    'l1': Metric(
+        translation.unavailable,
+        lambda out, data: {'l1': translation.l1(out, data.targets)},
+        500,
+        lower_is_better=('l1',),
+        opt_in=True,
+    ),
+    'psnr': Metric(
+        translation.unavailable,
+        lambda out, data: {'psnr': translation.psnr(out, data.targets)},
+        500,
+        opt_in=True,
+    ),
+    'ssim': Metric(
+        translation.unavailable,
+        lambda out, data: {'ssim': translation.ssim(out, data.targets)},
+        500,
+        protocol=lambda data, n: {'window': 11, 'sigma': 1.5, 'k1': 0.01, 'k2': 0.03},
+        opt_in=True,
+    ),
+    'accuracy': Metric(
+        lambda data: translation.unavailable(data, need_labels=True),
+        lambda out, data: translation.mnist_accuracy(out, data.targets, data.labels),
+        500,
+        protocol=lambda data, n: {'classifier': 'mnist_classifier.npz', 'crop': 28},
         opt_in=True,
     ),
     'stacked_modes': Metric(
