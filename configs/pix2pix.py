@@ -12,7 +12,10 @@ Presets: edges2mnist (default: the edge maps of the 5,000 MNIST digits shipped w
 32x32 for the U-Net's 5 halvings; CPU-sized widths ngf = ndf = 16, D n_layers 2: a 34x34
 receptive field, 6x6 logits; 2,000 steps of 16 pairs; samples of input | output | target every
 250 steps; L1, PSNR, SSIM and the MNIST classifier's accuracy of the outputs on the 500 test
-pairs every 500 steps), smoke (the same at tiny widths and a few steps: for tests). A second group
+pairs every 500 steps); sr_mnist, inpaint_mnist, edges2fashion (the same on the other paired
+tasks of gan_jax/data/paired_tasks.py: 4x super-resolution from a bicubic-upsampled 7x7, the
+centre 14x14 filled in, Fashion-MNIST's edges from Debian's IDX files); smoke (tiny widths and a
+few steps: for tests). A second group
 picks the loss terms of the paper's ablation (table 1): l1 (L1 alone), gan (the GAN loss alone,
 D on the output only), cgan (the conditional GAN loss alone), l1_gan (L1 + GAN with an
 unconditional D); none: L1 + cGAN, the paper's full objective.
@@ -27,18 +30,21 @@ from gan_jax.optimizers import OPTIMIZERS
 CPU_MODEL = dict(num_downs=5, ngf=16, ndf=16, n_layers=2)
 
 
-def _run(c, steps, batch, model):
-  c.data = common.entry(DATASETS, 'edges2mnist')
+def _run(c, steps, batch, model, data='edges2mnist'):
+  c.data = common.entry(DATASETS, data)
   c.model = common.entry(TRANSLATION_MODELS, 'unet', **model)
   c.train.num_steps, c.train.batch_size = steps, batch
   for net in ('g', 'd'):  # constant for the first half, linear to 0 over the second
     c.optim[net].hold_steps, c.optim[net].decay_steps = steps // 2, steps - steps // 2
 
 
-def _edges2mnist(c):
-  _run(c, 2000, 16, CPU_MODEL)
-  c.train.log_every, c.train.sample_every = 100, 250
-  c.checkpoint.every_steps = c.eval.every_steps = 500
+def _task(data):
+  def preset(c):
+    _run(c, 2000, 16, CPU_MODEL, data)
+    c.train.log_every, c.train.sample_every = 100, 250
+    c.checkpoint.every_steps = c.eval.every_steps = 500
+
+  return preset
 
 
 def _smoke(c):
@@ -48,7 +54,8 @@ def _smoke(c):
   c.eval.every_steps = 4
 
 
-PRESETS = {'edges2mnist': _edges2mnist, 'smoke': _smoke}
+TASKS = ('edges2mnist', 'sr_mnist', 'inpaint_mnist', 'edges2fashion')  # gan_jax/data/
+PRESETS = {**{t: _task(t) for t in TASKS}, 'smoke': _smoke}
 # The loss ablation of the paper's table 1 (L1 + cGAN is the default): pix2pix.* fields.
 ABLATION = {
     'l1': lambda c: c.pix2pix.update(gan_weight=0.0),
