@@ -34,10 +34,10 @@ import os
 import numpy as np
 from absl import app, flags
 
+from experiments.output_files import FOLDER, check_output, output_kind, write_whole
 from gan_jax.cli import parse_flags, run_cli
 from gan_jax import images, latents
 from gan_jax.errors import UserError
-from gan_jax.workdir import write_atomically
 
 # JAX (gan_jax.sampling, .experiment, .progress) is imported where it is used, after the flags
 # are checked: a bad flag is answered at once.
@@ -58,38 +58,7 @@ flags.DEFINE_integer('resolution', None, 'Progressive runs: draw at this reached
 flags.mark_flags_as_required(['workdir', 'out'])
 FLAGS = flags.FLAGS
 
-FOLDER = '/'  # the kind of --out=DIR/
 FILE_KINDS = ('.png', '.npy', '.npz', '.gif')
-
-
-def output_kind(out) -> str:
-  """'/' for a folder (ending in a separator, or an existing folder without a file kind's
-  extension: `x.png` that is a folder is refused as one), else the extension; UserError if the
-  suite writes no such file."""
-  ext = os.path.splitext(out)[1]
-  if out.endswith(('/', os.sep)) or (os.path.isdir(out) and ext not in FILE_KINDS):
-    return FOLDER
-  if ext not in FILE_KINDS:
-    raise UserError(f'--out={out}: must end in .png, .npy, .npz, .gif (--interpolate) or /')
-  return ext
-
-
-def check_output(out, kind):
-  """UserError unless `out` can be written: a file, or a folder that is missing or empty (its
-  parent may still have to be created)."""
-  if kind == FOLDER:
-    if os.path.isfile(out.rstrip('/' + os.sep)):
-      raise UserError(f'--out={out}: is a file, not a folder')
-    if os.path.isdir(out) and os.listdir(out):
-      raise UserError(f'--out={out}: the folder is not empty (remove it or name a new one)')
-    target = os.path.dirname(os.path.abspath(out.rstrip('/' + os.sep) or out))
-  elif os.path.isdir(out):
-    raise UserError(f'--out={out}: is a folder')
-  else:
-    target = os.path.dirname(os.path.abspath(out))
-  from gan_jax.experiment import check_creatable  # pylint: disable=g-import-not-at-top
-
-  check_creatable(target, f'--out={out}', 'cannot be created: {} is a file')
 
 
 def truncations():
@@ -122,14 +91,6 @@ def check_request(kind):
   elif FLAGS['steps'].present:
     raise UserError(f'--steps={FLAGS.steps}: goes with --interpolate')
   return psis
-
-
-def write_whole(out, write):
-  """write(path) to a temporary file beside `out`, then renames it: no partial `out` ever."""
-  try:
-    write_atomically(out, write)
-  except OSError as e:
-    raise UserError(f'--out={out}: {e}') from None
 
 
 def chosen_labels(classes):
@@ -244,7 +205,7 @@ def interpolate(exp, state, kind, psi):
 @run_cli
 def main(argv):
   del argv
-  kind = output_kind(FLAGS.out)
+  kind = output_kind(FLAGS.out, FILE_KINDS, ' (--interpolate)')
   psis = check_request(kind)
   check_output(FLAGS.out, kind)
   from gan_jax.experiment import restore  # pylint: disable=g-import-not-at-top

@@ -176,17 +176,19 @@ def _example(shape, num_classes, pack):
   return example
 
 
-def restore(workdir, step=None):
+def restore(workdir, step=None, build=None):
   """(experiment, state) of a checkpoint of `workdir`: `step` None (the newest valid one), a
   step (an int or its digits), or 'best' (the best by checkpoint.keep_best,
-  gan_jax/best_checkpoint.py); `parse_step` reads the --step flags.
+  gan_jax/best_checkpoint.py); `parse_step` reads the --step flags. `build(config)` builds what
+  the run's saved config trains (anything with `config` and `abstract_state`; default: the GAN
+  Experiment, with the data shape saved beside the config when the data are not at hand).
 
   Corrupt checkpoints are passed over with a warning (left in place) when `step` is None (for
   the previous one) or 'best' (for the next best); a corrupt, missing or unfitting step is a
   UserError.
   """
   step = parse_step(step)
-  exp = _experiment_of(workdir)
+  exp = _experiment_of(workdir) if build is None else build(saved_config(workdir))
   ckpts = checkpoint.Checkpoints(workdir, read_only=True)
   steps = ckpts.all_steps()
   if not steps:
@@ -215,9 +217,9 @@ def restore(workdir, step=None):
   return exp, found[1]
 
 
-def _experiment_of(workdir):
-  """The Experiment of a training workdir's saved config (the data shape saved beside it when
-  the data are not at hand); UserError if it is not a training workdir."""
+def saved_config(workdir):
+  """The config a training workdir saved (data.download off: reading a run never starts a
+  dataset download); UserError if it is not a training workdir."""
   if not os.path.isfile(os.path.join(workdir, checkpoint.CONFIG_FILE)):
     raise UserError(f'--workdir={workdir}: no {checkpoint.CONFIG_FILE}; not a training workdir')
   try:
@@ -225,7 +227,14 @@ def _experiment_of(workdir):
   except ValueError as e:
     raise UserError(f'--workdir={workdir}: {e}') from None
   if 'download' in config.data:
-    config.data.download = False  # drawing samples never starts a dataset download
+    config.data.download = False
+  return config
+
+
+def _experiment_of(workdir):
+  """The Experiment of a training workdir's saved config (the data shape saved beside it when
+  the data are not at hand)."""
+  config = saved_config(workdir)
   try:
     return build_experiment(config, num_devices=1)  # the training batch size does not matter
   except UserError as e:

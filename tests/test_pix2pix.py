@@ -22,6 +22,7 @@ from gan_jax.programs.pix2pix import schedule_warnings
 from gan_jax.programs.pix2pix_step import Pix2PixStep, build_pix2pix, d_pair
 from gan_jax.train import train_and_evaluate
 from gan_jax.workdir import read_result_entries
+from tests.conftest import run_module
 
 
 def _smoke(arg=''):
@@ -181,3 +182,32 @@ def test_the_rate_is_held_for_hold_steps_then_decays_linearly_to_zero():
   config = _smoke()
   assert (config.optim.g.hold_steps, config.optim.d.decay_steps) == (2, 2)
   assert schedule_warnings(config) == [] and len(schedule_warnings(_smoke('train.num_steps=8'))) == 2
+
+
+def test_translate_gives_the_programs_outputs_at_the_inputs_size(runs, tmp_path):
+  """experiments.translate on the run: 28x28 digits' edge maps as the dataset stores them come
+  back as 28x28 uint8 outputs, G's on the padded inputs (the training preprocessing), cropped;
+  a size the run does not take is one error line."""
+  from gan_jax import translating  # pylint: disable=g-import-not-at-top
+
+  root = runs[0]
+  p, state = translating.restore_translator(str(root / 'full'))
+  assert int(state.step) == 4
+  padded = p.test_source.get_batch(np.arange(3))['a']  # (3, 32, 32, 1) in [-1, 1]
+  stored = np.rint((padded[:, 2:-2, 2:-2] + 1) * 127.5).astype(np.uint8)  # as edges2mnist stores
+  want = translating.to_stored(translating.translate(p, state, padded), p, 28)
+  np.save(tmp_path / 'edges.npy', stored[..., 0])
+  out = tmp_path / 'out.npz'
+  args = [f'--workdir={root / "full"}', f'--input={tmp_path / "edges.npy"}', f'--out={out}']
+  result = run_module('experiments.translate', *args)
+  assert result.returncode == 0, result.stderr[-2000:]
+  with np.load(out) as f:
+    np.testing.assert_array_equal(f['input'], stored)
+    np.testing.assert_array_equal(f['output'], want)
+    assert f['output'].shape == (3, 28, 28, 1) and f['output'].dtype == np.uint8
+  np.save(tmp_path / 'bad.npy', np.full((2, 20, 20), 200, np.uint8))
+  args[1] = f'--input={tmp_path / "bad.npy"}'
+  bad = run_module('experiments.translate', *args[:2], f'--out={tmp_path / "bad_out.npy"}')
+  lines = bad.stderr.strip().splitlines()
+  assert bad.returncode == 2 and len(lines) == 1 and '28x28 or 32x32' in lines[0], lines
+  assert not (tmp_path / 'bad_out.npy').exists()
