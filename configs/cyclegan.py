@@ -30,7 +30,8 @@ from gan_jax.losses import LOSSES
 from gan_jax.models.translation import TRANSLATION_MODELS
 from gan_jax.optimizers import OPTIMIZERS
 
-CPU_MODEL = dict(n_blocks=3, ngf=8, ndf=16, n_layers=2)
+# conv 'xla': at these sizes as fast a step as 'fast' (0.2 s), half the compile time
+CPU_MODEL = dict(n_blocks=3, ngf=8, ndf=16, n_layers=2, conv='xla')
 
 
 def _run(c, data, steps, batch, model):
@@ -49,7 +50,7 @@ def _task(data):
 
 
 def _smoke(c):
-  _run(c, 'mnist2negative', 4, 2, dict(n_blocks=1, ngf=2, ndf=2, n_layers=1))
+  _run(c, 'mnist2negative', 4, 2, dict(n_blocks=0, ngf=2, ndf=2, n_layers=1, conv='xla'))
   c.train.log_every = c.train.sample_every = c.checkpoint.every_steps = 2
   c.train.num_samples, c.eval.num_samples = 4, 10
   c.eval.every_steps = 4
