@@ -3,7 +3,8 @@ trained on unpaired domains A and B with the least-squares GAN loss, cycle consi
 10 per direction) and the identity loss (0.5 lambda); an image pool of 50 fakes per D; one Adam
 (2e-4, (0.5, 0.999)) over both generators and one over both discriminators, the rate constant for
 the first half of the steps and linearly down to 0 over the second (optim.*.hold_steps =
-decay_steps = train.num_steps / 2, following train.num_steps when it is overridden);
+decay_steps = half the preset's train.num_steps: numbers of their own, so with
+--config.train.num_steps=N pass optim.g and optim.d's hold_steps and decay_steps too);
 gan_jax/programs/cyclegan.py trains it.
 
   python -m experiments.main --config=configs/cyclegan.py --workdir=runs/cg
@@ -38,6 +39,8 @@ def _run(c, data, steps, batch, model):
   c.data = common.entry(DATASETS, data)
   c.model = common.entry(TRANSLATION_MODELS, 'resnet_generator', **model)
   c.train.num_steps, c.train.batch_size = steps, batch
+  for net in ('g', 'd'):  # numbers of their own (as configs/mixture_2d.py's decay_steps)
+    c.optim[net].hold_steps, c.optim[net].decay_steps = steps // 2, steps - steps // 2
 
 
 def _task(data):
@@ -78,11 +81,8 @@ def base():
   c = common.base('least_squares')
   c.loss = common.entry(LOSSES, 'least_squares')
   c.cyclegan.update(gan_weight=2.0)  # the reference's MSE (module docstring)
-  steps = c.train.get_ref('num_steps')
   for net in ('g', 'd'):
     c.optim[net] = common.entry(OPTIMIZERS, 'adam', lr=2e-4, b1=0.5, b2=0.999, schedule='linear')
-    c.optim[net].hold_steps = steps // 2
-    c.optim[net].decay_steps = steps - steps // 2
   c.train.ema_decay = 0.999
   c.train.num_samples = 8
   c.eval.num_samples = 500  # the whole MNIST test split
