@@ -108,11 +108,13 @@ class UnpairedSource(Source):
     return to_unit_range(self.b[indices])
 
   def domain(self, name: str, n: int | None = None):
-    """(float32 images in [-1, 1], labels or None): the first `n` (all: None) of domain
-    `name` ('a' or 'b')."""
+    """(float32 images in [-1, 1], labels or None): `n` of domain `name` ('a' or 'b'), evenly
+    spaced (indices i * N // n, i < n, of its N: every class of a class-sorted split; all for
+    None or n >= N). Aligned domains give the same indices for both."""
     images, labels = (self.a, self.ya) if name == 'a' else (self.b, self.yb)
-    n = len(images) if n is None else min(n, len(images))
-    return to_unit_range(images[:n]), None if labels is None else np.asarray(labels[:n])
+    total = len(images)
+    idx = np.arange(total) if n is None or n >= total else np.arange(n) * total // n
+    return to_unit_range(images[idx]), None if labels is None else np.asarray(labels[idx])
 
   def classifier_view(self, name: str, x: np.ndarray) -> np.ndarray:
     """Domain `name`'s images `x` (in [-1, 1]) as the MNIST classifier reads them."""

@@ -10,10 +10,12 @@ What differs:
   host_batches(step, n)  unpaired batches {'a', 'b', 'ya', 'yb'} of iterations step ..
                          step + n - 1, A and B in two independent orders of (seed, step)
   sample                 samples/step_<step>.png: rows of SAMPLE_TRIPLES triples
-                         a | G_AB(a) | G_BA(G_AB(a)) of the first test images of A, then as
-                         many rows b | G_BA(b) | G_AB(G_BA(b)) of B
-  evaluate               every eval.every_steps, per direction d in (a2b, b2a), on the first
-                         eval.num_samples test images of the source domain (metrics named
+                         a | G_AB(a) | G_BA(G_AB(a)) of train.num_samples test images of A
+                         (evenly spaced: every class), then as many rows b | G_BA(b) |
+                         G_AB(G_BA(b)) of B
+  evaluate               every eval.every_steps, per direction d in (a2b, b2a), on
+                         eval.num_samples test images of the source domain (evenly spaced;
+                         all: 500 for the MNIST side) (metrics named
                          '<metric>_<d>'; eval.metrics, default all of METRIC_NAMES that apply):
                          l1, psnr, ssim, pixel_agreement against the true counterparts where
                          the test split is aligned (mnist2negative); adaptation_accuracy where
@@ -73,8 +75,8 @@ def translate_all(translate, state, name, inputs) -> np.ndarray:
 
 
 def direction_pairs(test, direction, n, dataset='') -> TestPairs:
-  """The first `n` test images of `direction`'s source domain, their true counterparts (an
-  aligned test split; else None) and labels; named `dataset`/`direction`."""
+  """`n` test images of `direction`'s source domain (UnpairedSource.domain), their true
+  counterparts (an aligned test split; else None) and labels; named `dataset`/`direction`."""
   source, target, _ = DIRECTIONS[direction]
   inputs, labels = test.domain(source, n)
   targets = test.domain(target, n)[0] if test.aligned else None
