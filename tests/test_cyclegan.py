@@ -28,9 +28,22 @@ def leaves(tree):
 
 @pytest.fixture(scope='module')
 def built():
-  """The smoke config's CycleGAN, its jitted step and a fresh state (compiled once)."""
+  """The smoke config's CycleGAN, its jitted step and the fresh state of a run (compiled once;
+  the runs below find both programs in the compilation cache)."""
   c = build_cyclegan(cyclegan_config.get_config('smoke'))
-  return c, CycleGanStep(c).jitted(), c.init_state(jax.random.key(0))
+  k_init, _ = jax.random.split(jax.random.key(c.config.seed))  # as the program splits it
+  return c, CycleGanStep(c).jitted(), c.init_state(k_init)
+
+
+def run_steps(built, n):
+  """The state after `n` iterations of the smoke run, stepped here (the run's batches and key)."""
+  c, step, state = built
+  state = jax.tree_util.tree_map(jnp.array, state)  # the step donates its input
+  k_train = jax.random.split(jax.random.key(c.config.seed))[1]
+  for k in range(n):
+    batch = jax.tree_util.tree_map(lambda x: x[None], c.source.batch(c.config.seed, k, 2))
+    state, metrics = step(state, batch, k_train)
+  return state, metrics
 
 
 class IdentityG(nn.Module):
@@ -75,10 +88,8 @@ def test_the_pool_returns_only_images_it_was_given_and_at_size_0_the_batch():
 
 
 def test_one_step_changes_all_four_networks_and_fills_the_pool(built):
-  c, step, state = built
-  before = jax.tree_util.tree_map(np.asarray, state)
-  batches = jax.tree_util.tree_map(lambda x: x[None], c.source.batch(0, 0, 2))
-  after, metrics = step(jax.tree_util.tree_map(jnp.array, state), batches, jax.random.key(1))
+  before = jax.tree_util.tree_map(np.asarray, built[2])
+  after, metrics = run_steps(built, 1)
   for field, names in (('g_params', ('ab', 'ba')), ('d_params', ('a', 'b'))):
     for name in names:
       old, new = getattr(before, field)[name], getattr(after, field)[name]
@@ -112,15 +123,15 @@ def test_unpaired_tasks_splits_are_disjoint_and_deterministic():
   assert not np.array_equal(first['a'], other['a'])
 
 
-def test_smoke_trains_resumes_bit_identically_with_its_pool_and_evaluates(tmp_path):
+def test_smoke_trains_resumes_bit_identically_with_its_pool_and_evaluates(built, tmp_path):
   config = cyclegan_config.get_config('smoke')
-  straight, _ = train_and_evaluate(config, str(tmp_path / 'a'))
   calls = []
   half, stopped = train_and_evaluate(
-      config, str(tmp_path / 'b'), should_stop=lambda: calls.append(1) or len(calls) >= 3
+      config, str(tmp_path / 'a'), should_stop=lambda: calls.append(1) or len(calls) >= 3
   )
   assert stopped and int(half.step) == 3 and int(half.pool['count_a']) == 3  # full: swaps next
-  resumed, _ = train_and_evaluate(config, str(tmp_path / 'b'))
+  resumed, _ = train_and_evaluate(config, str(tmp_path / 'a'))
+  straight, _ = run_steps(built, 4)  # the same iterations without a stop
   assert int(resumed.step) == int(straight.step) == 4
   for x, y in zip(leaves(straight), leaves(resumed), strict=True):
     np.testing.assert_array_equal(x, y)

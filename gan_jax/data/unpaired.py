@@ -18,7 +18,7 @@ int32 (b,)}``, pixels in [-1, 1] (x / 127.5 - 1). A's examples follow ``order.ex
 with seed 2 * seed, B's with 2 * seed + 1: two independent orders, each a pure function of
 (seed, step). ``pad`` pixels of background (0; 255 for the negatives) surround every image.
 ``classifier_view(domain, x)``: domain images as the MNIST classifier reads them (the negatives
-negated back: in [-1, 1], 255 - x is -x).
+negated back: in [-1, 1], 255 - x is -x up to float32 rounding).
 """
 
 from __future__ import annotations
