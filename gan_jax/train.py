@@ -15,12 +15,12 @@ checkpoint on disk is a good state to resume from.
 """
 
 from gan_jax import loop
+from gan_jax.data.unpaired import UNPAIRED
 from gan_jax.errors import RunFailed  # pylint: disable=unused-import (imported from here)
 from gan_jax.loop import call_sizes
 from gan_jax.models.translation import TRANSLATION_MODELS
 from gan_jax.programs import gan, pix2pix, progressive
 from gan_jax.programs import cyclegan
-from gan_jax.data.unpaired import UNPAIRED
 
 
 def batches(exp, start, stop, depth=2):
