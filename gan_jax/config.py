@@ -129,7 +129,8 @@ def validate(config, num_devices: int) -> None:
 def _check_fields(config, num_devices):
   _check_keys('', config, schema.ORDER)
   for section in schema.ORDER[1:]:
-    if section not in config and section not in ('d_input', 'eval', 'progressive', 'pix2pix'):
+    defaulted = ('d_input', 'eval', 'progressive', 'pix2pix', 'cyclegan')
+    if section not in config and section not in defaulted:
       _fail(section, None, 'missing section')
   _check_number('seed', config.seed, integer=True, low=0)
   _check_entry('data', config.data, DATASETS)
@@ -168,6 +169,11 @@ def _check_fields(config, num_devices):
     for name in ('lambda_l1', 'gan_weight'):
       _check_number(f'pix2pix.{name}', config.pix2pix[name], low=0)
     _check_choice('pix2pix.d_conditional', config.pix2pix.d_conditional, (True, False))
+  if 'cyclegan' in config:
+    _check_section('cyclegan', config.cyclegan)
+    for name in ('lambda_forward', 'lambda_backward', 'identity_weight', 'gan_weight'):
+      _check_number(f'cyclegan.{name}', config.cyclegan[name], low=0)
+    _check_number('cyclegan.pool_size', config.cyclegan.pool_size, integer=True, low=0)
 
 
 def _check_keep_best(config):

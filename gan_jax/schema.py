@@ -15,6 +15,7 @@ A config has these sections, each field with its default below:
   eval        metrics during training (EVAL; per_metric: {metric: {num_samples, every_steps}})
   progressive progressive growing's schedule and loss terms (PROGRESSIVE; model.name='progan')
   pix2pix     pix2pix's loss terms (PIX2PIX; a TRANSLATION_MODELS model.name)
+  cyclegan    CycleGAN's loss terms and image pool (CYCLEGAN; an unpaired data.name)
 A registry entry's fields and their defaults are its builder's keyword parameters (`entry`): one
 place, the builder. `defaults()` is the whole default config (configs/common.base starts there).
 
@@ -118,6 +119,13 @@ ORDER = ('seed', 'data', 'model', 'loss', 'd_input', 'reg', 'optim', 'train', 'c
 ORDER += ('progressive',)
 SECTIONS['pix2pix'] = PIX2PIX
 ORDER += ('pix2pix',)
+# --- CycleGAN (programs/cyclegan_step.py, on unpaired data): G_AB, G_BA minimise gan_weight * GAN
+# + lambda_forward |G_BA(G_AB(a)) - a| + lambda_backward |G_AB(G_BA(b)) - b| + identity_weight *
+# (lambda_backward |G_AB(b) - b| + lambda_forward |G_BA(a) - a|) (means; 0 turns a term off);
+# each D sees fakes through an image pool of pool_size (0: the batch). Read only by CycleGAN.
+CYCLEGAN = dict(lambda_forward=10.0, lambda_backward=10.0, identity_weight=0.5, gan_weight=1.0)
+CYCLEGAN['pool_size'] = 50
+SECTIONS['cyclegan'], ORDER = CYCLEGAN, ORDER + ('cyclegan',)
 
 # Fields added after runs were already saved: a config without them means these defaults (older
 # run folders resume unchanged); `with_defaults` fills them in. Every other field of a plain
@@ -134,6 +142,7 @@ OPTIONAL = (
     'checkpoint.keep_best',
     *(f'progressive.{name}' for name in PROGRESSIVE),
     *(f'pix2pix.{name}' for name in PIX2PIX),
+    *(f'cyclegan.{name}' for name in CYCLEGAN),
 )
 # Where fields of older layouts live today.
 MOVED = {
@@ -286,6 +295,8 @@ def with_defaults(config):
       config.progressive = ml_collections.ConfigDict()
     if 'pix2pix' not in config:
       config.pix2pix = ml_collections.ConfigDict()
+    if 'cyclegan' not in config:
+      config.cyclegan = ml_collections.ConfigDict()
     for field in OPTIONAL:
       section_path, name = field.rsplit('.', 1)
       section = field_at(config, section_path)

@@ -15,10 +15,12 @@ checkpoint on disk is a good state to resume from.
 """
 
 from gan_jax import loop
+from gan_jax.data.unpaired import UNPAIRED
 from gan_jax.errors import RunFailed  # pylint: disable=unused-import (imported from here)
 from gan_jax.loop import call_sizes
 from gan_jax.models.translation import TRANSLATION_MODELS
 from gan_jax.programs import gan, pix2pix, progressive
+from gan_jax.programs import cyclegan
 
 
 def batches(exp, start, stop, depth=2):
@@ -38,5 +40,7 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_
   program = (progressive.ProgressiveProgram if growing else gan.GanProgram)
   if config.model.name in TRANSLATION_MODELS:  # image to image: gan_jax/programs/pix2pix.py
     program = pix2pix.Pix2PixProgram
+  if config.data.name in UNPAIRED:  # two unpaired domains: gan_jax/programs/cyclegan.py
+    program = cyclegan.CycleGanProgram
   program = program(config, workdir, allow_config_change)
   return loop.train(program, should_stop)

@@ -23,6 +23,7 @@ from gan_jax.data.order import example_indices
 from gan_jax.data.source import ArraySource, Source
 from gan_jax.data.stacked_mnist import StackedMNIST, stacked_mnist
 from gan_jax.data.tfds_source import DatasetUnavailableError, celeb_a, cifar10, fashion_mnist, mnist
+from gan_jax.data.unpaired import UNPAIRED, UnpairedSource, mnist2digits, mnist2negative
 
 DATASETS: dict[str, Callable[..., Source]] = {
     "ring8": ring8,
@@ -39,6 +40,8 @@ DATASETS: dict[str, Callable[..., Source]] = {
 }
 DATASETS["edges2mnist"] = edges2mnist  # pairs {'a', 'b', 'y'}: pix2pix (programs/pix2pix.py)
 DATASETS.update(sr_mnist=sr_mnist, inpaint_mnist=inpaint_mnist, edges2fashion=edges2fashion)
+DATASETS["mnist2negative"] = mnist2negative  # unpaired {'a', 'b', 'ya', 'yb'}: programs/cyclegan.py
+DATASETS["mnist2digits"] = mnist2digits
 
 
 def get_dataset(name: str, **fields) -> Source:

@@ -43,6 +43,7 @@ from gan_jax.metrics.precision_recall import precision_recall
 from gan_jax.metrics.stacked import is_stacked_mnist, stacked_modes
 from gan_jax.metrics import swd as swd_lib
 from gan_jax.metrics import translation
+from gan_jax.metrics import cycle
 
 
 class Metric(NamedTuple):
@@ -300,6 +301,22 @@ METRICS = {
     'accuracy': Metric(
         lambda data: translation.unavailable(data, need_labels=True),
         lambda out, data: translation.mnist_accuracy(out, data.targets, data.labels),
+        500,
+        protocol=lambda data, n: {'classifier': 'mnist_classifier.npz', 'crop': 28},
+        opt_in=True,
+    ),
+    # Unpaired translation (metrics/cycle.py): one direction of a CycleGAN run's outputs on its
+    # test images; `data` holds `inputs`, `targets` (true counterparts or None) and `labels`.
+    'pixel_agreement': Metric(
+        cycle.unavailable,
+        lambda out, data: {'pixel_agreement': cycle.pixel_agreement(out, data.targets)},
+        500,
+        protocol=lambda data, n: {'tolerance': cycle.PIXEL_TOLERANCE},
+        opt_in=True,
+    ),
+    'adaptation_accuracy': Metric(
+        lambda data: cycle.unavailable(data, need='labels'),
+        lambda out, data: cycle.adaptation_accuracy(out, data.inputs, data.labels),
         500,
         protocol=lambda data, n: {'classifier': 'mnist_classifier.npz', 'crop': 28},
         opt_in=True,

@@ -1,0 +1,195 @@
+"""CycleGAN in one workdir: `CycleGanProgram(config, workdir)`, a gan_jax.programs.Program for a
+model of gan_jax/models/translation (TRANSLATION_MODELS) on two unpaired domains
+(gan_jax/data/unpaired.py: mnist2negative, mnist2digits).
+
+Its compiled step is gan_jax/programs/cyclegan_step.py's; the host side is pix2pix's
+(gan_jax/programs/pix2pix.py, itself GanProgram's: workdir and resume checks, checkpoints with
+their fault counts, the fault policy, TensorBoard scalars and the progress line, the close).
+What differs:
+
+  host_batches(step, n)  unpaired batches {'a', 'b', 'ya', 'yb'} of iterations step ..
+                         step + n - 1, A and B in two independent orders of (seed, step)
+  sample                 samples/step_<step>.png: rows of SAMPLE_TRIPLES triples
+                         a | G_AB(a) | G_BA(G_AB(a)) of train.num_samples test images of A
+                         (evenly spaced: every class), then as many rows b | G_BA(b) |
+                         G_AB(G_BA(b)) of B
+  evaluate               every eval.every_steps, per direction d in (a2b, b2a), on
+                         eval.num_samples test images of the source domain (evenly spaced;
+                         all: 500 for the MNIST side) (metrics named
+                         '<metric>_<d>'; eval.metrics, default all of METRIC_NAMES that apply):
+                         l1, psnr, ssim, pixel_agreement against the true counterparts where
+                         the test split is aligned (mnist2negative); adaptation_accuracy where
+                         the domains have labels: the MNIST classifier on the outputs and on the
+                         untranslated inputs, each as the classifier reads its domain
+                         (UnpairedSource.classifier_view: negatives negated back)
+
+Outputs are the EMA weights of both generators (train.ema_decay; 0: the live ones) in test
+mode (a fixed dropout key where the model has dropout).
+"""
+
+import sys
+
+import jax
+import numpy as np
+from tensorboardX import SummaryWriter
+
+from gan_jax import checkpoint, multihost
+from gan_jax import workdir as run_folder
+from gan_jax.errors import RunFailed, UserError
+from gan_jax.evaluator import EVAL_SEED, format_results, write_results
+from gan_jax.images import save_png
+from gan_jax.loop import cadence
+from gan_jax.metrics import METRICS
+from gan_jax.metrics.evaluation import scalars
+from gan_jax.models.translation import describe
+from gan_jax.programs import gan
+from gan_jax.programs.cyclegan_step import CycleGanStep, build_cyclegan
+from gan_jax.programs.pix2pix import CHUNK, EVAL_KEY, Pix2PixProgram, TestPairs, evaluate
+from gan_jax.programs.pix2pix import sample_grid
+from gan_jax.step import NO_FAULTS
+
+DIRECTIONS = {'a2b': ('a', 'b', 'ab'), 'b2a': ('b', 'a', 'ba')}  # source, target, generator
+PIXEL_METRICS = ('l1', 'psnr', 'ssim', 'pixel_agreement')  # against the true counterparts
+METRIC_NAMES = PIXEL_METRICS + ('adaptation_accuracy',)
+
+
+def translator(c):
+  """(ema_params, ema_state, generator name, x) -> G_name(x) in test mode, jitted."""
+
+  def translate(params, state, name, x):
+    key = jax.random.key(EVAL_KEY)
+    variables = {'params': params[name], **state[name]}
+    return c.generator.apply(variables, x, train=False, rngs={'dropout': key})
+
+  return jax.jit(translate, static_argnums=2)
+
+
+def translate_all(translate, state, name, inputs) -> np.ndarray:
+  """G_name(inputs) with the EMA weights, CHUNK at a time (the last chunk padded)."""
+  out = []
+  for start in range(0, len(inputs), CHUNK):
+    part = inputs[start : start + CHUNK]
+    padded = np.pad(part, ((0, CHUNK - len(part)),) + ((0, 0),) * (part.ndim - 1))
+    out.append(np.asarray(translate(state.ema_params, state.ema_state, name, padded))[: len(part)])
+  return np.concatenate(out)
+
+
+def direction_pairs(test, direction, n, dataset='') -> TestPairs:
+  """`n` test images of `direction`'s source domain (UnpairedSource.domain), their true
+  counterparts (an aligned test split; else None) and labels; named `dataset`/`direction`."""
+  source, target, _ = DIRECTIONS[direction]
+  inputs, labels = test.domain(source, n)
+  targets = test.domain(target, n)[0] if test.aligned else None
+  return TestPairs(f'{dataset}/{direction}', inputs, targets, labels)
+
+
+def eval_names(config, test) -> list:
+  """The metrics to evaluate: eval.metrics, or those of METRIC_NAMES that apply to a direction;
+  UserError for a named one that is not a CycleGAN metric or applies to neither direction."""
+  named = [m for m in config.eval.metrics.split(',') if m]
+  pairs = [direction_pairs(test, d, 2) for d in DIRECTIONS]
+  applies = lambda m: any(METRICS[m].unavailable(p) is None for p in pairs)
+  for name in named:
+    if name not in METRIC_NAMES:
+      why = 'not a CycleGAN metric'
+    elif not applies(name):
+      why = METRICS[name].unavailable(pairs[0])
+    else:
+      continue
+    raise UserError(f'config.eval.metrics={config.eval.metrics!r}: {name}: {why}')
+  return named or [m for m in METRIC_NAMES if applies(m)]
+
+
+def evaluate_direction(names, test, direction, pairs, outputs) -> dict:
+  """{'<metric>_<direction>': result} of one direction's outputs (module docstring)."""
+  source, target, _ = DIRECTIONS[direction]
+  results = {}
+  pixel = [m for m in names if m in PIXEL_METRICS and METRICS[m].unavailable(pairs) is None]
+  results.update(evaluate(pixel, outputs, pairs))
+  if 'adaptation_accuracy' in names and METRICS['adaptation_accuracy'].unavailable(pairs) is None:
+    viewed = TestPairs(pairs.name, test.classifier_view(source, pairs.inputs), None, pairs.labels)
+    outputs = test.classifier_view(target, outputs)
+    results.update(evaluate(['adaptation_accuracy'], outputs, viewed))
+  return {f'{name}_{direction}': r for name, r in results.items()}
+
+
+class CycleGanProgram(Pix2PixProgram):
+  """One CycleGAN run in `workdir` (module docstring); pix2pix's host side (checkpoints, state,
+  batches, step), its own data, step, samples and metrics."""
+
+  def __init__(self, config, workdir, allow_config_change=False):
+    # pylint: disable=super-init-not-called
+    self.p = build_cyclegan(config)  # raises UserError before anything is written
+    self.exp = self.p  # GanProgram's helpers read exp.config, exp.mesh, exp.source
+    self.config = config = self.p.config
+    self.names = eval_names(config, self.p.test_source) if config.eval.every_steps else []
+    gan.check_workdir(workdir)
+    gan.check_resume(config, workdir, allow_config_change)
+    self.workdir, self.where, self.subject = workdir, f'--workdir={workdir}', workdir
+    self.saved_where = f'checkpoint saved in {workdir}'
+    self.num_steps, self.steps_per_call = config.train.num_steps, config.train.steps_per_call
+    self.cadence, self.mesh = cadence(config), self.p.mesh
+    self.on_nonfinite = gan.ON_NONFINITE[config.train.on_nonfinite]
+    self.k_init, self.k_train = jax.random.split(jax.random.key(config.seed))
+    self.faults, self.last_saved = dict(NO_FAULTS), None
+    self.ckpts = self.writer = self.train_step = self.translate = None
+
+  def begin(self):
+    gan.announce(self.p)
+    self.reported = gan.host_faults(self.faults)
+    try:
+      if multihost.is_main_process():
+        checkpoint.save_config(self.workdir, self.config)
+        checkpoint.save_data_info(self.workdir, self.p.source)
+    except OSError as e:
+      raise RunFailed(f'cannot write the config into {self.workdir}: {e}') from None
+    if jax.process_index() == 0:
+      x = (1, *self.p.input_shape)
+      line = describe(self.p.generator, self.p.discriminator, x, x)
+      print(f'CycleGAN, twice each: {line}', flush=True)
+    self.train_step = CycleGanStep(self.p).jitted()
+    self.translate = translator(self.p)
+    self.writer = SummaryWriter(self.workdir) if multihost.is_main_process() else None
+
+  def cycled(self, state, direction, inputs):
+    """(G(inputs), the other G of that) for `direction`."""
+    name = DIRECTIONS[direction][2]
+    back = DIRECTIONS['b2a' if direction == 'a2b' else 'a2b'][2]
+    out = translate_all(self.translate, state, name, inputs)
+    return out, translate_all(self.translate, state, back, out)
+
+  def sample(self, state, step):
+    n = self.config.train.num_samples
+    rows = []
+    for direction, (source, _, _) in DIRECTIONS.items():
+      inputs = self.p.test_source.domain(source, n)[0]
+      rows.append(sample_grid(inputs, *self.cycled(state, direction, inputs)))  # in, out, back
+    if jax.process_index() != 0:
+      return
+    pixels = np.concatenate(rows, axis=0)
+    try:
+      path = run_folder.sample_path(self.workdir, step)
+      run_folder.write_atomically(path, lambda tmp: save_png(pixels, tmp))
+      if self.writer:
+        self.writer.add_image('samples', pixels, step, dataformats='HWC')
+    except OSError as e:
+      print(f'warning: step {step}: cannot write the samples: {e}', file=sys.stderr)
+
+  def evaluate(self, state, step):
+    if not self.names:
+      return
+    results = {}
+    for direction, (_, _, name) in DIRECTIONS.items():
+      n, dataset = self.config.eval.num_samples, self.config.data.name
+      pairs = direction_pairs(self.p.test_source, direction, n, dataset)
+      outputs = translate_all(self.translate, state, name, pairs.inputs)
+      results.update(evaluate_direction(self.names, self.p.test_source, direction, pairs, outputs))
+    if jax.process_index() == 0:
+      write_results(self.workdir, step, EVAL_SEED, results, by='training')
+      print(format_results(step, results), flush=True)
+      if self.writer:
+        for key, value in scalars(results).items():
+          self.writer.add_scalar(f'eval/{key}', value, step)
+
+
+__all__ = ['CycleGanProgram', 'direction_pairs', 'eval_names', 'evaluate_direction']

@@ -1,0 +1,151 @@
+"""CycleGAN (gan_jax/programs/cyclegan*.py, data/unpaired.py, configs/cyclegan.py): the cycle
+loss of identity generators, the image pool's rule, one step updating all four networks, a
+bit-identical resume with the pool, the unpaired tasks' splits, and the config's smoke run with
+its samples and metrics."""
+
+import dataclasses
+import json
+import os
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from configs import cyclegan as cyclegan_config
+from gan_jax.data import get_dataset
+from gan_jax.data.edges2mnist import split_indices
+from gan_jax.data.unpaired import negative_domains
+from gan_jax.errors import UserError
+from gan_jax.programs.cyclegan_step import CycleGanStep, build_cyclegan, pool_query
+from gan_jax.train import train_and_evaluate
+
+
+def leaves(tree):
+  return [np.asarray(x) for x in jax.tree_util.tree_leaves(tree)]
+
+
+@pytest.fixture(scope='module')
+def built():
+  """The smoke config's CycleGAN, its jitted step and the fresh state of a run (compiled once;
+  the runs below find both programs in the compilation cache)."""
+  c = build_cyclegan(cyclegan_config.get_config('smoke'))
+  k_init, _ = jax.random.split(jax.random.key(c.config.seed))  # as the program splits it
+  return c, CycleGanStep(c).jitted(), c.init_state(k_init)
+
+
+def run_steps(built, n):
+  """The state after `n` iterations of the smoke run, stepped here (the run's batches and key)."""
+  c, step, state = built
+  state = jax.tree_util.tree_map(jnp.array, state)  # the step donates its input
+  k_train = jax.random.split(jax.random.key(c.config.seed))[1]
+  for k in range(n):
+    batch = jax.tree_util.tree_map(lambda x: x[None], c.source.batch(c.config.seed, k, 2))
+    state, metrics = step(state, batch, k_train)
+  return state, metrics
+
+
+class IdentityG(nn.Module):
+  """G(x) = x (a parameter that multiplies nothing: the generators have parameters)."""
+
+  @nn.compact
+  def __call__(self, x, *, train):
+    del train
+    return x + 0.0 * self.param('w', nn.initializers.zeros, ())
+
+
+def test_cycle_and_identity_losses_are_0_for_identity_generators(built):
+  c, _, state = built
+  step = CycleGanStep(dataclasses.replace(c, generator=IdentityG()))
+  params = IdentityG().init(jax.random.key(0), jnp.zeros((1, 4, 4, 1)), train=False)['params']
+  a = jnp.asarray(c.source.batch(0, 0, 2)['a'])
+  g_params, g_state = {'ab': params, 'ba': params}, {'ab': {}, 'ba': {}}
+  args = (g_params, g_state, state.d_params, state.d_state, a, a, jax.random.key(1))
+  total, (fakes, _, metrics) = step.g_loss(*args)
+  for name in ('g_cycle_forward', 'g_cycle_backward', 'g_identity'):
+    assert float(metrics[name]) == 0.0, name
+  np.testing.assert_array_equal(fakes['a'], a)
+  assert float(total) == pytest.approx(2.0 * float(metrics['g_gan']))  # smoke's gan_weight 2
+  assert float(metrics['g_gan']) > 0  # the GAN term is there: a check that could fail
+
+
+def test_the_pool_returns_only_images_it_was_given_and_at_size_0_the_batch():
+  query = jax.jit(pool_query)
+  pool, count = jnp.zeros((3, 1, 1, 1)), jnp.zeros((), jnp.int32)
+  given, older = set(), 0
+  for i in range(12):
+    batch = jnp.arange(2 * i + 1, 2 * i + 3, dtype=jnp.float32).reshape(2, 1, 1, 1)
+    given |= {float(x) for x in batch.ravel()}
+    out, pool, count = query(pool, count, batch, jax.random.key(i))
+    assert {float(x) for x in out.ravel()} <= given
+    assert {float(x) for x in pool.ravel()[: int(count)]} <= given
+    older += int(np.sum(np.asarray(out).ravel() < 2 * i + 1))  # an earlier batch's image
+  assert int(count) == 3 and older > 0  # full, and it has swapped
+  batch = jnp.ones((2, 1, 1, 1))
+  out, empty, n = pool_query(jnp.zeros((0, 1, 1, 1)), jnp.zeros((), jnp.int32), batch, None)
+  assert out is batch and empty.shape[0] == 0 and int(n) == 0
+
+
+def test_one_step_changes_all_four_networks_and_fills_the_pool(built):
+  before = jax.tree_util.tree_map(np.asarray, built[2])
+  after, metrics = run_steps(built, 1)
+  for field, names in (('g_params', ('ab', 'ba')), ('d_params', ('a', 'b'))):
+    for name in names:
+      old, new = getattr(before, field)[name], getattr(after, field)[name]
+      assert any(not np.array_equal(x, y) for x, y in zip(leaves(old), leaves(new))), name
+  assert int(after.pool['count_a']) == int(after.pool['count_b']) == 2
+  assert int(metrics['skipped_d']) == int(metrics['skipped_g']) == 0
+  assert np.isfinite(float(metrics['g_loss'])) and np.isfinite(float(metrics['d_loss']))
+
+
+def test_unpaired_tasks_splits_are_disjoint_and_deterministic():
+  n = 5000
+  train, test = split_indices('train', n), split_indices('test', n)
+  assert not set(train) & set(test) and len(train) + len(test) == n
+  a, b, ya, yb = negative_domains('train', 0)
+  assert len(a) == len(b) == 2250 and np.array_equal(np.bincount(ya), np.bincount(yb))
+  assert not any(np.array_equal(255 - x, y) for x, y in zip(a[:50], b[:50]))  # other digits
+  held = get_dataset('mnist2negative', split='test')
+  assert held.aligned and held.sizes == {'a': 500, 'b': 500}
+  np.testing.assert_allclose(held.domain('b')[0], -held.domain('a')[0], atol=1e-6)  # 255 - x
+  train_set = {x.tobytes() for x in a} | {(255 - x).tobytes() for x in b}
+  assert not train_set & {x.tobytes() for x in negative_domains('test', 0)[0]}
+  digits = get_dataset('mnist2digits')
+  held = get_dataset('mnist2digits', split='test')
+  assert (digits.sizes, held.sizes) == ({'a': 4500, 'b': 1618}, {'a': 500, 'b': 179})
+  assert digits.shape == (28, 28, 1) and not held.aligned
+  assert not {x.tobytes() for x in digits.b} & {x.tobytes() for x in held.b}
+  first, again = digits.batch(3, 7, 4), get_dataset('mnist2digits').batch(3, 7, 4)
+  for key in ('a', 'b', 'ya', 'yb'):
+    np.testing.assert_array_equal(first[key], again[key])
+  other = digits.batch(4, 7, 4)
+  assert not np.array_equal(first['a'], other['a'])
+
+
+def test_smoke_trains_resumes_bit_identically_with_its_pool_and_evaluates(built, tmp_path):
+  config = cyclegan_config.get_config('smoke')
+  calls = []
+  half, stopped = train_and_evaluate(
+      config, str(tmp_path / 'a'), should_stop=lambda: calls.append(1) or len(calls) >= 3
+  )
+  assert stopped and int(half.step) == 3 and int(half.pool['count_a']) == 3  # full: swaps next
+  resumed, _ = train_and_evaluate(config, str(tmp_path / 'a'))
+  straight, _ = run_steps(built, 4)  # the same iterations without a stop
+  assert int(resumed.step) == int(straight.step) == 4
+  for x, y in zip(leaves(straight), leaves(resumed), strict=True):
+    np.testing.assert_array_equal(x, y)
+  samples = sorted(os.listdir(tmp_path / 'a' / 'samples'))
+  assert samples == ['step_00000002.png', 'step_00000004.png']
+  with open(tmp_path / 'a' / 'eval' / '4.json') as f:
+    names = {entry['metric'] for entry in json.load(f)['results']}
+  assert {'pixel_agreement_a2b', 'pixel_agreement_b2a', 'adaptation_accuracy_b2a'} <= names
+  digits = cyclegan_config.get_config('smoke,data.name=mnist2digits')
+  train_and_evaluate(digits, str(tmp_path / 'd'))
+  with open(tmp_path / 'd' / 'eval' / '4.json') as f:
+    results = {entry['metric']: entry['values'] for entry in json.load(f)['results']}
+  assert set(results) == {'adaptation_accuracy_a2b', 'adaptation_accuracy_b2a'}  # not aligned
+  assert 0 <= results['adaptation_accuracy_b2a']['source_accuracy'] <= 1
+  paired = cyclegan_config.get_config('smoke,data.name=edges2mnist')
+  with pytest.raises(UserError, match='CycleGAN needs two unpaired domains'):
+    build_cyclegan(paired)
