@@ -14,6 +14,7 @@ pixels at the input's size.
 
 import numpy as np
 
+from gan_jax.data.unpaired import UNPAIRED
 from gan_jax.errors import UserError
 from gan_jax.experiment import restore
 from gan_jax.models.translation import TRANSLATION_MODELS
@@ -29,6 +30,11 @@ def restore_translator(workdir, step=None):
       raise UserError(
           f'--workdir={workdir}: a run of model {config.model.name!r}, not a translation run '
           '(experiments.sample draws from it)'
+      )
+    if config.data.name in UNPAIRED:
+      raise UserError(
+          f'--workdir={workdir}: a CycleGAN run; experiments.translate reads pix2pix runs only '
+          '(a CycleGAN run writes its translations of both directions as samples)'
       )
     return build_pix2pix(config, num_devices=1)
 
