@@ -68,7 +68,9 @@ def _row(tree, i):
   return jax.tree_util.tree_map(lambda a: a[i], tree)
 
 
-def _faults(d_ok, g_ok, step):
+def iteration_faults(d_oks, g_ok, step):
+  """One iteration's FAULTS: its refused D updates (`d_oks`, one flag per D step) and G update,
+  and `step` where one was refused."""
   skipped_d = jnp.sum(~jnp.stack(d_ok), dtype=jnp.int32)
   return {
       'skipped_d': skipped_d,
@@ -273,7 +275,7 @@ class _RunStep:
     return state.replace(step=step), {
         **_tree_mean(d_metrics),
         **g_metrics,
-        **_faults(d_ok, g_ok, step),
+        **iteration_faults(d_ok, g_ok, step),
     }
 
   def train_steps(self, state, batches, rng):

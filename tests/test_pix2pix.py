@@ -181,7 +181,8 @@ def test_the_rate_is_held_for_hold_steps_then_decays_linearly_to_zero():
   assert learning_rate(2e-4, hold_steps=10) == 2e-4  # no schedule: the constant optax took
   config = _smoke()
   assert (config.optim.g.hold_steps, config.optim.d.decay_steps) == (2, 2)
-  assert schedule_warnings(config) == [] and len(schedule_warnings(_smoke('train.num_steps=8'))) == 2
+  assert schedule_warnings(config) == []
+  assert len(schedule_warnings(_smoke('train.num_steps=8'))) == 2
 
 
 def test_translate_gives_the_programs_outputs_at_the_inputs_size(runs, tmp_path):

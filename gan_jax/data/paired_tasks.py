@@ -17,7 +17,8 @@
 
 Splits as ``edges2mnist``'s: ``test`` is every 10th example (indices 9, 19, ...), ``train`` the
 rest; ``pad`` pixels of background (0) on every side of both images (default 2: 32x32, what the
-U-Net's halvings need). Batches ``{'a', 'b', 'y'}`` (``{'a', 'b'}`` for garments) in [-1, 1] (``edges2mnist.PairedSource``).
+U-Net's halvings need). Batches ``{'a', 'b', 'y'}`` (``{'a', 'b'}`` for garments) in [-1, 1]
+(``edges2mnist.PairedSource``).
 """
 
 from __future__ import annotations

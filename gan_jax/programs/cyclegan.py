@@ -33,20 +33,17 @@ import jax
 import numpy as np
 from tensorboardX import SummaryWriter
 
-from gan_jax import checkpoint, multihost
+from gan_jax import multihost
 from gan_jax import workdir as run_folder
-from gan_jax.errors import RunFailed, UserError
+from gan_jax.errors import UserError
 from gan_jax.evaluator import EVAL_SEED, format_results, write_results
 from gan_jax.images import save_png
-from gan_jax.loop import cadence
 from gan_jax.metrics import METRICS
 from gan_jax.metrics.evaluation import scalars
 from gan_jax.models.translation import describe
-from gan_jax.programs import gan
 from gan_jax.programs.cyclegan_step import CycleGanStep, build_cyclegan
 from gan_jax.programs.pix2pix import CHUNK, EVAL_KEY, Pix2PixProgram, TestPairs, evaluate
 from gan_jax.programs.pix2pix import sample_grid
-from gan_jax.step import NO_FAULTS
 
 DIRECTIONS = {'a2b': ('a', 'b', 'ab'), 'b2a': ('b', 'a', 'ba')}  # source, target, generator
 PIXEL_METRICS = ('l1', 'psnr', 'ssim', 'pixel_agreement')  # against the true counterparts
@@ -123,26 +120,11 @@ class CycleGanProgram(Pix2PixProgram):
     self.exp = self.p  # GanProgram's helpers read exp.config, exp.mesh, exp.source
     self.config = config = self.p.config
     self.names = eval_names(config, self.p.test_source) if config.eval.every_steps else []
-    gan.check_workdir(workdir)
-    gan.check_resume(config, workdir, allow_config_change)
-    self.workdir, self.where, self.subject = workdir, f'--workdir={workdir}', workdir
-    self.saved_where = f'checkpoint saved in {workdir}'
-    self.num_steps, self.steps_per_call = config.train.num_steps, config.train.steps_per_call
-    self.cadence, self.mesh = cadence(config), self.p.mesh
-    self.on_nonfinite = gan.ON_NONFINITE[config.train.on_nonfinite]
-    self.k_init, self.k_train = jax.random.split(jax.random.key(config.seed))
-    self.faults, self.last_saved = dict(NO_FAULTS), None
-    self.ckpts = self.writer = self.train_step = self.translate = None
+    self._open_run(workdir, allow_config_change)
+    self.translate = None
 
   def begin(self):
-    gan.announce(self.p)
-    self.reported = gan.host_faults(self.faults)
-    try:
-      if multihost.is_main_process():
-        checkpoint.save_config(self.workdir, self.config)
-        checkpoint.save_data_info(self.workdir, self.p.source)
-    except OSError as e:
-      raise RunFailed(f'cannot write the config into {self.workdir}: {e}') from None
+    self._write_run_files()
     if jax.process_index() == 0:
       x = (1, *self.p.input_shape)
       line = describe(self.p.generator, self.p.discriminator, x, x)

@@ -49,9 +49,10 @@ from gan_jax.errors import FieldError, UserError
 from gan_jax.losses import build_loss
 from gan_jax.models.translation import TRANSLATION_MODELS, build_translation_models
 from gan_jax.optimizers import build_optimizer
-from gan_jax.sharding import batch_sharding, make_mesh, replicated
+from gan_jax.sharding import make_mesh, replicated
 from gan_jax.state import TrainState
-from gan_jax.step import FAULTS, NEVER
+from gan_jax.programs.iteration_calls import IterationCalls
+from gan_jax.step import iteration_faults
 from gan_jax.updates import all_finite, apply_if, optimizer_step
 
 GENERATORS, DISCRIMINATORS = ('ab', 'ba'), ('a', 'b')
@@ -192,21 +193,11 @@ def build_cyclegan(config, num_devices=None) -> CycleGan:
   return CycleGan(config, source, test, g, d, g_tx, d_tx, loss, mesh, shape, init_jit, abstract)
 
 
-def _faults(d_ok, g_ok, step):
-  """One iteration's FAULTS (gan_jax/step.py): refused updates and the step they were in."""
-  return {
-      'skipped_d': (~d_ok).astype(jnp.int32),
-      'skipped_g': (~g_ok).astype(jnp.int32),
-      'first_skip_d': jnp.where(d_ok, NEVER, step),
-      'first_skip_g': jnp.where(g_ok, NEVER, step),
-  }
-
-
 def l1(x, y):
   return jnp.mean(jnp.abs(x - y))
 
 
-class CycleGanStep:
+class CycleGanStep(IterationCalls):
   """The pure iteration of the module docstring, and its jitted form over calls."""
 
   def __init__(self, c: CycleGan):
@@ -331,21 +322,4 @@ class CycleGanStep:
         ema_state=ema_state,
         pool=pool,
     )
-    return state, {**d_metrics, **g_metrics, **_faults(d_ok, g_ok, step)}
-
-  def calls(self, state, batches, rng):
-    """As many iterations as `batches` has rows (leaves (iterations, B, ...))."""
-    if jax.tree_util.tree_leaves(batches)[0].shape[0] == 1:  # no loop: convolutions stay fast
-      return self.iteration(state, jax.tree_util.tree_map(lambda x: x[0], batches), rng)
-    state, metrics = jax.lax.scan(lambda s, b: self.iteration(s, b, rng), state, batches)
-    reduce = lambda k, m: FAULTS[k].reduce(m, axis=0) if k in FAULTS else jnp.mean(m, axis=0)
-    return state, {k: reduce(k, m) for k, m in metrics.items()}
-
-  def jitted(self):
-    rep = replicated(self.mesh)
-    return jax.jit(
-        self.calls,
-        in_shardings=(rep, batch_sharding(self.mesh, 1), rep),
-        out_shardings=(rep, rep),
-        donate_argnums=0,
-    )
+    return state, {**d_metrics, **g_metrics, **iteration_faults((d_ok,), g_ok, step)}

@@ -217,6 +217,13 @@ class GanProgram:
     self.config = config = self.exp.config  # with the defaults of fields older configs lack
     self.periodic_eval = PeriodicEval(self.exp)  # UserError if a named metric cannot run
     best_checkpoint.check_evaluated(config, self.periodic_eval.names)
+    self._open_run(workdir, allow_config_change)
+
+  def _open_run(self, workdir, allow_config_change):
+    """What every one-workdir program sets up from `self.config` and `self.exp` (its built
+    parts: mesh, init_state, abstract_state, source): the workdir and resume checks (UserError
+    before anything is written), the loop's words, cadence and keys, the fault counters."""
+    config = self.config
     check_workdir(workdir)
     check_resume(config, workdir, allow_config_change)
     self.workdir, self.where, self.subject = workdir, f'--workdir={workdir}', workdir
@@ -253,6 +260,13 @@ class GanProgram:
     return self.exp.init_state(self.k_init)
 
   def begin(self):
+    self._write_run_files()
+    self.train_step = build_train_step(self.exp)
+    self.writer = SummaryWriter(self.workdir) if multihost.is_main_process() else None
+
+  def _write_run_files(self):
+    """The start of every one-workdir program's begin(): what runs where, the fault counts it
+    resumes with, config.json and data.json (process 0; RunFailed if they cannot be written)."""
     announce(self.exp)
     self.reported = host_faults(self.faults)
     try:
@@ -261,8 +275,6 @@ class GanProgram:
         checkpoint.save_data_info(self.workdir, self.exp.source)
     except OSError as e:  # e.g. a full disk
       raise RunFailed(f'cannot write the config into {self.workdir}: {e}') from None
-    self.train_step = build_train_step(self.exp)
-    self.writer = SummaryWriter(self.workdir) if multihost.is_main_process() else None
 
   def host_batches(self, step, n):
     return host_batches(self.exp, step, n)  # the module's function, looked up at call time

@@ -27,18 +27,17 @@ import jax
 import numpy as np
 from tensorboardX import SummaryWriter
 
-from gan_jax import best_checkpoint, checkpoint, multihost
+from gan_jax import multihost
 from gan_jax import workdir as run_folder
-from gan_jax.errors import RunFailed, UserError
+from gan_jax.errors import UserError
 from gan_jax.evaluator import EVAL_SEED, format_results, write_results
 from gan_jax.images import image_grid, save_png
-from gan_jax.loop import cadence
 from gan_jax.metrics import METRICS
 from gan_jax.metrics.evaluation import scalars
 from gan_jax.models.translation import describe
 from gan_jax.programs import gan
 from gan_jax.programs.pix2pix_step import Pix2PixStep, build_pix2pix, d_pair
-from gan_jax.step import FAULTS, NO_FAULTS, combine_faults
+from gan_jax.step import FAULTS, combine_faults
 
 EVAL_KEY = 0  # the dropout key of test-mode outputs (samples and metrics)
 SAMPLE_TRIPLES = 4  # (input, output, target) triples per row of a sample grid
@@ -153,44 +152,14 @@ class Pix2PixProgram(gan.GanProgram):
     self.pairs = test_pairs(self.p, config.eval.num_samples)  # the metrics'
     self.sample_pairs = test_pairs(self.p, config.train.num_samples)
     self.names = eval_names(config, self.pairs) if config.eval.every_steps else []
-    gan.check_workdir(workdir)
-    gan.check_resume(config, workdir, allow_config_change)
-    self.workdir, self.where, self.subject = workdir, f'--workdir={workdir}', workdir
-    self.saved_where = f'checkpoint saved in {workdir}'
-    self.num_steps, self.steps_per_call = config.train.num_steps, config.train.steps_per_call
-    self.cadence, self.mesh = cadence(config), self.p.mesh
-    self.on_nonfinite = gan.ON_NONFINITE[config.train.on_nonfinite]
-    self.k_init, self.k_train = jax.random.split(jax.random.key(config.seed))
-    self.faults, self.last_saved = dict(NO_FAULTS), None
-    self.ckpts = self.writer = self.train_step = self.translate = None
-
-  def checkpoints(self):
-    self.ckpts = checkpoint.Checkpoints(
-        self.workdir,
-        keep=self.config.checkpoint.keep,
-        keep_also=best_checkpoint.keeper(self.workdir, self.config),
-    )
-    return self.ckpts
-
-  def abstract_state(self):
-    return self.p.abstract_state
-
-  def init_state(self):
-    return self.p.init_state(self.k_init)
+    self._open_run(workdir, allow_config_change)
+    self.translate = None
 
   def begin(self):
-    gan.announce(self.p)
+    self._write_run_files()
     if jax.process_index() == 0:
       for line in schedule_warnings(self.config):
         print(line, file=sys.stderr, flush=True)
-    self.reported = gan.host_faults(self.faults)
-    try:
-      if multihost.is_main_process():
-        checkpoint.save_config(self.workdir, self.config)
-        checkpoint.save_data_info(self.workdir, self.p.source)
-    except OSError as e:
-      raise RunFailed(f'cannot write the config into {self.workdir}: {e}') from None
-    if jax.process_index() == 0:
       a, b = np.zeros((1, *self.p.input_shape)), np.zeros((1, *self.p.source.shape))
       d_in = d_pair(self.config.pix2pix.d_conditional, a, b)
       print(describe(self.p.generator, self.p.discriminator, a.shape, d_in.shape), flush=True)
