@@ -71,7 +71,7 @@ def _row(tree, i):
 def iteration_faults(d_oks, g_ok, step):
   """One iteration's FAULTS: its refused D updates (`d_oks`, one flag per D step) and G update,
   and `step` where one was refused."""
-  skipped_d = jnp.sum(~jnp.stack(d_ok), dtype=jnp.int32)
+  skipped_d = jnp.sum(~jnp.stack(d_oks), dtype=jnp.int32)
   return {
       'skipped_d': skipped_d,
       'skipped_g': (~g_ok).astype(jnp.int32),
