@@ -27,17 +27,14 @@ Outputs are the EMA weights of both generators (train.ema_decay; 0: the live one
 mode (a fixed dropout key where the model has dropout).
 """
 
-import sys
 
 import jax
 import numpy as np
 from tensorboardX import SummaryWriter
 
 from gan_jax import multihost
-from gan_jax import workdir as run_folder
 from gan_jax.errors import UserError
 from gan_jax.evaluator import EVAL_SEED, format_results, write_results
-from gan_jax.images import save_png
 from gan_jax.metrics import METRICS
 from gan_jax.metrics.evaluation import scalars
 from gan_jax.models.translation import describe
@@ -148,14 +145,7 @@ class CycleGanProgram(Pix2PixProgram):
       rows.append(sample_grid(inputs, *self.cycled(state, direction, inputs)))  # in, out, back
     if jax.process_index() != 0:
       return
-    pixels = np.concatenate(rows, axis=0)
-    try:
-      path = run_folder.sample_path(self.workdir, step)
-      run_folder.write_atomically(path, lambda tmp: save_png(pixels, tmp))
-      if self.writer:
-        self.writer.add_image('samples', pixels, step, dataformats='HWC')
-    except OSError as e:
-      print(f'warning: step {step}: cannot write the samples: {e}', file=sys.stderr)
+    self.write_sample_grid(np.concatenate(rows, axis=0), step)
 
   def evaluate(self, state, step):
     if not self.names:

@@ -45,13 +45,14 @@ from gan_jax.checkpoint import abstract_like
 from gan_jax.data import get_dataset
 from gan_jax.data.unpaired import UnpairedSource
 from gan_jax.ema import ema_decay, ema_update
-from gan_jax.errors import FieldError, UserError
+from gan_jax.errors import UserError
 from gan_jax.losses import build_loss
 from gan_jax.models.translation import TRANSLATION_MODELS, build_translation_models
 from gan_jax.optimizers import build_optimizer
 from gan_jax.sharding import make_mesh, replicated
 from gan_jax.state import TrainState
 from gan_jax.programs.iteration_calls import IterationCalls
+from gan_jax.programs.pix2pix_step import checked
 from gan_jax.step import iteration_faults
 from gan_jax.updates import all_finite, apply_if, optimizer_step
 
@@ -81,16 +82,6 @@ class CycleGan:
   input_shape: tuple  # one image (H, W, C), both domains
   init_state: object  # jitted rng -> CycleState, replicated
   abstract_state: object
-
-
-def checked(section, build):
-  """build() with its errors as one-line UserErrors naming config.<section>."""
-  try:
-    return build()
-  except FieldError as e:
-    raise UserError(f'config.{section}.{e}') from None
-  except (ValueError, TypeError, OSError, KeyError) as e:
-    raise UserError(f'config.{section}: {e}') from None
 
 
 def _unpaired_data(config):

@@ -183,7 +183,10 @@ class Pix2PixProgram(gan.GanProgram):
     outputs = translate_all(self.translate, state, inputs)
     if jax.process_index() != 0:
       return
-    pixels = sample_grid(inputs, outputs, targets)
+    self.write_sample_grid(sample_grid(inputs, outputs, targets), step)
+
+  def write_sample_grid(self, pixels, step):
+    """samples/step_<step>.png and TensorBoard's `samples` image; a warning if not written."""
     try:
       path = run_folder.sample_path(self.workdir, step)
       run_folder.write_atomically(path, lambda tmp: save_png(pixels, tmp))

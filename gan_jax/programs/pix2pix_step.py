@@ -63,7 +63,7 @@ class Pix2Pix:
   abstract_state: object
 
 
-def _checked(section, build):
+def checked(section, build):
   """build() with its errors as one-line UserErrors naming config.<section>."""
   try:
     return build()
@@ -77,10 +77,10 @@ def _paired_data(config):
   """(train source, test source) of config.data: a paired dataset with a 'test' split."""
   fields = config_lib.entry_fields(config.data)
   name = config.data.name
-  source = _checked('data', lambda: get_dataset(name, **fields))
+  source = checked('data', lambda: get_dataset(name, **fields))
   if not hasattr(source, 'input_shape') or 'split' not in fields:
     raise UserError(f'config.data.name={name!r}: pix2pix needs aligned pairs (e.g. edges2mnist)')
-  test = _checked('data', lambda: get_dataset(name, **{**fields, 'split': 'test'}))
+  test = checked('data', lambda: get_dataset(name, **{**fields, 'split': 'test'}))
   if source.num_examples < config.train.batch_size:
     raise UserError(
         f'config.train.batch_size={config.train.batch_size}: more than the '
@@ -137,13 +137,13 @@ def build_pix2pix(config, num_devices=None) -> Pix2Pix:
   source, test = _paired_data(config)
   shape, input_shape = tuple(source.shape), tuple(source.input_shape)
   fields = config_lib.entry_fields(config.model)
-  g, d = _checked('model', lambda: build_translation_models(config.model.name, shape, **fields))
-  g_tx = _checked('optim.g', lambda: build_optimizer(**config.optim.g))
-  d_tx = _checked('optim.d', lambda: build_optimizer(**config.optim.d))
-  loss = _checked('loss', lambda: build_loss(config.loss))
+  g, d = checked('model', lambda: build_translation_models(config.model.name, shape, **fields))
+  g_tx = checked('optim.g', lambda: build_optimizer(**config.optim.g))
+  d_tx = checked('optim.d', lambda: build_optimizer(**config.optim.d))
+  loss = checked('loss', lambda: build_loss(config.loss))
   mesh, conditional = make_mesh(), bool(config.pix2pix.d_conditional)
   init = lambda rng: init_state(rng, g, d, g_tx, d_tx, input_shape, shape, conditional)
-  abstract = _checked(
+  abstract = checked(
       'model', lambda: abstract_like(jax.eval_shape(init, jax.random.key(0)), replicated(mesh))
   )
   parts = (g, d, g_tx, d_tx, loss, mesh, input_shape, compiled_once(init, mesh), abstract)
