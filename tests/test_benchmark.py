@@ -80,6 +80,7 @@ def test_bad_input_is_one_line_and_exit_2_and_writes_nothing(tmp_path, args, mes
   assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow  # compiles the benchmark at several device counts in subprocesses
 def test_flops_per_iteration_count_all_devices_work_whatever_the_device_count():
   # A partitioned program's own cost analysis counts one device's share: 2 devices halved it.
   counts = []

@@ -238,6 +238,8 @@ def _gradients(g, d):
   return jax.grad(_d_objective(d, {})), jax.grad(g_loss)
 
 
+# the whole SNGAN CNN both ways; the layer-by-layer equalities above stay in CI
+@pytest.mark.slow
 def test_sngan_cnn_fast_equals_xla():
   """conv='fast' and 'xla' have the same variables and agree on G's and D's outputs and on
   the gradients of the WGAN-GP D loss and of the G loss (28x28: G goes 7 -> 14 -> 28); the

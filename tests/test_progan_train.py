@@ -151,6 +151,8 @@ np.savez(sys.argv[1] + '.npz', *[np.asarray(x) for x in jax.tree_util.tree_leave
 """
 
 
+# 4 fake devices in subprocesses; the GAN program's own 1-vs-4 test (test_train.py) stays in CI
+@pytest.mark.slow
 def test_one_and_four_devices_agree(tmp_path):
   """7 steps of smoke (stage 0, then stage 1 fading in) on 1 and 4 devices (each batch of 8
   split over them; the minibatch stddev groups span devices): the same state to float rounding."""
