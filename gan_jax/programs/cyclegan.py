@@ -34,9 +34,7 @@ from tensorboardX import SummaryWriter
 
 from gan_jax import multihost
 from gan_jax.errors import UserError
-from gan_jax.evaluator import EVAL_SEED, format_results, write_results
 from gan_jax.metrics import METRICS
-from gan_jax.metrics.evaluation import scalars
 from gan_jax.models.translation import describe
 from gan_jax.programs.cyclegan_step import CycleGanStep, build_cyclegan
 from gan_jax.programs.pix2pix import CHUNK, EVAL_KEY, Pix2PixProgram, TestPairs, evaluate
@@ -156,12 +154,7 @@ class CycleGanProgram(Pix2PixProgram):
       pairs = direction_pairs(self.p.test_source, direction, n, dataset)
       outputs = translate_all(self.translate, state, name, pairs.inputs)
       results.update(evaluate_direction(self.names, self.p.test_source, direction, pairs, outputs))
-    if jax.process_index() == 0:
-      write_results(self.workdir, step, EVAL_SEED, results, by='training')
-      print(format_results(step, results), flush=True)
-      if self.writer:
-        for key, value in scalars(results).items():
-          self.writer.add_scalar(f'eval/{key}', value, step)
+    self.write_eval_results(results, step)
 
 
 __all__ = ['CycleGanProgram', 'direction_pairs', 'eval_names', 'evaluate_direction']

@@ -200,6 +200,10 @@ class Pix2PixProgram(gan.GanProgram):
       return
     pairs = self.pairs
     results = evaluate(self.names, translate_all(self.translate, state, pairs.inputs), pairs)
+    self.write_eval_results(results, step)
+
+  def write_eval_results(self, results, step):
+    """eval/<step>.json, the printed line and TensorBoard's eval/ scalars (process 0)."""
     if jax.process_index() == 0:
       write_results(self.workdir, step, EVAL_SEED, results, by='training')
       print(format_results(step, results), flush=True)
