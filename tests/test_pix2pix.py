@@ -115,7 +115,7 @@ def test_the_config_trains_and_writes_samples_and_metrics(runs):
   assert 'G UNetGenerator:' in printed and 'step 4/4 ' in printed and 'g_l1=' in printed
   assert (root / 'full' / 'samples' / 'step_00000004.png').is_file()
   got = {e['metric']: e['values'] for e in read_result_entries(str(root / 'full'))}
-  assert set(got) == {'l1', 'psnr', 'ssim', 'accuracy'}
+  assert set(got) == {'l1', 'psnr', 'ssim', 'accuracy', 'classifier_fid'}
   assert got['accuracy']['target_accuracy'] > 0.9  # the classifier reads the targets
 
 
@@ -165,6 +165,17 @@ def test_psnr_and_ssim_on_known_inputs():
   unit = lambda v: (v[..., 0] + 1) / 2
   want = np.mean([_ssim_by_windows(unit(x[i]), unit(y[i])) for i in range(2)])
   assert translation.ssim(x, y) == pytest.approx(want, rel=1e-10)
+
+
+def test_classifier_fid_is_zero_on_the_targets_and_orders_other_digits_before_edge_maps():
+  test = get_dataset('edges2mnist', split='test').get_batch(np.arange(500))
+  train = get_dataset('edges2mnist').get_batch(np.random.default_rng(0).permutation(4500)[:500])
+  same = translation.classifier_distances(test['b'], test['b'])
+  assert abs(same['classifier_fid']) < 1e-6  # (the unbiased KID of a set with itself is not 0)
+  other_digits = translation.classifier_distances(train['b'], test['b'])
+  edge_maps = translation.classifier_distances(test['a'], test['b'])
+  assert 0 < other_digits['classifier_fid'] < edge_maps['classifier_fid'] / 10
+  assert abs(other_digits['classifier_kid']) < edge_maps['classifier_kid'] / 10
 
 
 def test_a_dataset_without_pairs_is_one_line_error():

@@ -305,6 +305,18 @@ METRICS = {
         protocol=lambda data, n: {'classifier': 'mnist_classifier.npz', 'crop': 28},
         opt_in=True,
     ),
+    'classifier_fid': Metric(
+        lambda data: translation.unavailable(data, need_labels=True),
+        lambda out, data: translation.classifier_distances(out, data.targets),
+        500,
+        protocol=lambda data, n: {
+            'features': 'mnist-classifier-logits',
+            'crop': 28,
+            'reference': 'the targets of the same test pairs',
+        },
+        lower_is_better=('classifier_fid', 'classifier_kid'),
+        opt_in=True,
+    ),
     # Unpaired translation (metrics/cycle.py): one direction of a CycleGAN run's outputs on its
     # test images; `data` holds `inputs`, `targets` (true counterparts or None) and `labels`.
     'pixel_agreement': Metric(

@@ -11,9 +11,9 @@ workdir and resume checks, checkpoints with their fault counts, the fault policy
   sample                 samples/step_<step>.png: train.num_samples pairs of the test split
                          (`test_pairs`), each row SAMPLE_TRIPLES (input, output, target) triples
   evaluate               every eval.every_steps: the translation metrics (eval.metrics, default
-                         l1, psnr, ssim and accuracy where the data have labels; metrics/
-                         translation.py) of the outputs on eval.num_samples test pairs
-                         against their targets; eval/<step>.json, a line and TensorBoard
+                         l1, psnr, ssim, and accuracy and classifier_fid where the data have
+                         labels; metrics/translation.py) of the outputs on eval.num_samples
+                         test pairs against their targets; eval/<step>.json, a line and TensorBoard
 
 Outputs (samples, metrics) are G's EMA weights (train.ema_decay; 0: the live ones) in test mode:
 BatchNorm with its running statistics, dropout as the model's dropout_at_test says (on in
@@ -42,7 +42,7 @@ from gan_jax.step import FAULTS, combine_faults
 EVAL_KEY = 0  # the dropout key of test-mode outputs (samples and metrics)
 SAMPLE_TRIPLES = 4  # (input, output, target) triples per row of a sample grid
 CHUNK = 100  # pairs translated at once (one compiled shape)
-METRIC_NAMES = ('l1', 'psnr', 'ssim', 'accuracy')  # what a translation run evaluates
+METRIC_NAMES = ('l1', 'psnr', 'ssim', 'accuracy', 'classifier_fid')  # what a translation run evaluates
 
 
 @dataclasses.dataclass
