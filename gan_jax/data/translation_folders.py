@@ -32,9 +32,11 @@ image on the test split).
 
 Batches: ``{'a', 'b'}`` float32 (b, S, S, C) in [-1, 1] (aligned; no labels) or the same two
 domains in independent orders (unaligned). ``contents()`` (the run's data.json) names the folder,
-counts, sizes, channels and a SHA-256 of each side's decoded images.
+counts, sizes, channels and a SHA-256 of each side's decoded images and of both (a resumed run
+whose folder changed says so, as the ``folder`` dataset's).
 """
 
+import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -234,12 +236,16 @@ def _halves(path, channels, side):
   return resized(pixels[:, : width // 2], side), resized(pixels[:, width // 2 :], side)
 
 
-def _record(data_dir, split, image_size, side, channels, **sides) -> dict:
+def _record(data_dir, split, image_size, side, channels, a, b) -> dict:
+  """What was read (data.json): counts and hashes per side; `count`, `content_hash` of both (the
+  keys by which a resumed run sees that its data changed, gan_jax/workdir.py)."""
   out = {'folder': os.path.abspath(data_dir), 'split': split, 'image_size': int(image_size)}
-  out.update(load_size=int(side), channels=int(channels))
-  for name, images in sides.items():
+  out.update(load_size=int(side), channels=int(channels), count=len(a) + len(b))
+  for name, images in (('a', a), ('b', b)):
     out[f'count_{name}'] = len(images)
     out[f'content_hash_{name}'] = folder_cache.array_content_hash(images, None)
+  both = (out['content_hash_a'] + out['content_hash_b']).encode()
+  out['content_hash'] = f'sha256:{hashlib.sha256(both).hexdigest()}'
   return out
 
 
@@ -259,11 +265,12 @@ def aligned_folder(
   paths = _subfolders(data_dir, [split], layout)[split]
   channels = _channels(data_dir, SPLITS, channels)
   side = derived_load_size(image_size, load_size) if split == 'train' else image_size
-  pairs = _decode_all(f'the pairs of {data_dir}/{split}', paths, lambda p: _halves(p, channels, side))
+  decode = lambda p: _halves(p, channels, side)
+  pairs = _decode_all(f'the pairs of {data_dir}/{split}', paths, decode)
   a, b = (np.stack(half) for half in zip(*pairs))
   if direction == 'b2a':
     a, b = b, a
-  record = _record(data_dir, split, image_size, side, channels, a=a, b=b)
+  record = _record(data_dir, split, image_size, side, channels, a, b)
   return AlignedFolderSource(a, b, image_size, flip and split == 'train', record)
 
 
@@ -284,5 +291,5 @@ def unaligned_folder(
   side = derived_load_size(image_size, load_size) if split == 'train' else image_size
   decode = lambda p: resized(_read(image_files.read_image, p, channels), side)
   a, b = (np.stack(_decode_all(f'{data_dir}/{n}', found[n], decode)) for n in names)
-  record = _record(data_dir, split, image_size, side, channels, a=a, b=b)
+  record = _record(data_dir, split, image_size, side, channels, a, b)
   return UnalignedFolderSource(a, b, image_size, flip and split == 'train', record)
