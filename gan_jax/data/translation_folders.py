@@ -93,17 +93,19 @@ def resized(pixels, size) -> np.ndarray:
 
 
 class _Crops:
-  """What both folder sources share: S, L, flip; the centred view; a batch's crops."""
+  """What both folder sources share: S, L, flip; the centred view; a batch's crops. Mixed in
+  before the source class, whose __init__(a, b) it calls."""
 
   size: int
   room: int  # L - S
   flip: bool
   record: dict
 
-  def _setup(self, size, flip, record, channels):
+  def __init__(self, a, b, size, flip, record):
+    super().__init__(a, b)
     self.size, self.flip, self.record = size, bool(flip), dict(record)
     self.room = record['load_size'] - size if record['split'] == 'train' else 0
-    self.shape = self.input_shape = (size, size, channels)
+    self.shape = self.input_shape = (size, size, a.shape[-1])
 
   def centre(self, images):
     """The centred size x size crop of (N, L, L, C) images."""
@@ -115,19 +117,15 @@ class _Crops:
     draws = crop_draws(seed, step, batch_size, self.room, self.flip)
     return crop_flip(images, *(d[rows] for d in draws), self.size)
 
+  def get(self, indices: np.ndarray) -> np.ndarray:
+    return to_unit_range(self.centre(self.b[indices]))
+
   def contents(self) -> dict:
     return dict(self.record)
 
 
 class AlignedFolderSource(_Crops, PairedSource):
   """Aligned pairs held at the load size: batches {'a', 'b'} with one crop and flip per pair."""
-
-  def __init__(self, a, b, size, flip, record):
-    PairedSource.__init__(self, a, b)
-    self._setup(size, flip, record, a.shape[-1])
-
-  def get(self, indices: np.ndarray) -> np.ndarray:
-    return to_unit_range(self.centre(self.b[indices]))
 
   def get_batch(self, indices: np.ndarray) -> dict:
     return {'a': to_unit_range(self.centre(self.a[indices])), 'b': self.get(indices)}
@@ -144,15 +142,8 @@ class AlignedFolderSource(_Crops, PairedSource):
 class UnalignedFolderSource(_Crops, UnpairedSource):
   """Two domains held at the load size: batches {'a', 'b'}, each with crops of its own."""
 
-  def __init__(self, a, b, size, flip, record):
-    UnpairedSource.__init__(self, a, b)
-    self._setup(size, flip, record, a.shape[-1])
-
-  def get(self, indices: np.ndarray) -> np.ndarray:
-    return to_unit_range(self.centre(self.b[indices]))
-
   def domain(self, name: str, n: int | None = None):
-    images, labels = UnpairedSource.domain(self, name, n)
+    images, labels = super().domain(name, n)
     return self.centre(images), labels
 
   def batch(self, seed, step, batch_size, process_index=0, process_count=1) -> dict:
