@@ -23,6 +23,11 @@ smoke (tiny widths, a few steps: for tests). The ablation of the paper's table 4
 objective is the default): cycle (cycle terms alone, no GAN), gan (GAN alone), gan_forward (GAN +
 the forward cycle A -> B -> A), gan_backward (GAN + the backward cycle B -> A -> B); and
 no_identity (identity weight 0, the paper's table 4 setting) in a group of its own.
+
+Preset folder: your own domains (gan_jax/data/translation_folders.py), data.data_dir=DIR holding
+trainA/, trainB/, testA/, testB/; 64x64 crops of 72x72 (the reference's 256 of 286, scaled), the
+CPU sizes and schedule above; no metrics (an unaligned test split without labels has nothing to
+score against), the samples only.
 """
 
 from configs import common
@@ -60,9 +65,16 @@ def _smoke(c):
   c.cyclegan.pool_size = 3
 
 
+def _folder(c):
+  """The user's domains under data.data_dir (trainA/, trainB/, testA/, testB/), 64x64 crops."""
+  _task('unaligned_folder')(c)
+  c.data.image_size = 64
+
+
 PRESETS = {
     'mnist2negative': _task('mnist2negative'),
     'mnist2digits': _task('mnist2digits'),
+    'folder': _folder,
     'smoke': _smoke,
 }
 # The ablation of the paper's table 4 (cyclegan.* fields; the full objective is the default).

@@ -19,6 +19,11 @@ few steps: for tests). A second group
 picks the loss terms of the paper's ablation (table 1): l1 (L1 alone), gan (the GAN loss alone,
 D on the output only), cgan (the conditional GAN loss alone), l1_gan (L1 + GAN with an
 unconditional D); none: L1 + cGAN, the paper's full objective.
+
+Preset folder: your own pairs (gan_jax/data/translation_folders.py), data.data_dir=DIR holding
+train/ and test/, each file A and B side by side; 64x64 crops of 72x72 (the reference's 256 of
+286, scaled), the U-Net's 6 halvings to 1x1 (as unet_256's 8 at 256), the offline tasks' widths
+and schedule; L1, PSNR and SSIM on the test pairs.
 """
 
 from configs import common
@@ -54,8 +59,14 @@ def _smoke(c):
   c.eval.every_steps = 4
 
 
+def _folder(c):
+  """The user's A|B pairs under data.data_dir (train/, test/): 64x64 crops, a U-Net to 1x1."""
+  _task('aligned_folder')(c)
+  c.data.image_size, c.model.num_downs = 64, 6
+
+
 TASKS = ('edges2mnist', 'sr_mnist', 'inpaint_mnist', 'edges2fashion')  # gan_jax/data/
-PRESETS = {**{t: _task(t) for t in TASKS}, 'smoke': _smoke}
+PRESETS = {**{t: _task(t) for t in TASKS}, 'smoke': _smoke, 'folder': _folder}
 # The loss ablation of the paper's table 1 (L1 + cGAN is the default): pix2pix.* fields.
 ABLATION = {
     'l1': lambda c: c.pix2pix.update(gan_weight=0.0),

@@ -23,6 +23,7 @@ from gan_jax.data.order import example_indices
 from gan_jax.data.source import ArraySource, Source
 from gan_jax.data.stacked_mnist import StackedMNIST, stacked_mnist
 from gan_jax.data.tfds_source import DatasetUnavailableError, celeb_a, cifar10, fashion_mnist, mnist
+from gan_jax.data.translation_folders import aligned_folder, unaligned_folder
 from gan_jax.data.unpaired import UNPAIRED, UnpairedSource, mnist2digits, mnist2negative
 
 DATASETS: dict[str, Callable[..., Source]] = {
@@ -42,6 +43,7 @@ DATASETS["edges2mnist"] = edges2mnist  # pairs {'a', 'b', 'y'}: pix2pix (program
 DATASETS.update(sr_mnist=sr_mnist, inpaint_mnist=inpaint_mnist, edges2fashion=edges2fashion)
 DATASETS["mnist2negative"] = mnist2negative  # unpaired {'a', 'b', 'ya', 'yb'}: programs/cyclegan.py
 DATASETS["mnist2digits"] = mnist2digits
+DATASETS.update(aligned_folder=aligned_folder, unaligned_folder=unaligned_folder)  # users' own
 
 
 def get_dataset(name: str, **fields) -> Source:

@@ -152,4 +152,5 @@ def mnist2digits(split: str = 'train', pad: int = 0) -> UnpairedSource:
   return UnpairedSource(*digits_domains(split, pad))
 
 
-UNPAIRED = ('mnist2negative', 'mnist2digits')  # the datasets CycleGAN trains on (train.py)
+# the datasets CycleGAN trains on (train.py); unaligned_folder: translation_folders.py
+UNPAIRED = ('mnist2negative', 'mnist2digits', 'unaligned_folder')
