@@ -16,13 +16,18 @@ from gan_jax.data.edges2mnist import EDGE_THRESHOLD, sobel_edges
 from gan_jax.errors import UserError
 from gan_jax.images import to_pixels
 from gan_jax.losses import build_loss
-from gan_jax.metrics import translation
+from gan_jax.metrics import METRICS, translation
 from gan_jax.optimizers import learning_rate
 from gan_jax.programs.pix2pix import schedule_warnings
 from gan_jax.programs.pix2pix_step import Pix2PixStep, build_pix2pix, d_pair
 from gan_jax.train import train_and_evaluate
 from gan_jax.workdir import read_result_entries
 from tests.conftest import run_module
+
+
+class TestPairsLike:  # what the translation metrics read of a run's test pairs
+  def __init__(self, targets):
+    self.targets, self.labels = targets, None
 
 
 def _smoke(arg=''):
@@ -176,6 +181,13 @@ def test_classifier_fid_is_zero_on_the_targets_and_orders_other_digits_before_ed
   edge_maps = translation.classifier_distances(test['a'], test['b'])
   assert 0 < other_digits['classifier_fid'] < edge_maps['classifier_fid'] / 10
   assert abs(other_digits['classifier_kid']) < edge_maps['classifier_kid'] / 10
+
+
+def test_ssim_does_not_apply_below_its_window():
+  small = TestPairsLike(np.zeros((2, 8, 8, 1)))
+  assert 'window needs images of that size or more, not (8, 8)' in METRICS['ssim'].unavailable(small)
+  assert METRICS['ssim'].unavailable(TestPairsLike(np.zeros((2, 11, 11, 1)))) is None
+  assert METRICS['psnr'].unavailable(small) is None
 
 
 def test_a_dataset_without_pairs_is_one_line_error():

@@ -292,7 +292,7 @@ METRICS = {
         opt_in=True,
     ),
     'ssim': Metric(
-        translation.unavailable,
+        translation.ssim_unavailable,
         lambda out, data: {'ssim': translation.ssim(out, data.targets)},
         500,
         protocol=lambda data, n: {'window': 11, 'sigma': 1.5, 'k1': 0.01, 'k2': 0.03},

@@ -121,3 +121,12 @@ def unavailable(data, need_labels=False):
     if shape[-1] != 1 or min(shape[1:3]) < MNIST_SIZE:
       return f'the MNIST classifier needs one-channel images of 28x28 or more, not {shape[1:]}'
   return None
+
+
+def ssim_unavailable(data):
+  """`unavailable`, and why SSIM cannot score images smaller than its 11x11 window."""
+  why = unavailable(data)
+  size = None if why else tuple(np.shape(data.targets)[1:3])
+  if size and min(size) < SSIM_WINDOW:
+    return f'its {SSIM_WINDOW}x{SSIM_WINDOW} window needs images of that size or more, not {size}'
+  return why

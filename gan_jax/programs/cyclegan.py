@@ -38,7 +38,7 @@ from gan_jax.metrics import METRICS
 from gan_jax.models.translation import describe
 from gan_jax.programs.cyclegan_step import CycleGanStep, build_cyclegan
 from gan_jax.programs.pix2pix import CHUNK, EVAL_KEY, Pix2PixProgram, TestPairs, evaluate
-from gan_jax.programs.pix2pix import sample_grid
+from gan_jax.programs.pix2pix import SAMPLE_TRIPLES, sample_grid
 
 DIRECTIONS = {'a2b': ('a', 'b', 'ab'), 'b2a': ('b', 'a', 'ba')}  # source, target, generator
 PIXEL_METRICS = ('l1', 'psnr', 'ssim', 'pixel_agreement')  # against the true counterparts
@@ -137,10 +137,12 @@ class CycleGanProgram(Pix2PixProgram):
 
   def sample(self, state, step):
     n = self.config.train.num_samples
+    domain = lambda source: self.p.test_source.domain(source, n)[0]
+    inputs = {d: domain(source) for d, (source, _, _) in DIRECTIONS.items()}
+    per_row = min(SAMPLE_TRIPLES, *(len(x) for x in inputs.values()))  # both rows equally wide
     rows = []
-    for direction, (source, _, _) in DIRECTIONS.items():
-      inputs = self.p.test_source.domain(source, n)[0]
-      rows.append(sample_grid(inputs, *self.cycled(state, direction, inputs)))  # in, out, back
+    for direction, x in inputs.items():
+      rows.append(sample_grid(x, *self.cycled(state, direction, x), per_row))  # in, out, back
     if jax.process_index() != 0:
       return
     self.write_sample_grid(np.concatenate(rows, axis=0), step)
