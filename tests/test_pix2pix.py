@@ -25,7 +25,7 @@ from gan_jax.workdir import read_result_entries
 from tests.conftest import run_module
 
 
-class TestPairsLike:  # what the translation metrics read of a run's test pairs
+class PairsLike:  # what the translation metrics read of a run's test pairs
   def __init__(self, targets):
     self.targets, self.labels = targets, None
 
@@ -184,9 +184,9 @@ def test_classifier_fid_is_zero_on_the_targets_and_orders_other_digits_before_ed
 
 
 def test_ssim_does_not_apply_below_its_window():
-  small = TestPairsLike(np.zeros((2, 8, 8, 1)))
+  small = PairsLike(np.zeros((2, 8, 8, 1)))
   assert 'window needs images of that size or more, not (8, 8)' in METRICS['ssim'].unavailable(small)
-  assert METRICS['ssim'].unavailable(TestPairsLike(np.zeros((2, 11, 11, 1)))) is None
+  assert METRICS['ssim'].unavailable(PairsLike(np.zeros((2, 11, 11, 1)))) is None
   assert METRICS['psnr'].unavailable(small) is None
 
 
