@@ -24,6 +24,7 @@ from gan_jax.cli import parse_flags
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = os.path.join(ROOT, 'docs')
 
+PIX2PIX_TASKS = ('edges2mnist', 'sr_mnist', 'inpaint_mnist')  # the pix2pix_mnist study's pictures
 # name -> (commands with {w} for the workdir root, {{docs file: file under {w}}})
 FIGURES = {
     'nsgan': (
@@ -107,6 +108,35 @@ FIGURES = {
         {
             'papers_metz2017_modes.png': 'papers_metz2017/metrics_ring8.png',
             'papers_metz2017_samples.png': 'papers_metz2017/samples_ring8.png',
+        },
+    ),
+    'pix2pix_mnist': (
+        [
+            'launch.sweep --config=configs/sweeps/pix2pix_mnist.py --workdir={w}/pix2pix_mnist '
+            '--parallel=2',
+            'launch.report --workdir={w}/pix2pix_mnist',
+        ]
+        + [
+            f'experiments.translate --workdir={{w}}/pix2pix_mnist/{t},seed=0 --split=test --num=8 '
+            f'--out={{w}}/pix2pix_{t}.png'
+            for t in PIX2PIX_TASKS
+        ],
+        {f'pix2pix_{t}.png': f'pix2pix_{t}.png' for t in PIX2PIX_TASKS},
+    ),
+    'translation': (
+        [
+            'experiments.main --config=configs/pix2pix.py:edges2fashion '
+            '--workdir={w}/p2p_edges2fashion',
+            'experiments.translate --workdir={w}/p2p_edges2fashion --split=test --num=8 '
+            '--out={w}/pix2pix_edges2fashion.png',
+            'experiments.main --config=configs/cyclegan.py --workdir={w}/cyclegan',
+            'experiments.main --config=configs/cyclegan.py:mnist2digits '
+            '--workdir={w}/cyclegan_digits',
+        ],
+        {
+            'pix2pix_edges2fashion.png': 'pix2pix_edges2fashion.png',
+            'cyclegan_mnist2negative.png': 'cyclegan/samples/step_00001000.png',
+            'cyclegan_mnist2digits.png': 'cyclegan_digits/samples/step_00001000.png',
         },
     ),
 }
