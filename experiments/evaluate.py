@@ -29,6 +29,14 @@ FID only (KID, PR if the file holds 'features'). --samples scores images made el
 of drawing (gan_jax/metrics/sample_files.py: uint8 or [-1, 1] floats; a folder of images);
 with --ref_stats no --workdir is needed and nothing is written but --out; with a --workdir the
 results go to its eval file as 'files' results of the checkpoint's step.
+
+A translation run (pix2pix, CycleGAN: gan_jax/translating.py) is scored as its program scores
+it every eval.every_steps: its metrics (l1, psnr, ssim, accuracy, classifier_fid; CycleGAN's
+'<metric>_a2b' / '_b2a', pixel_agreement, adaptation_accuracy) of the outputs of the test split
+(--num_samples: how many; default eval.num_samples), written as the seed-2024 results the run
+writes (the same numbers replace them); the flags of images drawn from noise and of Inception's
+reference (--seed, --samples, --ref_stats, --save_ref_stats, --stats_dir, --num_reference,
+--reference_split, --resize) are refused there.
 """
 
 import json
@@ -36,9 +44,10 @@ import json
 from absl import app, flags
 
 from gan_jax.cli import parse_flags, run_cli
-from gan_jax import sampling
+from gan_jax import sampling, translating
 from gan_jax.errors import UserError
 from gan_jax.evaluator import (
+    EVAL_SEED,
     FILES_BY,
     FILES_WEIGHTS,
     checked_metrics,
@@ -137,16 +146,45 @@ def _draw_and_score(exp, state, data):
     return sampling.draw(exp.generator, state, n, FLAGS.seed, FLAGS.ema, on_progress=report)
 
   results = evaluate(names, draw, data, FLAGS.num_samples)
+  _record(results, step, FLAGS.seed)
+
+
+def _record(results, step, seed):
+  """Prints `results` and adds them to the workdir's eval/<step>.json (and --out, TensorBoard)."""
   print(format_results(step, results))
   weights = 'ema' if FLAGS.ema else 'live'
-  _write_out(results, step, FLAGS.seed, weights, 'experiments.evaluate')
+  _write_out(results, step, seed, weights, 'experiments.evaluate')
   path, replaced = write_results(
-      FLAGS.workdir, step, FLAGS.seed, results, weights, by='experiments.evaluate'
+      FLAGS.workdir, step, seed, results, weights, by='experiments.evaluate'
   )
   for line in replaced:
     print(f'note: replaced in {path}: {line}')
-  log_scalars(FLAGS.workdir, step, f'evaluate/seed{FLAGS.seed}_{weights}', results)
-  print(f'Wrote {path} (seed {FLAGS.seed}, {weights} weights)')
+  log_scalars(FLAGS.workdir, step, f'evaluate/seed{seed}_{weights}', results)
+  print(f'Wrote {path} (seed {seed}, {weights} weights)')
+
+
+# What a translation run refuses: its outputs draw no noise, its metrics no Inception reference.
+GAN_ONLY_FLAGS = (
+    'seed',
+    'samples',
+    'ref_stats',
+    'save_ref_stats',
+    'stats_dir',
+    'num_reference',
+    'reference_split',
+    'resize',
+)
+
+
+def _evaluate_translation():
+  """A pix2pix or CycleGAN run: its program's metrics (module docstring), seed EVAL_SEED."""
+  for flag in GAN_ONLY_FLAGS:
+    if FLAGS[flag].present:
+      raise UserError(f'--{flag}: not for a translation run (scored on its test split)')
+  p, state = translating.restore_translator(FLAGS.workdir, FLAGS.step)
+  state = state if FLAGS.ema else translating.live_weights(state)
+  results = translating.evaluate_run(p, state, FLAGS.metrics or [], FLAGS.num_samples)
+  _record(results, int(state.step), EVAL_SEED)
 
 
 @run_cli
@@ -158,6 +196,8 @@ def main(argv):
     samples = read_files(FLAGS.samples, progress=Counter)
     _score_files(samples, stats_eval_data(samples.images.shape[1:], ref, FLAGS.resize), None)
     return None
+  if translating.is_translation_run(FLAGS.workdir):
+    return _evaluate_translation()
   exp, state = restore(FLAGS.workdir, FLAGS.step)
   data = eval_data(
       exp,

@@ -235,3 +235,19 @@ def test_translate_gives_the_programs_outputs_at_the_inputs_size(runs, tmp_path)
   lines = bad.stderr.strip().splitlines()
   assert bad.returncode == 2 and len(lines) == 1 and '28x28 or 32x32' in lines[0], lines
   assert not (tmp_path / 'bad_out.npy').exists()
+
+
+def test_evaluate_gives_the_runs_own_metrics_and_split_pairs_span_the_classes(runs):
+  """translating.evaluate_run (experiments.evaluate on a pix2pix run) computes the numbers the
+  run wrote at step 4 from the restored checkpoint; `split_pairs` (translate's --split) picks
+  pairs spread over the split, every class, as the run's samples."""
+  from gan_jax import translating  # pylint: disable=g-import-not-at-top
+  from gan_jax.evaluator import result_entries  # pylint: disable=g-import-not-at-top
+
+  run = str(runs[0] / 'full')
+  p, state = translating.restore_translator(run, direction='a2b')
+  stored = {e['metric']: e['values'] for e in read_result_entries(run) if e['step'] == 4}
+  got = {e['metric']: e['values'] for e in result_entries(translating.evaluate_run(p, state), 0)}
+  assert len(got) == 5 and got == stored
+  pairs = translating.split_pairs(p, 'test', 10)
+  assert pairs.inputs.shape == (10, 32, 32, 1) and sorted(pairs.labels) == list(range(10))

@@ -105,6 +105,17 @@ def evaluate_direction(names, test, direction, pairs, outputs) -> dict:
   return {f'{name}_{direction}': r for name, r in results.items()}
 
 
+def evaluate_all(c, translate, state, names, n) -> dict:
+  """The results of both directions (`evaluate_direction`) on `n` test images of each source
+  domain (`direction_pairs`), `translate` a `translator(c)`: what the run evaluates."""
+  results = {}
+  for direction, (_, _, name) in DIRECTIONS.items():
+    pairs = direction_pairs(c.test_source, direction, n, c.config.data.name)
+    outputs = translate_all(translate, state, name, pairs.inputs)
+    results.update(evaluate_direction(names, c.test_source, direction, pairs, outputs))
+  return results
+
+
 class CycleGanProgram(Pix2PixProgram):
   """One CycleGAN run in `workdir` (module docstring); pix2pix's host side (checkpoints, state,
   batches, step), its own data, step, samples and metrics."""
@@ -150,13 +161,8 @@ class CycleGanProgram(Pix2PixProgram):
   def evaluate(self, state, step):
     if not self.names:
       return
-    results = {}
-    for direction, (_, _, name) in DIRECTIONS.items():
-      n, dataset = self.config.eval.num_samples, self.config.data.name
-      pairs = direction_pairs(self.p.test_source, direction, n, dataset)
-      outputs = translate_all(self.translate, state, name, pairs.inputs)
-      results.update(evaluate_direction(self.names, self.p.test_source, direction, pairs, outputs))
-    self.write_eval_results(results, step)
+    n = self.config.eval.num_samples
+    self.write_eval_results(evaluate_all(self.p, self.translate, state, self.names, n), step)
 
 
-__all__ = ['CycleGanProgram', 'direction_pairs', 'eval_names', 'evaluate_direction']
+__all__ = ['CycleGanProgram', 'direction_pairs', 'eval_names', 'evaluate_all', 'evaluate_direction']
