@@ -123,22 +123,6 @@ FIGURES = {
         ],
         {f'pix2pix_{t}.png': f'pix2pix_{t}.png' for t in PIX2PIX_TASKS},
     ),
-    'translation': (
-        [
-            'experiments.main --config=configs/pix2pix.py:edges2fashion '
-            '--workdir={w}/p2p_edges2fashion',
-            'experiments.translate --workdir={w}/p2p_edges2fashion --split=test --num=8 '
-            '--out={w}/pix2pix_edges2fashion.png',
-            'experiments.main --config=configs/cyclegan.py --workdir={w}/cyclegan',
-            'experiments.main --config=configs/cyclegan.py:mnist2digits '
-            '--workdir={w}/cyclegan_digits',
-        ],
-        {
-            'pix2pix_edges2fashion.png': 'pix2pix_edges2fashion.png',
-            'cyclegan_mnist2negative.png': 'cyclegan/samples/step_00001000.png',
-            'cyclegan_mnist2digits.png': 'cyclegan_digits/samples/step_00001000.png',
-        },
-    ),
 }
 # Figures the README shows that this script cannot make, and why.
 MADE_ELSEWHERE = {

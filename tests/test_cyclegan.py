@@ -178,6 +178,7 @@ def _eval_file(workdir):
     return json.load(f)['results']
 
 
+@pytest.mark.slow  # a CLI subprocess (~25 s of CPU); its in-process path stays in CI
 def test_translate_b2a_gives_g_ba_of_the_test_negatives_with_their_digits(
     smoke_run, restored, tmp_path
 ):
@@ -243,6 +244,7 @@ def test_evaluate_gives_the_runs_own_metrics_of_the_checkpoint(smoke_run, restor
     translating.evaluate_run(p, state, ['accuracy'])
 
 
+@pytest.mark.slow  # a CLI subprocess (~25 s of CPU); its in-process path stays in CI
 def test_experiments_evaluate_on_the_run_replaces_its_results_by_the_same(smoke_run):
   workdir = smoke_run[0]
   before = _eval_file(workdir)

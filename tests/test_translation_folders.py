@@ -160,8 +160,8 @@ def _same_shapes(a, b):
 def test_the_folder_presets_build_and_the_steps_take_the_batches(folders):
   """configs/pix2pix.py:folder and configs/cyclegan.py:folder build (models sized by the data);
   at the smoke sizes one step of each program traced on a folder's batch (jax.eval_shape:
-  nothing compiled); the metrics that apply (pix2pix: those against the targets; CycleGAN on
-  unlabelled, unaligned domains: none)."""
+  nothing compiled); the metrics that apply (pix2pix: those against the targets that fit; CycleGAN
+  on unlabelled, unaligned domains: none)."""
   root, _ = folders
   p = build_pix2pix(pix2pix_config.get_config(f'folder,data.data_dir={root / "aligned"}'))
   assert p.source.shape == p.input_shape == (64, 64, 3) and p.source.contents()['load_size'] == 72
@@ -171,7 +171,8 @@ def test_the_folder_presets_build_and_the_steps_take_the_batches(folders):
   batch = p.source.batch(0, 0, p.config.train.batch_size)
   state, metrics = jax.eval_shape(Pix2PixStep(p).iteration, p.abstract_state, batch, KEY)
   assert _same_shapes(state, p.abstract_state) and 'g_l1' in metrics
-  assert pix2pix.eval_names(p.config, pix2pix.test_pairs(p, 3)) == ['l1', 'psnr', 'ssim']
+  # (SSIM's 11x11 window does not fit the smoke size's images)
+  assert pix2pix.eval_names(p.config, pix2pix.test_pairs(p, 3)) == ['l1', 'psnr']
   c = build_cyclegan(_smoke_on(cyclegan_config, 'unaligned_folder', root / 'unaligned'))
   batch = c.source.batch(0, 0, c.config.train.batch_size)
   state, _ = jax.eval_shape(CycleGanStep(c).iteration, c.abstract_state, batch, KEY)

@@ -16,7 +16,8 @@ Sweep arg (comma-separated; default all three):
   tasks   sr_mnist (4x super-resolution; its bicubic baseline is its input) and inpaint_mnist.
 Translation runs are not vectorized (a GroupProgram trains G/D GANs only): one process a run.
 
-Cost: CPU_SECONDS_PER_RUN, measured on this 2-core VM (module constant below).
+Cost: each run took 7 to 11 minutes (launch.report's time.minutes, 2026-12-06) with two runs at
+a time on this 2-core VM, itself shared with other work: the 27 runs, ~2 hours with --parallel=2.
 """
 
 from configs import pix2pix
