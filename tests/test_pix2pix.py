@@ -18,6 +18,7 @@ from gan_jax.images import to_pixels
 from gan_jax.losses import build_loss
 from gan_jax.metrics import METRICS, translation
 from gan_jax.optimizers import learning_rate
+from gan_jax.programs import pix2pix as pix2pix_program
 from gan_jax.programs.pix2pix import schedule_warnings
 from gan_jax.programs.pix2pix_step import Pix2PixStep, build_pix2pix, d_pair
 from gan_jax.train import train_and_evaluate
@@ -181,6 +182,15 @@ def test_classifier_fid_is_zero_on_the_targets_and_orders_other_digits_before_ed
   edge_maps = translation.classifier_distances(test['a'], test['b'])
   assert 0 < other_digits['classifier_fid'] < edge_maps['classifier_fid'] / 10
   assert abs(other_digits['classifier_kid']) < edge_maps['classifier_kid'] / 10
+
+
+def test_translation_baseline_scores_the_inputs_as_the_outputs():
+  result = run_module('experiments.translation_baseline', '--config=configs/pix2pix.py:smoke')
+  assert result.returncode == 0, result.stderr[-2000:]
+  p = build_pix2pix(_smoke())
+  pairs = pix2pix_program.test_pairs(p, p.config.eval.num_samples)
+  want = translation.l1(pairs.inputs, pairs.targets)
+  assert f'baseline (the inputs) of edges2mnist l1: l1={want:.4g} (20 samples)' in result.stdout
 
 
 def test_ssim_does_not_apply_below_its_window():
