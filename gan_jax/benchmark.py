@@ -12,8 +12,8 @@ one call of the compiled step runs `train.steps_per_call` iterations.
 A translation config (the program gan_jax/train.py picks: CycleGAN on two unpaired domains,
 pix2pix for another model of TRANSLATION_MODELS) is timed the same way on its own program's
 step (`Pix2PixStep(p).jitted()`, `CycleGanStep(c).jitted()`, built from `build_pix2pix` /
-`build_cyclegan` as the program builds them), on random {'a', 'b'} batches of its input and
-target shapes; its iteration is one D update (both D's for CycleGAN) and one G update on
+`build_cyclegan` as the program builds them), on random batches of its host batches' shapes
+(`random_pairs`); its iteration is one D update (both D's for CycleGAN) and one G update on
 `train.batch_size` pairs (`d_steps` 1).
 """
 
@@ -134,17 +134,22 @@ def random_batches(exp, rng):
 
 
 def random_pairs(p, rng):
-  """{'a': inputs, 'b': targets} uniform in [-1, 1] of a translation run `p` (Pix2Pix or
-  CycleGan), leaves (steps_per_call, B, *shape), split over the devices along B; the labels of
-  its host batches are left out (its step reads none)."""
+  """Random batches of a translation run `p` (Pix2Pix or CycleGan) in the structure, shapes and
+  dtypes of its host batches (`p.source.batch`: {'a', 'b'} and the labels where its data have
+  them), leaves (steps_per_call, B, ...) split over the devices along B: images uniform in
+  [-1, 1], labels 0 (its step reads none)."""
   t = p.config.train
-  lead = (t.steps_per_call, t.batch_size)
+  leaves, tree = jax.tree_util.tree_flatten(p.source.batch(p.config.seed, 0, t.batch_size))
 
   def draw(k):
-    shapes = {'a': p.input_shape, 'b': tuple(p.source.shape)}
-    keys = dict(zip(shapes, jax.random.split(k)))
-    uniform = lambda n: jax.random.uniform(keys[n], (*lead, *shapes[n]), minval=-1.0, maxval=1.0)
-    return {n: uniform(n) for n in shapes}
+    out = []
+    for key, x in zip(jax.random.split(k, len(leaves)), leaves):
+      shape = (t.steps_per_call, *x.shape)
+      if jnp.issubdtype(x.dtype, jnp.floating):
+        out.append(jax.random.uniform(key, shape, x.dtype, minval=-1.0, maxval=1.0))
+      else:
+        out.append(jnp.zeros(shape, x.dtype))
+    return jax.tree_util.tree_unflatten(tree, out)
 
   return jax.jit(draw, out_shardings=batch_sharding(p.mesh, 1))(rng)
 
