@@ -34,27 +34,18 @@ Prints the parameter counts, then as the last lines (compile_s only with --compi
   compile_s=<s>  iters_per_s=<iterations/s>  samples_per_s=<iters_per_s x 8>
 """
 
-import argparse
-
 BATCH, SIZE, CHANNELS, NGF, N_BLOCKS, NDF, N_LAYERS = 8, 28, 1, 8, 3, 16, 2
 LAMBDA_A = LAMBDA_B = 10.0
 LAMBDA_IDENTITY, POOL_SIZE = 0.5, 50
 
 
-def make_parser():
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--iters', type=int, default=10, help='timed iterations')
-  parser.add_argument('--warmup', type=int, default=2, help='untimed iterations first')
-  parser.add_argument('--device', default='cpu', choices=('cpu', 'cuda'))
-  parser.add_argument('--compile', action='store_true', help='torch.compile the G and D')
-  parser.add_argument('--amp', action='store_true', help='bfloat16 autocast')
-  parser.add_argument('--threads', type=int, default=None, help='torch.set_num_threads')
-  parser.add_argument('--channels_last', action='store_true', help='NHWC memory format')
-  return parser
-
+if __package__:  # python -m benchmarks.torch_cyclegan (--help alone: the tests')
+  from benchmarks.torch_flags import parse_flags
+else:  # python benchmarks/torch_cyclegan.py: this folder is on the path
+  from torch_flags import parse_flags
 
 if __name__ == '__main__':  # --help and bad flags answered without torch (not a gan_jax need)
-  make_parser().parse_args()
+  FLAGS = parse_flags(__doc__)
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
 import itertools
@@ -166,10 +157,7 @@ def make_iteration(nets, g_opt, d_opt, ema, batch, amp, device):
 
 
 def main():
-  parser = make_parser()
-  args = parser.parse_args()
-  if args.iters < 1 or args.warmup < 0:
-    parser.error('--iters must be >= 1 and --warmup >= 0')
+  args = FLAGS
   random.seed(0)
   gens = [resnet_generator(CHANNELS, CHANNELS, NGF, N_BLOCKS) for _ in range(2)]
   discs = [common.NLayerDiscriminator(CHANNELS, NDF, N_LAYERS, 'instance') for _ in range(2)]

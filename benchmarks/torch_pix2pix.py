@@ -27,26 +27,17 @@ Prints the parameter counts, then as the last lines (compile_s only with --compi
   compile_s=<s>  iters_per_s=<iterations/s>  samples_per_s=<iters_per_s x 16>
 """
 
-import argparse
-
 BATCH, SIZE, IN_C, OUT_C = 16, 32, 1, 1
 NUM_DOWNS, NGF, NDF, N_LAYERS, DROPOUT_LEVELS, LAMBDA_L1 = 5, 16, 16, 2, 3, 100.0
 
 
-def make_parser():
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--iters', type=int, default=10, help='timed iterations')
-  parser.add_argument('--warmup', type=int, default=2, help='untimed iterations first')
-  parser.add_argument('--device', default='cpu', choices=('cpu', 'cuda'))
-  parser.add_argument('--compile', action='store_true', help='torch.compile G and D')
-  parser.add_argument('--amp', action='store_true', help='bfloat16 autocast')
-  parser.add_argument('--threads', type=int, default=None, help='torch.set_num_threads')
-  parser.add_argument('--channels_last', action='store_true', help='NHWC memory format')
-  return parser
-
+if __package__:  # python -m benchmarks.torch_pix2pix (--help alone: the tests')
+  from benchmarks.torch_flags import parse_flags
+else:  # python benchmarks/torch_pix2pix.py: this folder is on the path
+  from torch_flags import parse_flags
 
 if __name__ == '__main__':  # --help and bad flags answered without torch (not a gan_jax need)
-  make_parser().parse_args()
+  FLAGS = parse_flags(__doc__)
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
 import torch
@@ -121,10 +112,7 @@ def make_iteration(g, d, g_opt, d_opt, ema, batch, amp, device):
 
 
 def main():
-  parser = make_parser()
-  args = parser.parse_args()
-  if args.iters < 1 or args.warmup < 0:
-    parser.error('--iters must be >= 1 and --warmup >= 0')
+  args = FLAGS
   g = unet(IN_C, OUT_C, NUM_DOWNS, NGF, DROPOUT_LEVELS)
   d = common.NLayerDiscriminator(IN_C + OUT_C, NDF, N_LAYERS, 'batch')
   device, fmt, (g, d) = common.setup(args, g, d)
