@@ -3,6 +3,7 @@
   python -m benchmarks.side_by_side --pair=wgan_gp [--device=cpu|gpu] [--rounds=4]
       [--torch_python=PATH] [--peak_flops=X] [--json=PATH]
   python -m benchmarks.side_by_side --pair=mlp [--width=128]
+  python -m benchmarks.side_by_side --pair=pix2pix|cyclegan [--device=cpu|gpu] [--rounds=3]
 
 Each round runs, one after the other, every command of the pair (below) as its own
 process and reads the `samples_per_s=` line each prints last; alternating rounds
@@ -13,6 +14,8 @@ FLOPs per sample (XLA's count of gan_jax's iteration, the same work on both side
 the peak FLOP/s at that precision (gan_jax/device_peaks.py on known accelerators; on
 a CPU measured first by benchmarks.matmul_peak, unless --peak_flops gives one).
 `--torch_python` is the Python that has torch (torch is not a dependency of gan_jax).
+The parameter counts each run prints (`params: G <n>  D <m>`) are compared: a line before
+the table says they are equal, or which differ (then the exit status is 1).
 
 A command that fails is reported (its stderr's end) and left out of the table; the
 others go on, and the exit status is 1. `--json` is rewritten after every run.
@@ -26,6 +29,14 @@ Pairs (the same iteration on both sides; see each script's docstring):
   mlp:     experiments.benchmark --config=configs/mixture_2d.py:grid25 against
            benchmarks/torch_mlp.py (CPU: 1 thread, fused Adam: torch's fastest here;
            GPU: eager and torch.compile); --width=W makes both 3xW MLPs.
+  pix2pix: experiments.benchmark --config=configs/pix2pix.py:edges2mnist against
+           benchmarks/torch_pix2pix.py (the reference's U-Net, PatchGAN, GANLoss and
+           optimize_parameters at the preset's sizes).
+  cyclegan: experiments.benchmark --config=configs/cyclegan.py:mnist2negative against
+           benchmarks/torch_cyclegan.py (the reference's ResNet generators, PatchGANs,
+           LSGAN loss, image pools and optimize_parameters at the preset's sizes).
+           Both: CPU as wgan_gp, torch on as many threads as the CPU has cores, and
+           both torch forms again on one thread; GPU as wgan_gp (the CPU preset's sizes).
 """
 
 import argparse
@@ -50,39 +61,69 @@ class Run(NamedTuple):
   args: list
 
 
+# The translation pairs: pair -> (gan_jax's config, the torch script); iterations on a CPU.
+TRANSLATION = {
+    'pix2pix': ('configs/pix2pix.py:edges2mnist', 'benchmarks/torch_pix2pix.py'),
+    'cyclegan': ('configs/cyclegan.py:mnist2negative', 'benchmarks/torch_cyclegan.py'),
+}
+PAIRS = ('wgan_gp', 'mlp', *TRANSLATION)
+
+
+def gpu_runs(jax_args, torch_args):
+  """gan_jax with the plain Flax layers (model.conv=xla) in float32 and bfloat16 (model.dtype)
+  against torch eager and torch.compile in float32 and with bfloat16 autocast."""
+  jax_args = jax_args + ['--config.model.conv=xla', '--iters=50', '--warmup=5']
+  torch_args = torch_args + ['--device=cuda', '--iters=50', '--warmup=5']
+  found = []
+  for precision, jax_flags, amp in (
+      ('float32', [], []),
+      ('bfloat16', ['--config.model.dtype=bfloat16'], ['--amp']),
+  ):
+    suffix = '' if precision == 'float32' else ' bf16'
+    found += [
+        Run('gan_jax' + suffix, 'jax', precision, jax_args + jax_flags),
+        Run('torch eager' + suffix, 'torch', precision, torch_args + amp),
+        Run('torch compiled' + suffix, 'torch', precision, torch_args + amp + ['--compile']),
+    ]
+  return found
+
+
+def cpu_runs(jax_args, torch_args, one_thread=False):
+  """gan_jax against torch's defaults and channels_last (NHWC, oneDNN's faster layout on CPUs);
+  `one_thread`: both again on one thread (torch's fastest on a CPU other work shares)."""
+  found = [
+      Run('gan_jax', 'jax', 'float32', jax_args),
+      Run('torch', 'torch', 'float32', torch_args),
+      Run('torch channels_last', 'torch', 'float32', torch_args + ['--channels_last']),
+  ]
+  if one_thread:
+    torch_args = [a for a in torch_args if not a.startswith('--threads=')] + ['--threads=1']
+    found += [
+        Run('torch 1 thread', 'torch', 'float32', torch_args),
+        Run('torch 1 thread channels_last', 'torch', 'float32', torch_args + ['--channels_last']),
+    ]
+  return found
+
+
 def runs(pair, device='cpu', width=None):
   """The commands of one round of `pair` on `device` ('cpu' or 'gpu'), gan_jax's first."""
+  if pair in TRANSLATION:
+    config, script = TRANSLATION[pair]
+    jax_args, torch_args = ['-m', 'experiments.benchmark', f'--config={config}'], [script]
+    if device == 'gpu':
+      return gpu_runs(jax_args, torch_args)
+    threads = f'--threads={os.cpu_count()}'  # torch's threads: the cores
+    jax_args += ['--iters=20', '--warmup=3']
+    return cpu_runs(jax_args, [script, '--iters=10', threads], one_thread=True)
   if pair == 'wgan_gp':
     jax_args = ['-m', 'experiments.benchmark', '--config=configs/wgan_gp.py:cifar10']
     torch_args = ['benchmarks/torch_wgan_gp.py']
-    if device == 'cpu':
-      jax_args, torch_args = jax_args + ['--iters=4', '--warmup=1'], torch_args + ['--iters=4']
-      return [
-          Run('gan_jax', 'jax', 'float32', jax_args),
-          Run('torch', 'torch', 'float32', torch_args + ['--warmup=2']),
-          Run(
-              'torch channels_last',
-              'torch',
-              'float32',
-              torch_args + ['--warmup=2', '--channels_last'],
-          ),
-      ]
-    jax_args = jax_args + ['--config.model.conv=xla', '--iters=50', '--warmup=5']
-    torch_args = torch_args + ['--device=cuda', '--iters=50', '--warmup=5']
-    found = []
-    for precision, jax_flags, amp in (
-        ('float32', [], []),
-        ('bfloat16', ['--config.model.dtype=bfloat16'], ['--amp']),
-    ):
-      suffix = '' if precision == 'float32' else ' bf16'
-      found += [
-          Run('gan_jax' + suffix, 'jax', precision, jax_args + jax_flags),
-          Run('torch eager' + suffix, 'torch', precision, torch_args + amp),
-          Run('torch compiled' + suffix, 'torch', precision, torch_args + amp + ['--compile']),
-      ]
-    return found
+    if device == 'gpu':
+      return gpu_runs(jax_args, torch_args)
+    jax_args, torch_args = jax_args + ['--iters=4', '--warmup=1'], torch_args + ['--iters=4']
+    return cpu_runs(jax_args, torch_args + ['--warmup=2'])
   if pair != 'mlp':
-    raise ValueError(f'pair {pair!r}: allowed: mlp, wgan_gp')
+    raise ValueError(f'pair {pair!r}: allowed: {", ".join(PAIRS)}')
   jax_args = ['-m', 'experiments.benchmark', '--config=configs/mixture_2d.py:grid25']
   jax_args += ['--iters=30', '--warmup=3']
   torch_args = ['benchmarks/torch_mlp.py', '--iters=3000', '--warmup=300']
@@ -119,8 +160,27 @@ def samples_per_s(stdout):
   return float(found[-1])
 
 
+def param_counts(stdout):
+  """(G, D) of the last `params: G <n>  D <m>` line, or None where there is none."""
+  found = re.findall(r'^params: G ([0-9,]+)  D ([0-9,]+)$', stdout, re.M)
+  return tuple(int(n.replace(',', '')) for n in found[-1]) if found else None
+
+
+def compare_params(params):
+  """(a line, whether they agree) of the parameter counts {run: (G, D) or None} the runs
+  printed; runs that print none are left out."""
+  known = {name: p for name, p in params.items() if p is not None}
+  if not known:
+    return 'parameter counts: none printed', True
+  if len(set(known.values())) == 1:
+    g, d = next(iter(known.values()))
+    return f'parameter counts: G {g:,}  D {d:,} in {", ".join(known)}: equal', True
+  each = '; '.join(f'{name}: G {g:,}  D {d:,}' for name, (g, d) in known.items())
+  return f'parameter counts differ: {each}', False
+
+
 def run(python, args):
-  """samples/s of one run of `python args...` in the repository root."""
+  """(samples/s, param_counts) of one run of `python args...` in the repository root."""
   result = subprocess.run(
       [python, *args],
       cwd=ROOT,
@@ -130,7 +190,7 @@ def run(python, args):
   )
   if result.returncode:
     raise RuntimeError(f'{" ".join(args)} exited {result.returncode}:\n{result.stderr[-2000:]}')
-  return samples_per_s(result.stdout)
+  return samples_per_s(result.stdout), param_counts(result.stdout)
 
 
 def measured_peak(python):
@@ -201,7 +261,7 @@ def write_json(path, args, all_runs, rates, flops, failures):
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--pair', choices=('mlp', 'wgan_gp'), default='wgan_gp')
+  parser.add_argument('--pair', choices=PAIRS, default='wgan_gp')
   parser.add_argument('--device', choices=('cpu', 'gpu'), default='cpu')
   parser.add_argument('--rounds', type=int, default=4)
   parser.add_argument('--jax_python', default=sys.executable)
@@ -232,7 +292,7 @@ def main():
   if peak is None and args.device == 'cpu':
     peak = measured_peak(args.jax_python)
     print(f'measured float32 matmul peak: {peak / 1e9:.1f} GFLOP/s', flush=True)
-  rates = {r.name: [] for r in all_runs}
+  rates, params = {r.name: [] for r in all_runs}, {}
   flops, failures = {}, []
   with tempfile.TemporaryDirectory() as folder:
     for i in range(args.rounds):
@@ -242,7 +302,8 @@ def main():
           cmd += [f'--json={out}'] + ([f'--peak_flops={peak}'] if peak else [])
         start = time.perf_counter()
         try:
-          rates[r.name].append(run(pythons[r.framework], cmd))
+          rate, params[r.name] = run(pythons[r.framework], cmd)
+          rates[r.name].append(rate)
         except RuntimeError as e:  # one failing command does not lose the others' numbers
           failures.append({'round': i + 1, 'run': r.name, 'error': str(e)})
           print(f'round {i + 1} {r.name}: failed: {e}', file=sys.stderr, flush=True)
@@ -258,7 +319,10 @@ def main():
         if args.json:  # after every run: a sitting cut short keeps what it measured
           write_json(args.json, args, all_runs, rates, flops, failures)
   rows, _ = summarize(all_runs, rates, flops)
-  print('\n'.join(rows))
+  line, equal = compare_params(params)
+  print('\n'.join([line, *rows]))
+  if not equal:  # not the same networks: the table compares other work
+    failures.append({'round': None, 'run': None, 'error': line})
   if args.json:
     write_json(args.json, args, all_runs, rates, flops, failures)
   return 1 if failures else 0

@@ -6,7 +6,11 @@
 Builds the models and the jitted step exactly as training does, compiles it
 (timed: `compile_s` = lowering + compilation), runs `--warmup` calls, then times
 `--iters` calls back to back. Each call runs `train.steps_per_call` iterations;
-an iteration is `train.d_steps` D updates and one G update. Prints the devices,
+an iteration is `train.d_steps` D updates and one G update. A translation config
+(configs/pix2pix.py, configs/cyclegan.py) times its program's step on random
+(input, target) pairs: an iteration is one D update (CycleGAN: D_A and D_B) and
+one G update (CycleGAN: G_AB and G_BA) on `train.batch_size` pairs, and G and D
+count all of its generators and discriminators. Prints the devices,
 parameter counts, FLOPs per iteration (XLA's cost analysis of all devices' work)
 and FLOP/s, the MFU (FLOP/s over the devices' peak at the step's precision: known
 accelerators' from gan_jax/device_peaks.py, or --peak_flops, e.g. a CPU's measured
@@ -14,6 +18,8 @@ by `python -m benchmarks.matmul_peak`), peak memory, then as the last three line
   compile_s=<s>
   iters_per_s=<iterations per second>
   samples_per_s=<real samples D consumes per second = iters_per_s * d_steps * batch_size>
+(translation: d_steps 1; a sample is one (input, target) pair, CycleGAN's one image of each
+domain)
 As every entry point, it turns XLA:CPU's YNNPACK fusions off unless XLA_FLAGS
 sets them (gan_jax/cli.py CPU_XLA_FLAGS; XLA's default:
 XLA_FLAGS=--xla_cpu_experimental_ynn_fusion_type=+individual_dot).
@@ -92,17 +98,31 @@ def _utilization(config, devices, flops_per_s, peak_per_device):
 
 
 def _print_setup(config, exp, devices):
-  """The run's data, model and devices, one line each."""
-  t = config.train
+  """The run's data, program, model and devices, one line each."""
+  t, shape = config.train, tuple(exp.source.shape)
+  if hasattr(exp, 'input_shape'):  # a translation program's: input -> target
+    shape = f'{tuple(exp.input_shape)} -> {shape}'
   print(
-      f'data: {config.data.name} {tuple(exp.source.shape)}, model {config.model.name}, '
-      f'loss {config.loss.name}, batch {t.batch_size}, d_steps {t.d_steps}, '
-      f'steps_per_call {t.steps_per_call}'
+      f'data: {config.data.name} {shape}, program {benchmark.program_name(exp)}, '
+      f'model {config.model.name}, loss {config.loss.name}, batch {t.batch_size}, '
+      f'd_steps {benchmark.d_steps(exp)}, steps_per_call {t.steps_per_call}'
   )
   print(
       f'devices: {len(devices)} x {devices[0].device_kind} ({jax.default_backend()}), '
       f'jax {jax.__version__}, XLA_FLAGS={os.environ.get("XLA_FLAGS", "")!r}'
   )
+
+
+def _print_params(exp, state):
+  """(G's, D's parameters), printed: all generators' and all discriminators' (CycleGAN: a line
+  per network first)."""
+  if benchmark.program_name(exp) == 'cyclegan':  # two of each: {'ab', 'ba'}, {'a', 'b'}
+    nets = {f'G_{k.upper()}': v for k, v in state.g_params.items()}
+    nets.update({f'D_{k.upper()}': v for k, v in state.d_params.items()})
+    print('networks: ' + '  '.join(f'{k} {benchmark.param_count(v):,}' for k, v in nets.items()))
+  g, d = benchmark.param_count(state.g_params), benchmark.param_count(state.d_params)
+  print(f'params: G {g:,}  D {d:,}')
+  return g, d
 
 
 def _print_results(r, devices, memory):
@@ -143,13 +163,11 @@ def measure(config, iters, warmup, peak_flops=None):
   exp, note = benchmark.build_offline(config)
   if note:
     print(f'note: {note}', flush=True)
-  t = config.train
+  t, d_steps = config.train, benchmark.d_steps(exp)
   devices = jax.devices()
   _print_setup(config, exp, devices)
   compiled = benchmark.compile_step(exp)
-  params_g = benchmark.param_count(compiled.state.g_params)
-  params_d = benchmark.param_count(compiled.state.d_params)
-  print(f'params: G {params_g:,}  D {params_d:,}')
+  params_g, params_d = _print_params(exp, compiled.state)
   print(f'compile: {compiled.compile_s:.2f} s (lowering {compiled.lower_s:.2f} s)', flush=True)
   flops = benchmark.flops_per_iteration(compiled)
   seconds = benchmark.time_calls(compiled, iters, warmup)
@@ -160,9 +178,10 @@ def measure(config, iters, warmup, peak_flops=None):
   result = {
       'data': config.data.name,
       'data_shape': list(exp.source.shape),
+      'program': benchmark.program_name(exp),
       'model': config.model.name,
       'batch_size': t.batch_size,
-      'd_steps': t.d_steps,
+      'd_steps': d_steps,
       'steps_per_call': t.steps_per_call,
       'backend': jax.default_backend(),
       'devices': [str(d) for d in devices],
@@ -185,7 +204,7 @@ def measure(config, iters, warmup, peak_flops=None):
       'host_peak_bytes': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,  # KiB
       'device_peak_bytes': _device_peak_bytes(devices),
       'iters_per_s': iters_per_s,
-      'samples_per_s': iters_per_s * t.d_steps * t.batch_size,
+      'samples_per_s': iters_per_s * d_steps * t.batch_size,
   }
   _print_results(result, devices, compiled.step.memory_analysis())
   return result

