@@ -123,6 +123,15 @@ FIGURES = {
         ],
         {f'pix2pix_{t}.png': f'pix2pix_{t}.png' for t in PIX2PIX_TASKS},
     ),
+    'pix2pix_fashion': (
+        [
+            'experiments.main --config=configs/pix2pix.py:edges2fashion '
+            '--workdir={w}/p2p_edges2fashion',
+            'experiments.translate --workdir={w}/p2p_edges2fashion --split=test --num=8 '
+            '--out={w}/pix2pix_edges2fashion.png',
+        ],
+        {'pix2pix_edges2fashion.png': 'pix2pix_edges2fashion.png'},
+    ),
 }
 # Figures the README shows that this script cannot make, and why.
 MADE_ELSEWHERE = {
