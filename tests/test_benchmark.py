@@ -145,6 +145,7 @@ def _shapes(tree):
   return jax.tree_util.tree_map(lambda x: (x.shape, x.dtype), tree)
 
 
+@pytest.mark.slow  # compiles pix2pix's step twice (~18 s); the CycleGAN dispatch test stays in CI
 def test_a_translation_step_is_compiled_counted_and_timed_as_training_runs_it():
   import jax
 

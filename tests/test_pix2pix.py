@@ -195,7 +195,8 @@ def test_translation_baseline_scores_the_inputs_as_the_outputs():
 
 def test_ssim_does_not_apply_below_its_window():
   small = PairsLike(np.zeros((2, 8, 8, 1)))
-  assert 'window needs images of that size or more, not (8, 8)' in METRICS['ssim'].unavailable(small)
+  why = METRICS['ssim'].unavailable(small)
+  assert 'window needs images of that size or more, not (8, 8)' in why
   assert METRICS['ssim'].unavailable(PairsLike(np.zeros((2, 11, 11, 1)))) is None
   assert METRICS['psnr'].unavailable(small) is None
 
@@ -218,6 +219,7 @@ def test_the_rate_is_held_for_hold_steps_then_decays_linearly_to_zero():
   assert len(schedule_warnings(_smoke('train.num_steps=8'))) == 2
 
 
+@pytest.mark.slow  # the CLI in a subprocess on its own run (~22 s); evaluate, split_pairs in CI
 def test_translate_gives_the_programs_outputs_at_the_inputs_size(runs, tmp_path):
   """experiments.translate on the run: 28x28 digits' edge maps as the dataset stores them come
   back as 28x28 uint8 outputs, G's on the padded inputs (the training preprocessing), cropped;
