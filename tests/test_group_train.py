@@ -73,6 +73,7 @@ def remedies_config(seed, lr):
   return c
 
 
+@pytest.mark.slow  # ~110 s: every remedy as a group and alone; the plain group equality stays in CI
 def test_a_group_of_the_collapse_studys_remedies_equals_the_runs_alone(tmp_path):
   """What configs/sweeps/collapse_2d.py runs vectorized: the unrolled copies of D take the
   run's own traced learning rate, packing and the noise act per run."""

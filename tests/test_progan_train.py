@@ -162,6 +162,7 @@ def test_one_and_four_devices_agree(tmp_path):
     np.testing.assert_allclose(one[key], four[key], rtol=1e-4, atol=1e-5, err_msg=key)
 
 
+@pytest.mark.slow  # ~80 s: every stage of a conditional growing pair (CI keeps the schedule tests)
 def test_a_conditional_pair_grows_and_draws_a_row_per_class(tmp_path):
   """smoke,conditional (projection D, labels joined to z) through stage 1's fade-in: finite
   losses, and the sample grid of the stage has one row per class."""
