@@ -95,9 +95,14 @@ def classify(params, images, chunk=1000):
 
 
 @functools.lru_cache(maxsize=1)
+def shipped_params():
+  """The shipped weights, read and checked once per process."""
+  return load_classifier()
+
+
 def shipped_classify():
   """images -> labels with the shipped weights (loaded once)."""
-  return functools.partial(classify, load_classifier())
+  return functools.partial(classify, shipped_params())
 
 
 @jax.jit

@@ -104,7 +104,7 @@ def classifier_distances(out, target) -> dict:
   from gan_jax.metrics.fid import fid  # pylint: disable=g-import-not-at-top
   from gan_jax.metrics.kid import kid  # pylint: disable=g-import-not-at-top
 
-  params = mnist_classifier.load_classifier()
+  params = mnist_classifier.shipped_params()  # not re-read at every evaluation
   feats = [mnist_classifier.classifier_logits(params, centre_crop(x)) for x in (out, target)]
   return {'classifier_fid': fid(*feats), 'classifier_kid': kid(*feats)['kid']}
 
