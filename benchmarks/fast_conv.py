@@ -25,6 +25,7 @@ import numpy as np
 from absl import app, flags
 
 from configs import wgan_gp
+from gan_jax import rng
 from gan_jax.cli import parse_flags
 from gan_jax.data.source import ArraySource
 from gan_jax.experiment import build_experiment
@@ -79,13 +80,13 @@ def time_layers(convs, calls):
   kinds = ('fwd', 'bwd', 'gp')
   print(f'{"layer":12s}' + ''.join(f'{c + " " + k:>11s}' for k in kinds for c in convs) + '  (ms)')
   for name, transposed, cin, cout, k, s, pad, batch, size in LAYERS:
-    x = jax.random.normal(jax.random.key(0), (batch, size, size, cin))
+    x = jax.random.normal(rng.key(0), (batch, size, size, cin))
     act = nn.relu if name.startswith('G') else lambda y: nn.leaky_relu(y, 0.1)
     fns, args = {}, {}
     for conv in convs:
       layer = CONV_LAYERS[conv][transposed](cout, (k, k), strides=s, padding=pad)
-      params = layer.init(jax.random.key(1), x)
-      r = jax.random.normal(jax.random.key(2), layer.apply(params, x).shape)
+      params = layer.init(rng.key(1), x)
+      r = jax.random.normal(rng.key(2), layer.apply(params, x).shape)
       inner = lambda p, x, r, layer=layer: jnp.vdot(act(layer.apply(p, x)), r)
       gp = lambda p, x, r, inner=inner: jnp.sum(jnp.square(jax.grad(inner, 1)(p, x, r)))
       for kind, fn in (
@@ -106,12 +107,12 @@ def time_step(conv, iters, warmup):
   exp = build_experiment(config, source=ArraySource(images))
   step = build_train_step(exp)
   d_steps, batch = config.train.d_steps, config.train.batch_size
-  state = exp.init_state(jax.random.key(0))
+  state = exp.init_state(rng.key(0))
   batches = [
       np.stack([exp.source.batch(0, i * d_steps + j, batch) for j in range(d_steps)])[None]
       for i in range(warmup + iters + 1)
   ]
-  rng = jax.random.key(1)
+  rng = rng.key(1)
   start = time.perf_counter()
   compiled = step.lower(state, batches[0], rng).compile()
   compile_s = time.perf_counter() - start

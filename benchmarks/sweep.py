@@ -208,6 +208,7 @@ def main_step(args):
   import jax  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
 
+  from gan_jax import rng  # pylint: disable=g-import-not-at-top
   from gan_jax import config as config_lib  # pylint: disable=g-import-not-at-top
   from gan_jax.benchmark import build_offline, random_batches  # pylint: disable=g-import-not-at-top
   from gan_jax.programs.group import stack  # pylint: disable=g-import-not-at-top
@@ -233,9 +234,9 @@ def main_step(args):
   print('|---|---|---|---|')
   rep = replicated(exp.mesh)
   for size in args.sizes:
-    keys = jax.random.split(jax.random.key(0), size)
+    keys = jax.random.split(rng.key(0), size)
     states = jax.device_put(stack([exp.init_state(k) for k in keys]), rep)
-    one = random_batches(exp, jax.random.key(1))
+    one = random_batches(exp, rng.key(1))
     batches = jax.tree_util.tree_map(lambda b: jax.numpy.broadcast_to(b, (size, *b.shape)), one)
     batches = jax.device_put(batches, batch_sharding(exp.mesh, 3))
     hp = jax.device_put(

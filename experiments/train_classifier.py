@@ -22,6 +22,7 @@ import numpy as np
 import optax
 from absl import app, flags
 
+from gan_jax import rng
 from gan_jax.cli import parse_flags, run_cli
 from gan_jax.data import get_dataset
 from gan_jax.errors import UserError
@@ -81,7 +82,7 @@ def train(x_train, y_train, x_held, y_held, start):
   steps_per_epoch = len(x_train) // FLAGS.batch_size
   total = steps_per_epoch * FLAGS.epochs
   tx = optax.adam(optax.cosine_decay_schedule(FLAGS.lr, total))
-  init_rng, dropout_rng = jax.random.split(jax.random.key(FLAGS.seed))
+  init_rng, dropout_rng = jax.random.split(rng.key(FLAGS.seed))
   params = mnist_classifier.init_params(init_rng)
   opt_state = tx.init(params)
   train_step = make_train_step(tx)

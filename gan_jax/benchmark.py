@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from absl import logging
 
+from gan_jax import rng
 from gan_jax.data import DATASETS, get_dataset
 from gan_jax.data.source import ShapeOnlySource
 from gan_jax.data.unpaired import UNPAIRED
@@ -168,7 +169,7 @@ def d_steps(exp) -> int:
 def compile_step(exp, seed=0):
   """Builds the train step of `exp` (build_offline's) and compiles it for random data; times
   both phases."""
-  k_init, k_data, k_train = jax.random.split(jax.random.key(seed), 3)
+  k_init, k_data, k_train = jax.random.split(rng.key(seed), 3)
   state = exp.init_state(k_init)
   if type(exp) in TRANSLATION_STEPS:  # the step the program's begin() builds
     batches, train_step = random_pairs(exp, k_data), TRANSLATION_STEPS[type(exp)][1](exp).jitted()

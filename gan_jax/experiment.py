@@ -14,6 +14,7 @@ from functools import partial
 import jax
 import numpy as np
 
+from gan_jax import rng
 from gan_jax import best_checkpoint, checkpoint
 from gan_jax import config as config_lib
 from gan_jax.best_checkpoint import BEST, parse_step
@@ -113,7 +114,7 @@ def build_experiment(config, num_devices=None, source=None) -> Experiment:
   abstract = _built(
       'model',
       f'{config.model.name} on data of shape {shape}',
-      lambda: abstract_like(jax.eval_shape(init, jax.random.key(0)), replicated(mesh)),
+      lambda: abstract_like(jax.eval_shape(init, rng.key(0)), replicated(mesh)),
   )
   init_state = jax.jit(init, out_shardings=replicated(mesh))
   parts = (generator, discriminator, g_tx, d_tx, mesh, init_state, abstract, num_classes)

@@ -5,7 +5,7 @@ returns `(samples, labels)`; without labels given, sample i is of class i mod K 
 balanced over the classes). `class_rows(K, n)` are the labels of a grid with one row of n
 samples per class.
 
-Noise is N(0, I) from `jax.random.key(seed)` (`sample_noise`); with `truncation` = psi, the
+Noise is N(0, I) from `gan_jax.rng.key(seed)` (`sample_noise`); with `truncation` = psi, the
 truncation trick by resampling (`gan_jax.latents.truncate`): every coordinate outside
 [-psi, psi] is drawn again until inside, so psi -> 0 draws every sample near G(0).
 `draw_walks` draws interpolations: rows of samples along lerp / slerp paths between noise pairs.
@@ -16,6 +16,7 @@ from functools import partial
 import jax
 import numpy as np
 
+from gan_jax import rng
 from gan_jax import latents
 
 
@@ -29,7 +30,7 @@ def sample_noise(seed: int, num: int, z_dim: int, truncation=None):
   """(num, z_dim) N(0, I) noise from `seed`; `truncation` = psi: coordinates outside [-psi, psi]
   redrawn until inside (`latents.truncate`, its redraws seeded with `seed` too). None: the
   plain draw (a jax array)."""
-  z = jax.random.normal(jax.random.key(seed), (num, z_dim))
+  z = jax.random.normal(rng.key(seed), (num, z_dim))
   return z if truncation is None else latents.truncate(z, truncation, seed)
 
 

@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import traverse_util
 
+from gan_jax import rng
 from gan_jax.metrics.inception import INPUT_SIZE, InceptionV3
 from gan_jax.workdir import write_atomically
 
@@ -132,7 +133,7 @@ def expected_shapes() -> dict:
 @functools.cache
 def _expected_shapes():
   x = jax.ShapeDtypeStruct((1, INPUT_SIZE, INPUT_SIZE, 3), jnp.float32)
-  abstract = jax.eval_shape(InceptionV3().init, jax.random.key(0), x)
+  abstract = jax.eval_shape(InceptionV3().init, rng.key(0), x)
   return tuple((k, v.shape) for k, v in traverse_util.flatten_dict(abstract).items())
 
 

@@ -19,6 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import traverse_util
 
+from gan_jax import rng
+
 ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'assets')
 WEIGHTS = os.path.join(ASSETS, 'mnist_classifier.npz')
 INPUT_SHAPE = (28, 28, 1)
@@ -66,7 +68,7 @@ def load_classifier(path=WEIGHTS):
     raise FileNotFoundError(
         f'no classifier weights at {path}; train them with python -m experiments.train_classifier'
     )
-  expected = traverse_util.flatten_dict(jax.eval_shape(init_params, jax.random.key(0)), sep='/')
+  expected = traverse_util.flatten_dict(jax.eval_shape(init_params, rng.key(0)), sep='/')
   with np.load(path) as npz:
     found = {k: npz[k] for k in npz.files}
   shapes = {k: v.shape for k, v in found.items()}

@@ -32,6 +32,7 @@ import jax
 import numpy as np
 from tensorboardX import SummaryWriter
 
+from gan_jax import rng
 from gan_jax import multihost
 from gan_jax.errors import UserError
 from gan_jax.metrics import METRICS
@@ -49,7 +50,7 @@ def translator(c):
   """(ema_params, ema_state, generator name, x) -> G_name(x) in test mode, jitted."""
 
   def translate(params, state, name, x):
-    key = jax.random.key(EVAL_KEY)
+    key = rng.key(EVAL_KEY)
     variables = {'params': params[name], **state[name]}
     return c.generator.apply(variables, x, train=False, rngs={'dropout': key})
 

@@ -40,6 +40,7 @@ import flax
 import jax
 import jax.numpy as jnp
 
+from gan_jax import rng
 from gan_jax import config as config_lib
 from gan_jax.checkpoint import abstract_like
 from gan_jax.data import get_dataset
@@ -178,7 +179,7 @@ def build_cyclegan(config, num_devices=None) -> CycleGan:
   mesh, pool_size = make_mesh(), int(config.cyclegan.pool_size)
   init = lambda rng: init_state(rng, g, d, g_tx, d_tx, shape, pool_size)
   abstract = checked(
-      'model', lambda: abstract_like(jax.eval_shape(init, jax.random.key(0)), replicated(mesh))
+      'model', lambda: abstract_like(jax.eval_shape(init, rng.key(0)), replicated(mesh))
   )
   init_jit = jax.jit(init, out_shardings=replicated(mesh))
   return CycleGan(config, source, test, g, d, g_tx, d_tx, loss, mesh, shape, init_jit, abstract)

@@ -19,6 +19,7 @@ import jax
 import numpy as np
 from tensorboardX import SummaryWriter
 
+from gan_jax import rng
 from gan_jax import best_checkpoint, checkpoint, multihost, sampling
 from gan_jax import workdir as run_folder
 from gan_jax.config import config_diff, config_warnings
@@ -231,7 +232,7 @@ class GanProgram:
     self.num_steps, self.steps_per_call = config.train.num_steps, config.train.steps_per_call
     self.cadence, self.mesh = cadence(config), self.exp.mesh
     self.on_nonfinite = ON_NONFINITE[config.train.on_nonfinite]
-    self.k_init, self.k_train = jax.random.split(jax.random.key(config.seed))
+    self.k_init, self.k_train = jax.random.split(rng.key(config.seed))
     self.faults, self.last_saved = dict(NO_FAULTS), None
     self.ckpts = self.writer = self.train_step = None
 

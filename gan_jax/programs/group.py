@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from tensorboardX import SummaryWriter
 
+from gan_jax import rng
 from gan_jax import best_checkpoint, checkpoint, multihost
 from gan_jax import config as config_lib
 from gan_jax import workdir as run_folder
@@ -156,7 +157,7 @@ class GroupProgram:
     self.num_steps, self.steps_per_call = t.num_steps, t.steps_per_call
     self.cadence, self.mesh = cadence(configs[0]), exp.mesh
     self.policy = configs[0].train.on_nonfinite
-    self.keys = [jax.random.split(jax.random.key(c.seed)) for c in configs]  # (init, train)
+    self.keys = [jax.random.split(rng.key(c.seed)) for c in configs]  # (init, train)
     self.faults = {k: np.full(size, v, np.int32) for k, v in NO_FAULTS.items()}
 
   def checkpoints(self):

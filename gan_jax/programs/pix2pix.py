@@ -27,6 +27,7 @@ import jax
 import numpy as np
 from tensorboardX import SummaryWriter
 
+from gan_jax import rng
 from gan_jax import multihost
 from gan_jax import workdir as run_folder
 from gan_jax.errors import UserError
@@ -68,7 +69,7 @@ def translator(p):
   """(ema_params, ema_state, a) -> G(a) in test mode (module docstring), jitted."""
 
   def translate(params, state, a):
-    key = jax.random.key(EVAL_KEY)
+    key = rng.key(EVAL_KEY)
     return p.generator.apply({'params': params, **state}, a, train=False, rngs={'dropout': key})
 
   return jax.jit(translate)

@@ -30,6 +30,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
+from gan_jax import rng
 from gan_jax import config as config_lib
 from gan_jax.checkpoint import abstract_like
 from gan_jax.data import get_dataset
@@ -144,7 +145,7 @@ def build_pix2pix(config, num_devices=None) -> Pix2Pix:
   mesh, conditional = make_mesh(), bool(config.pix2pix.d_conditional)
   init = lambda rng: init_state(rng, g, d, g_tx, d_tx, input_shape, shape, conditional)
   abstract = checked(
-      'model', lambda: abstract_like(jax.eval_shape(init, jax.random.key(0)), replicated(mesh))
+      'model', lambda: abstract_like(jax.eval_shape(init, rng.key(0)), replicated(mesh))
   )
   parts = (g, d, g_tx, d_tx, loss, mesh, input_shape, compiled_once(init, mesh), abstract)
   return Pix2Pix(config, source, test, *parts)

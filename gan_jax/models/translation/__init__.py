@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gan_jax import rng
 from gan_jax.models.translation.patchgan import PatchGAN, patch_grid, receptive_field
 from gan_jax.models.translation.resnet_generator import ResNetGenerator, resnet_generator
 from gan_jax.models.translation.unet import UNetGenerator, unet
@@ -60,7 +61,7 @@ def build_translation_models(
 def param_count(module: nn.Module, input_shape: tuple[int, ...]) -> int:
   """The number of parameters of `module` initialised on float32 inputs of `input_shape`
   (jax.eval_shape: nothing is computed or allocated)."""
-  key = jax.random.key(0)
+  key = rng.key(0)
   init = functools.partial(module.init, train=False)
   x = jax.ShapeDtypeStruct(tuple(input_shape), jnp.float32)
   variables = jax.eval_shape(init, {'params': key, 'dropout': key}, x)
