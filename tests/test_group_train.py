@@ -111,6 +111,7 @@ def nan_data_for_seed(monkeypatch):
   return inject
 
 
+@pytest.mark.slow  # ~70 s: three groups; the group equality and its resumes stay in CI
 def test_a_diverging_run_stops_alone_while_its_group_finishes(tmp_path, nan_data_for_seed, capsys):
   nan_data_for_seed(1, at=30)
   configs = [run_config(seed, 1e-3, steps=100, base=mini_config) for seed in (0, 1, 2)]

@@ -223,6 +223,7 @@ DAMAGE = {
 # --- 1, 7. kill -9 anywhere; determinism ------------------------------------------------------
 
 
+@pytest.mark.slow  # ~80 s: four real processes; SIGTERM, SIGINT and resume stay in CI
 def test_kill_9_anywhere_then_the_same_command_ends_bit_identical(
     tmp_path, env, tiny_file, abstract
 ):
