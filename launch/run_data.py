@@ -121,6 +121,11 @@ class RunData:
     if self.metrics and self.scalars.get(WALL_TAG):  # minutes to its last log line
       self.metrics[TIME_KEY] = self.scalars[WALL_TAG][-1][1] / 60
 
+  def in_progress(self):
+    """Unfinished without a fault: still training, or stopped by hand. Its last evaluation is
+    an earlier step's, not the run's result, so the tables leave it out of their means."""
+    return self.status == 'unfinished' and 'diverged' not in self.flags()
+
   def needs_eval(self):
     return self.status == 'finished' and self.final_record is None
 

@@ -107,7 +107,7 @@ def _best_seed(runs, primary):
 def variant_table(variants, metrics):
   """(header, rows, note) of one dataset's table, every cell a string: one row per variant (its
   label, n = seeds with results, mean ± std of each metric shown, the best seed by the primary
-  metric, the flagged runs); the note says which metric picks the best seed ('' if none).
+  metric, the flagged runs; runs still in progress are flagged only); the note says which metric picks the best seed ('' if none).
   results.md and report.html both show it."""
   shown = [m for m in metrics if any(m in r.metrics for rs in variants.values() for r in rs)]
   primary = primary_metric(shown)
@@ -118,9 +118,10 @@ def variant_table(variants, metrics):
   rows = []
   for variant, runs in variants.items():
     flagged = '; '.join(f'seed {r.seed}: {", ".join(r.flags())}' for r in runs if r.flags())
-    n = sum(1 for r in runs if r.metrics)
-    rows.append([variant, str(n), *(_cell(runs, m) for m in shown), _best_seed(runs, primary),
-                 flagged])
+    counted = [r for r in runs if not r.in_progress()]  # a run still training has no result
+    n = sum(1 for r in counted if r.metrics)
+    rows.append([variant, str(n), *(_cell(counted, m) for m in shown),
+                 _best_seed(counted, primary), flagged])
   return header, rows, note
 
 
@@ -128,7 +129,8 @@ INTRO = (
     "Mean ± std over seeds of each run's final evaluation (eval/<step>.json at its last "
     'checkpoint); n = seeds with results; flags: diverged (non-finite loss or metric, or '
     'stopped on a non-finite update), collapsed (fewer than half of the modes captured), '
-    'unfinished.'
+    'unfinished (still training or stopped by hand: left out of n, the means and the best seed '
+    'until it finishes).'
 )
 
 

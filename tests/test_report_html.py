@@ -198,3 +198,21 @@ def test_many_variants_get_distinct_styles_and_a_one_point_series_a_marker():
   styles = plots.series_styles(14)
   assert len({s['color'] for s in styles}) == 7
   assert len({tuple(s.items()) for s in plots.series_styles(160)}) == 160
+
+
+def test_a_run_still_training_is_flagged_and_left_out_of_the_means(tmp_path):
+  """Seed 1 of r1=0.0 has reached step 20 of 40: its step-20 numbers are not its result."""
+  root = str(tmp_path / 'runs')
+  for name, overrides in RUNS[:2]:
+    make_run(root, name, overrides)
+  unfinished = os.path.join(root, RUNS[1][0])
+  os.remove(os.path.join(unfinished, workdir.CHECKPOINT_DIR, '40', workdir.ORBAX_DONE_FILE))
+  os.rmdir(os.path.join(unfinished, workdir.CHECKPOINT_DIR, '40'))
+  os.remove(os.path.join(unfinished, 'eval', '40.json'))
+  report.report(root, no_eval=True)
+  with open(os.path.join(root, 'results.md')) as f:
+    row = next(line for line in f if line.startswith(('| r1=0.0 |', '| (base) |')))
+  cells = [c.strip() for c in row.strip('|\n').split('|')]
+  assert cells[1] == '1'  # n: seed 0 alone
+  assert cells[2].split()[0] == '4'  # seed 0's modes at 40 (seed 1's 6 at step 20 left out of the mean)
+  assert cells[-1] == 'seed 1: unfinished'
