@@ -599,6 +599,9 @@ def test_the_metric_registry_says_which_values_are_better_lower_and_which_rank()
   higher.add('parzen.log_likelihood')
   assert all(report.lower_is_better(k) for k in lower | {'intra_fid.intra_fid'})
   assert not any(report.lower_is_better(k) for k in higher | {'unknown.fid'})
+  # CycleGAN's metrics, one per direction, rank as their metric does
+  assert report.lower_is_better('l1_a2b.l1') and report.lower_is_better('classifier_fid_b2a.classifier_fid')
+  assert not report.lower_is_better('psnr_b2a.psnr') and not report.lower_is_better('unknown_a2b.l1')
   assert report.primary_metric(['modes.reverse_kl', 'modes.modes']) == 'modes.modes'
   assert report.primary_metric(['kid.kid', 'stacked_modes.modes', 'fid.fid']) == 'fid.fid'
   assert report.primary_metric(['parzen.log_likelihood', 'fid.fid']) == 'fid.fid'

@@ -345,9 +345,12 @@ METRICS = {
 
 
 def lower_is_better(key: str) -> bool:
-  """Whether lower is better for a reported value 'metric.value' ('kid.kid_std': True); values of
-  metrics not in METRICS are better higher."""
+  """Whether lower is better for a reported value 'metric.value' ('kid.kid_std': True); a metric
+  reported per direction, 'metric_<direction>' ('l1_a2b.l1', gan_jax/programs/cyclegan.py), as
+  its metric; values of metrics not in METRICS are better higher."""
   metric, _, value = key.rpartition('.')
+  if metric not in METRICS:
+    metric = metric.rpartition('_')[0]
   return metric in METRICS and value in METRICS[metric].lower_is_better
 
 
