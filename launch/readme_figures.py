@@ -25,6 +25,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = os.path.join(ROOT, 'docs')
 
 PIX2PIX_TASKS = ('edges2mnist', 'sr_mnist', 'inpaint_mnist')  # the pix2pix_mnist study's pictures
+CYCLEGAN_TASKS = ('mnist2negative', 'mnist2digits')  # the cyclegan_mnist study's pictures
+CYCLEGAN_PICTURES = [(t, d) for t in CYCLEGAN_TASKS for d in ('a2b', 'b2a')]
 # name -> (commands with {w} for the workdir root, {{docs file: file under {w}}})
 FIGURES = {
     'nsgan': (
@@ -122,6 +124,19 @@ FIGURES = {
             for t in PIX2PIX_TASKS
         ],
         {f'pix2pix_{t}.png': f'pix2pix_{t}.png' for t in PIX2PIX_TASKS},
+    ),
+    'cyclegan_mnist': (
+        [
+            'launch.sweep --config=configs/sweeps/cyclegan_mnist.py --workdir={w}/cyclegan_mnist '
+            '--parallel=2',
+            'launch.report --workdir={w}/cyclegan_mnist',
+        ]
+        + [
+            f'experiments.translate --workdir={{w}}/cyclegan_mnist/{t},seed=0 --direction={d} '
+            f'--split=test --num=8 --out={{w}}/cyclegan_{t}_{d}.png'
+            for t, d in CYCLEGAN_PICTURES
+        ],
+        {f'cyclegan_{t}_{d}.png': f'cyclegan_{t}_{d}.png' for t, d in CYCLEGAN_PICTURES},
     ),
     'pix2pix_fashion': (
         [
