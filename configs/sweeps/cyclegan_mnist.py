@@ -11,8 +11,9 @@ Arms: the full objective (GAN + both cycles + identity, the default), `cycle` (t
 alone), `gan` (the GAN terms alone), `gan_forward` (GAN + A -> B -> A), `gan_backward` (GAN +
 B -> A -> B), and `no_identity` (the full objective without the identity term: the paper's
 table 4 setting; the other arms keep the identity term the reference's default trains with).
-Sweep arg: `mnist2negative` or `mnist2digits` (one task; default both). Translation runs are not
-vectorized: one process a run.
+Sweep arg: `mnist2negative` or `mnist2digits` (one task; default both). With `--vectorize` each
+task's five arms with the identity term train as one group (seeds and loss weights are
+vectorizable: gan_jax/programs/translation_group.py), its `no_identity` runs as another.
 
 Cost: the two default runs took 7 to 10 minutes each on this shared 2-core VM (README,
 CycleGAN), so the 36 runs are ~5 hours with --parallel=2.
