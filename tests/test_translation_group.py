@@ -18,8 +18,10 @@ from gan_jax import checkpoint, config as config_lib, workdir
 from gan_jax.group_train import row, train_group
 from gan_jax.optimizers import OPTIMIZERS
 from gan_jax.programs.cyclegan_step import CycleGanStep, build_cyclegan
+from gan_jax.programs import Program
 from gan_jax.programs.group import group_hparams
 from gan_jax.programs.pix2pix_step import Pix2PixStep, build_pix2pix
+from gan_jax.programs.translation_group import TranslationGroupProgram
 from gan_jax.train import train_and_evaluate
 from tests.conftest import states_on_devices
 from tests.test_launch import parse  # pylint: disable=unused-import (a fixture)
@@ -134,7 +136,8 @@ def test_a_group_of_two_cycle_weights_equals_the_runs_alone(tmp_path):
   resumes bit for bit."""
   runs = [(10.0, 0), (2.0, 1)]
   dirs = [str(tmp_path / f'run{i}') for i in range(2)]
-  states, stopped = train_group([comparable(cycle_config(*r)) for r in runs], dirs, str(tmp_path / 'g'))
+  configs = [comparable(cycle_config(*r)) for r in runs]
+  states, stopped = train_group(configs, dirs, str(tmp_path / 'g'))
   assert not stopped
   for i, r in enumerate(runs):
     alone, _ = train_and_evaluate(comparable(cycle_config(*r)), str(tmp_path / f'alone{i}'))
@@ -157,7 +160,6 @@ def test_a_group_of_two_cycle_weights_equals_the_runs_alone(tmp_path):
   # Stopped after step 3 (its checkpoint saved) and rerun, the group ends bit for bit where the
   # uninterrupted one ended, its pools included.
   calls, dirs = [], [str(tmp_path / f'stopped{i}') for i in range(2)]
-  configs = [comparable(cycle_config(*r)) for r in runs]
   stop = lambda: calls.append(1) or len(calls) >= 3
   _, stopped = train_group(configs, dirs, str(tmp_path / 's'), should_stop=stop)
   assert stopped and workdir.checkpoint_steps(str(tmp_path / 's'))[-1] == 3
@@ -166,6 +168,13 @@ def test_a_group_of_two_cycle_weights_equals_the_runs_alone(tmp_path):
   assert a.keys() == b.keys() and 'pool.a' in a
   for name in a:
     np.testing.assert_array_equal(b[name], a[name], err_msg=name)
+
+
+def test_the_translation_group_has_every_method_of_the_program_interface():
+  methods = {n for n, v in vars(Program).items() if callable(v) and not n.startswith('_')}
+  assert {'step', 'host_batches', 'sample', 'evaluate', 'save'} <= methods
+  assert not methods - set(dir(TranslationGroupProgram))
+  assert TranslationGroupProgram.batch_axis == 2  # (S, iterations, B, ...)
 
 
 CYCLE_SWEEP = """from configs import cyclegan
@@ -190,7 +199,8 @@ def test_the_dry_run_groups_translation_runs_by_what_shapes_their_program(
   path = tmp_path / 'cycle_sweep.py'
   path.write_text(CYCLE_SWEEP)
   root = str(tmp_path / 'runs')
-  code, out, err = parse([f'--config={path}', f'--workdir={root}', '--vectorize', '--dry_run'], capsys)
+  args = [f'--config={path}', f'--workdir={root}', '--vectorize', '--dry_run']
+  code, out, err = parse(args, capsys)
   assert code == 0, err
   lines = out.strip().splitlines()
   assert lines[0] == (
