@@ -89,7 +89,8 @@ def comparable(c):
     rounding into steps of +-lr; SGD keeps those biases still;
   * for CycleGAN, G at ngf 8 with one residual block: the smoke run's 2-channel G_BA is
     ill-conditioned after one step (a 1e-6 relative change of the state moves its next update by
-    1e-3, alone, on one device); at ngf 8 the change stays at 1e-6.
+    1e-3, alone, on one device); at ngf 8 the change stays at 1e-6 (with lambda_cycle 10 or 20;
+    at 2 this tiny net is ill-conditioned again: 1e-7 grows to 1e-4 in 4 steps, measured).
   """
   for net in ('g', 'd'):
     o = c.optim[net]
@@ -115,13 +116,13 @@ np.savez(sys.argv[1] + '.npz', *[np.asarray(x) for x in jax.tree_util.tree_leave
 """
 
 
-def assert_one_and_four_devices_agree(module, folder):
+def assert_one_and_four_devices_agree(module, folder, rtol=1e-4, atol=1e-5):
   """The smoke run of configs/<module> ends in the same state on 1 and on 4 devices (each batch
-  split over them), to the tolerance of the G/D GAN's test (tests/test_train.py)."""
+  split over them), by default to the tolerance of the G/D GAN's test (tests/test_train.py)."""
   one, four = states_on_devices(ON_DEVICES.format(module=module), folder)
   assert len(one.files) == len(four.files) > 30
   for key in one.files:
-    np.testing.assert_allclose(one[key], four[key], rtol=1e-4, atol=1e-5, err_msg=key)
+    np.testing.assert_allclose(one[key], four[key], rtol=rtol, atol=atol, err_msg=key)
 
 
 def eval_metrics(run):
@@ -131,10 +132,10 @@ def eval_metrics(run):
 
 @pytest.mark.slow  # ~3 min here: the grouped step's compile and two runs alone (vectorized groups)
 def test_a_group_of_two_cycle_weights_equals_the_runs_alone(tmp_path):
-  """Two CycleGAN runs (lambda_cycle 10 and 2, seeds 0 and 1) trained as one group: each run's
+  """Two CycleGAN runs (lambda_cycle 20 and 10, seeds 0 and 1) trained as one group: each run's
   state equals the run trained alone, each run's folder reads like a run's, and a stopped group
   resumes bit for bit."""
-  runs = [(10.0, 0), (2.0, 1)]
+  runs = [(20.0, 0), (10.0, 1)]  # well-conditioned (`comparable`)
   dirs = [str(tmp_path / f'run{i}') for i in range(2)]
   configs = [comparable(cycle_config(*r)) for r in runs]
   states, stopped = train_group(configs, dirs, str(tmp_path / 'g'))
