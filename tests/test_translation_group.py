@@ -130,7 +130,7 @@ def eval_metrics(run):
     return sorted(entry['metric'] for entry in json.load(f)['results'])
 
 
-@pytest.mark.slow  # ~3 min here: the grouped step's compile and two runs alone (vectorized groups)
+@pytest.mark.slow  # 2.6 min of CPU: the grouped step, two runs alone, a resume (vectorized groups)
 def test_a_group_of_two_cycle_weights_equals_the_runs_alone(tmp_path):
   """Two CycleGAN runs (lambda_cycle 20 and 10, seeds 0 and 1) trained as one group: each run's
   state equals the run trained alone, each run's folder reads like a run's, and a stopped group
