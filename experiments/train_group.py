@@ -6,8 +6,8 @@ The group's folder holds `runs.json` (launch/groups.py writes it): the config fi
 its config arg (the `file:arg` of experiments.main), its overrides (JSON, applied as the
 `--config.<field>=<value>` flags of experiments.main are: gan_jax/run_config.py) and its workdir.
 Those runs must share one program (they differ only in config.VECTORIZABLE fields); they train
-as one vmapped step (gan_jax/group_train.py). Rerunning the same command resumes the group from
-its checkpoints.
+as one vmapped step (gan_jax/group_train.py: G/D GANs, pix2pix and CycleGAN runs). Rerunning the
+same command resumes the group from its checkpoints.
 
 Exit codes: 0 every run finished; 1 some run stopped on a fault while the others finished, or a
 save failed (one `error:` line); 2 bad input (nothing written); 130 / 143 SIGINT / SIGTERM, after

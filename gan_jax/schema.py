@@ -117,8 +117,7 @@ SECTIONS = {'d_input': D_INPUT, 'reg': REG, 'train': TRAIN, 'checkpoint': CHECKP
 SECTIONS['progressive'] = PROGRESSIVE
 ORDER = ('seed', 'data', 'model', 'loss', 'd_input', 'reg', 'optim', 'train', 'checkpoint', 'eval')
 ORDER += ('progressive',)
-SECTIONS['pix2pix'] = PIX2PIX
-ORDER += ('pix2pix',)
+SECTIONS['pix2pix'], ORDER = PIX2PIX, ORDER + ('pix2pix',)
 # --- CycleGAN (programs/cyclegan_step.py, on unpaired data): G_AB, G_BA minimise gan_weight * GAN
 # + lambda_forward |G_BA(G_AB(a)) - a| + lambda_backward |G_AB(G_BA(b)) - b| + identity_weight *
 # (lambda_backward |G_AB(b) - b| + lambda_forward |G_BA(a) - a|) (means; 0 turns a term off);
@@ -157,11 +156,9 @@ def _is_on(value):
   return value > 0
 
 
-# The fields runs of one vectorized group may differ in (launch.sweep --vectorize): the step reads
-# them as arrays, not as compile-time constants (gan_jax/step.py), and `seed` picks each run's
-# initialisation, noise and data order. Each maps to the part of its value that does shape the
-# program (None: nothing): a penalty's weight may vary between runs that all have it on, not
-# between a run with it and one without. Every other field is the same across a group.
+# The fields runs of one vectorized group may differ in (launch.sweep --vectorize): the steps read
+# them as arrays, not constants (step.py, programs/*_step.py); `seed`: each run's init, noise, data.
+# Each maps to what of its value shapes the program (None: nothing; _is_on: on or off, not weight).
 VECTORIZABLE = {
     'seed': None,
     'optim.g.lr': None,
@@ -169,6 +166,9 @@ VECTORIZABLE = {
     'train.ema_decay': None,
     **{f'reg.{name}': _is_on for name in (*PENALTIES, 'clip')},
     'd_input.instance_noise': _is_on,
+    **{f'pix2pix.{n}': None for n in ('lambda_l1', 'gan_weight')},  # the translation loss weights
+    **{f'cyclegan.{n}': None for n in ('lambda_forward', 'lambda_backward', 'gan_weight')},
+    'cyclegan.identity_weight': _is_on,  # its forwards are skipped when off
 }
 # Fields a resumed run may change: how long it runs and how it reports, not what it computes
 # (the step refuses non-finite updates whatever on_nonfinite says; only the host reacts to it).

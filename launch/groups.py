@@ -1,8 +1,9 @@
 """Vectorized groups of a sweep (`launch.sweep --vectorize`): which runs train as one program.
 
 Runs whose configs differ only in `gan_jax.schema.VECTORIZABLE` fields (declared there, with
-the fields: seed, learning rates, penalty weights, EMA decay, instance-noise scale) share one
-compiled step; `plan` puts them in groups of at most `max_group`, in the sweep's order, and every
+the fields: seed, learning rates, penalty weights, EMA decay, instance-noise scale, the
+translation programs' loss weights) share one compiled step (a G/D GAN's, pix2pix's or
+CycleGAN's); `plan` puts them in groups of at most `max_group`, in the sweep's order, and every
 other difference (the loss, the data, a penalty switched on in one run and off in another, ...)
 splits them. A group trains in one `experiments.train_group` process; its folder is
 DIR/_groups/<id>/ (gan_jax/workdir.py), its id a digest of its runs' names (stable across reruns).
@@ -109,7 +110,7 @@ def plan(runs, configs, root, max_group):
 def check_memory(jobs, configs_by_name, limit=None):
   """UserError naming the first group that would not fit in memory (gan_jax.programs.group_memory)."""
   from gan_jax.config import program_key  # pylint: disable=g-import-not-at-top
-  from gan_jax.experiment import build_experiment  # pylint: disable=g-import-not-at-top
+  from gan_jax.group_train import group_parts  # pylint: disable=g-import-not-at-top
   from gan_jax.programs.group_memory import check_fits  # pylint: disable=g-import-not-at-top
 
   built = {}
@@ -119,7 +120,7 @@ def check_memory(jobs, configs_by_name, limit=None):
     config = configs_by_name[job.runs[0].name]
     key = program_key(config)  # the same program: the same memory per run
     if key not in built:
-      built[key] = build_experiment(config, num_devices=1)
+      built[key] = group_parts(config, num_devices=1)  # a GAN's Experiment or a translation's
     check_fits(built[key], len(job.runs), [r.name for r in job.runs], limit)
 
 

@@ -24,6 +24,7 @@ from gan_jax.programs.pix2pix_step import Pix2PixStep, build_pix2pix, d_pair
 from gan_jax.train import train_and_evaluate
 from gan_jax.workdir import read_result_entries
 from tests.conftest import run_module
+from tests.test_translation_group import assert_one_and_four_devices_agree
 
 
 class PairsLike:  # what the translation metrics read of a run's test pairs
@@ -123,6 +124,11 @@ def test_the_config_trains_and_writes_samples_and_metrics(runs):
   got = {e['metric']: e['values'] for e in read_result_entries(str(root / 'full'))}
   assert set(got) == {'l1', 'psnr', 'ssim', 'accuracy', 'classifier_fid'}
   assert got['accuracy']['target_accuracy'] > 0.9  # the classifier reads the targets
+
+
+@pytest.mark.slow  # two processes that compile a pix2pix step each (1-vs-4 devices)
+def test_one_and_four_devices_agree(tmp_path):
+  assert_one_and_four_devices_agree('pix2pix', tmp_path)
 
 
 def test_the_edge_map_is_the_stated_sobel_operator_and_deterministic():

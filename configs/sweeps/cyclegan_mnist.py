@@ -14,8 +14,9 @@ scales each identity term by its direction's cycle weight, so `gan` has none, an
 keep the identity term the reference's default trains with; the paper's table 4 (Cityscapes)
 trained without it, so `cycle`, `gan_forward` and `gan_backward` also run with `no_identity`:
 with `no_identity` and `gan`, the paper's own setting of every row.
-Sweep arg: `mnist2negative` or `mnist2digits` (one task; default both). Translation runs are not
-vectorized: one process a run.
+Sweep arg: `mnist2negative` or `mnist2digits` (one task; default both). With `--vectorize` each
+task's arms with the identity term train as one group (seeds and loss weights are vectorizable:
+gan_jax/programs/translation_group.py), its arms without it as another.
 
 Cost: the two default runs took 7 to 10 minutes each on this shared 2-core VM (README,
 CycleGAN), so the 54 runs are ~7 hours with --parallel=2 (on 2026-12-07 the first 12 took 70 minutes).

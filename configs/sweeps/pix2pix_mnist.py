@@ -14,7 +14,8 @@ Sweep arg (comma-separated; default all three):
           0 (1x1, the PixelGAN), 1 (16x16, half the image) and the default 2 (34x34: the whole
           image; the `losses` runs of L1 + cGAN, not trained twice);
   tasks   sr_mnist (4x super-resolution; its bicubic baseline is its input) and inpaint_mnist.
-Translation runs are not vectorized (a GroupProgram trains G/D GANs only): one process a run.
+With `--vectorize`, runs that differ only in seed and loss weights train as one group
+(gan_jax/programs/translation_group.py; `--dry_run` prints the 6 groups).
 
 Cost: each run took 7 to 11 minutes (launch.report's time.minutes, 2026-12-06) with two runs at
 a time on this 2-core VM, itself shared with other work: the 27 runs, ~2 hours with --parallel=2.

@@ -4,6 +4,7 @@
   group.py  GroupProgram: S runs of one G/D program vmapped over a leading run axis, each still
             a run folder of its own (group_memory.py: whether a group fits in memory)
   pix2pix.py  Pix2PixProgram: pix2pix on aligned pairs (its step: pix2pix_step.py)
+  translation_group.py  TranslationGroupProgram: S pix2pix or CycleGAN runs vmapped as group.py's
 
 A program is set up (and checks its input, raising UserError before anything is written) by its
 constructor; the loop then calls, in this order:

@@ -53,7 +53,7 @@ from gan_jax.optimizers import build_optimizer
 from gan_jax.sharding import make_mesh, replicated
 from gan_jax.state import TrainState
 from gan_jax.programs.iteration_calls import IterationCalls
-from gan_jax.programs.pix2pix_step import checked
+from gan_jax.programs.pix2pix_step import checked, run_optimizers
 from gan_jax.step import iteration_faults
 from gan_jax.updates import all_finite, apply_if, optimizer_step
 
@@ -190,15 +190,20 @@ def l1(x, y):
 
 
 class CycleGanStep(IterationCalls):
-  """The pure iteration of the module docstring, and its jitted form over calls."""
+  """The pure iteration of the module docstring, and its jitted form over calls. Its weights
+  (cyclegan.gan_weight, lambda_forward, lambda_backward, identity_weight, train.ema_decay) and
+  learning rates are the config's, compiled in as constants, or with `hp` (a group's run:
+  {field: traced scalar} of config_lib.hparams) that run's; whether the identity term is on
+  (its forwards computed) is the config's either way."""
 
-  def __init__(self, c: CycleGan):
+  def __init__(self, c: CycleGan, hp=None):
     self.g, self.d, self.loss = c.generator, c.discriminator, c.loss
-    self.g_tx, self.d_tx = c.g_tx, c.d_tx
-    w = c.config.cyclegan
-    self.gan_weight, self.identity = float(w.gan_weight), float(w.identity_weight)
-    self.forward, self.backward = float(w.lambda_forward), float(w.lambda_backward)
-    self.decay, self.mesh = c.config.train.ema_decay, c.mesh
+    self.g_tx, self.d_tx = run_optimizers(c, hp)
+    w = config_lib.hparams(c.config) if hp is None else hp
+    self.gan_weight, self.identity = w['cyclegan.gan_weight'], w['cyclegan.identity_weight']
+    self.forward, self.backward = w['cyclegan.lambda_forward'], w['cyclegan.lambda_backward']
+    self.identity_on = bool(c.config.cyclegan.identity_weight)
+    self.decay, self.mesh = w['train.ema_decay'], c.mesh
 
   def g_apply(self, params, state, name, x, key):
     """(G_name(x) in train mode, `state` with G_name's new statistics)."""
@@ -230,7 +235,7 @@ class CycleGanStep(IterationCalls):
     gan = self.loss.g(logits_b) + self.loss.g(logits_a)
     forward, backward = l1(rec_a, a), l1(rec_b, b)
     identity = jnp.zeros(())
-    if self.identity:  # the reference skips these forwards when lambda_identity is 0
+    if self.identity_on:  # the reference skips these forwards when lambda_identity is 0
       same_b, g_state = self.g_apply(g_params, g_state, 'ab', b, keys[4])
       same_a, g_state = self.g_apply(g_params, g_state, 'ba', a, keys[5])
       identity = self.backward * l1(same_b, b) + self.forward * l1(same_a, a)

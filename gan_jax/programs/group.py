@@ -1,5 +1,6 @@
-"""S runs of one G/D program vmapped over a leading run axis: `GroupProgram(configs, workdirs,
-group_dir)`, a gan_jax.programs.Program.
+"""S runs of one program vmapped over a leading run axis: `RunGroup`, the host side every group
+shares, and `GroupProgram(configs, workdirs, group_dir)`, the G/D GAN's group, a
+gan_jax.programs.Program (the translation programs' group: gan_jax/programs/translation_group.py).
 
 S runs whose configs differ only in `config.VECTORIZABLE` fields (seed, learning rates, penalty
 weights, EMA decay, instance-noise scale) train as one compiled step over a leading run axis
@@ -132,20 +133,19 @@ def write_workdirs(configs, workdirs, group_dir, source):
     raise RunFailed(f'cannot write the config into {workdir}: {e}') from None
 
 
-class GroupProgram:
-  """The runs of `configs` in `workdirs` as one vmapped program, its checkpoints in `group_dir`;
-  run i reads `gan.host_batches` of its seed (what it reads alone; looked up at call time)."""
+class RunGroup:
+  """What every vectorized group does on the host, whatever its program: the runs of `configs`
+  (checked_configs) in `workdirs` as one vmapped program over a leading run axis, its checkpoints
+  in `group_dir`; `exp` is what they share (built from configs[0]: config, mesh, source,
+  abstract_state, init_state(key)). A subclass sets `batch_axis` and defines `build_step()`
+  (the jitted group_step(states, batches, rngs, hp, alive)), `host_batches`, `sample` and
+  `evaluate` (each run's own, into its workdir)."""
 
-  batch_axis = 3  # batches: (S, iterations, d_steps, B, ...)
-
-  def __init__(self, configs, workdirs, group_dir):
-    configs = checked_configs(configs, workdirs)
-    self.exp = exp = build_experiment(configs[0])  # the program of them all (UserError first)
-    self.configs, self.workdirs, self.group_dir, size = configs, workdirs, group_dir, len(configs)
-    check_fits(exp, size, [os.path.basename(os.path.normpath(workdirs[0]))])
-    self.periodic_eval = PeriodicEval(exp)  # shared: the evaluation does not depend on the seed
-    best_checkpoint.check_evaluated(configs[0], self.periodic_eval.names)
+  def __init__(self, configs, workdirs, group_dir, exp):
+    self.exp, self.configs, self.workdirs, self.group_dir = exp, configs, workdirs, group_dir
+    size = len(configs)
     self.names = [os.path.basename(os.path.normpath(w)) for w in workdirs]
+    check_fits(exp, size, self.names[:1])
     self.alive = np.ones(size, bool)
     self.stopped = {}  # name -> the error line
     self.last_saved = [None] * size
@@ -201,17 +201,11 @@ class GroupProgram:
     ]
     if multihost.is_main_process():
       self.writers = [SummaryWriter(w) for w in self.workdirs]
-    self.group_step = build_group_step(exp)
+    self.group_step = self.build_step()
     self.reported = [{k: int(self.faults[k][i]) for k in FAULTS} for i in range(len(configs))]
     if self.running():
       print(f'Training a group of {len(configs)} runs ({len(self.live())} running).', flush=True)
       print(f'Each run: {gan.parameter_counts(exp.abstract_state)}.', flush=True)
-
-  def host_batches(self, step, n):
-    """Leaves (S, n, d_steps, B, ...): run i's rows in the order of its seed (what it reads
-    alone)."""
-    runs = [gan.host_batches(self.exp, step, n, c.seed) for c in self.configs]
-    return jax.tree_util.tree_map(lambda *xs: np.stack(xs), *runs)
 
   def step(self, state, batches, first_step):
     del first_step
@@ -262,17 +256,6 @@ class GroupProgram:
     mean = {k: np.mean(v[live]) for k, v in metrics.items()} if live else {}
     print(progress.line(step, rate, mean) + f' | {len(live)}/{len(self.names)} runs', flush=True)
 
-  def sample(self, state, step):
-    for i in self.live():
-      gan.write_samples_or_warn(self.exp, row(state, i), self.workdirs[i], step, self.writers[i])
-
-  def evaluate(self, state, step):
-    if not self.periodic_eval.due(step, self.num_steps):  # which metrics: their own intervals
-      return
-    for i in self.live():
-      print(f'{self.names[i]}:', end=' ', flush=True)
-      self.periodic_eval(row(state, i), step, self.workdirs[i], self.writers[i])
-
   def save(self, state, step):
     """Each running run's checkpoint (its slice), then the group's; RunFailed if a write fails."""
     faults = self.now
@@ -308,3 +291,38 @@ class GroupProgram:
           f"{len(self.stopped)} of {size} runs stopped on faults ({names}; each one's log.txt "
           f'says why); the other {size - len(self.stopped)} finished'
       )
+
+
+class GroupProgram(RunGroup):
+  """The G/D GAN runs of `configs` in `workdirs` as one vmapped program (gan_jax/step.py
+  build_group_step), its checkpoints in `group_dir`; run i reads `gan.host_batches` of its seed
+  (what it reads alone; looked up at call time)."""
+
+  batch_axis = 3  # batches: (S, iterations, d_steps, B, ...)
+
+  def __init__(self, configs, workdirs, group_dir):
+    configs = checked_configs(configs, workdirs)
+    exp = build_experiment(configs[0])  # the program of them all (UserError first)
+    self.periodic_eval = PeriodicEval(exp)  # shared: the evaluation does not depend on the seed
+    best_checkpoint.check_evaluated(configs[0], self.periodic_eval.names)
+    super().__init__(configs, workdirs, group_dir, exp)
+
+  def build_step(self):
+    return build_group_step(self.exp)
+
+  def host_batches(self, step, n):
+    """Leaves (S, n, d_steps, B, ...): run i's rows in the order of its seed (what it reads
+    alone)."""
+    runs = [gan.host_batches(self.exp, step, n, c.seed) for c in self.configs]
+    return jax.tree_util.tree_map(lambda *xs: np.stack(xs), *runs)
+
+  def sample(self, state, step):
+    for i in self.live():
+      gan.write_samples_or_warn(self.exp, row(state, i), self.workdirs[i], step, self.writers[i])
+
+  def evaluate(self, state, step):
+    if not self.periodic_eval.due(step, self.num_steps):  # which metrics: their own intervals
+      return
+    for i in self.live():
+      print(f'{self.names[i]}:', end=' ', flush=True)
+      self.periodic_eval(row(state, i), step, self.workdirs[i], self.writers[i])

@@ -7,6 +7,18 @@ convolutions outside loop bodies fast), else a `lax.scan`; the metrics are the m
 iterations and the FAULTS counters reduced by their own rule (gan_jax/step.py). `jitted()` is
 that function compiled with the state replicated, the batches split over the mesh along their
 batch axis (1) and the state donated.
+
+`group_jitted(parts)` (a classmethod: the subclass is built as `cls(parts, hp)`) is S runs of one
+program as one jitted function over a leading run axis (a vectorized group, as gan_jax/step.py
+build_group_step for the G/D GAN):
+
+  group_calls(states, batches, rngs, hp, alive) -> (states, metrics)
+
+states stacked along axis 0; batches leaves (S, iterations, B, ...), each run's own data, split
+over the mesh along B (axis 2); rngs (S,) keys; hp {field: (S,) float32} of the VECTORIZABLE
+fields (config_lib.hparams), which run i's step reads as traced scalars where a run alone
+compiles its config's in; alive (S,) bool: a run that is not alive keeps its state. Run i
+computes what it computes alone, up to the rounding of a traced weight instead of a constant.
 """
 
 import jax
@@ -32,6 +44,22 @@ class IterationCalls:
     return jax.jit(
         self.calls,
         in_shardings=(rep, batch_sharding(self.mesh, 1), rep),
+        out_shardings=(rep, rep),
+        donate_argnums=0,
+    )
+
+  @classmethod
+  def group_jitted(cls, parts):
+    """The vectorized group's jitted calls (module docstring) of runs built as `parts`."""
+
+    def one(state, batches, rng, hp, alive):
+      new, metrics = cls(parts, hp).calls(state, batches, rng)
+      return jax.tree_util.tree_map(lambda n, o: jnp.where(alive, n, o), new, state), metrics
+
+    rep = replicated(parts.mesh)
+    return jax.jit(
+        jax.vmap(one),
+        in_shardings=(rep, batch_sharding(parts.mesh, 2), rep, rep, rep),
         out_shardings=(rep, rep),
         donate_argnums=0,
     )

@@ -121,9 +121,16 @@ INIT_OPTIONS = {'xla_backend_optimization_level': 0}
 
 
 def compiled_once(init, mesh):
-  """rng -> init(rng), replicated over `mesh`, compiled with INIT_OPTIONS on first use."""
-  jitted = jax.jit(init, out_shardings=replicated(mesh))
-  return lambda rng: jitted.lower(rng).compile(compiler_options=INIT_OPTIONS)(rng)
+  """rng -> init(rng), replicated over `mesh`, compiled with INIT_OPTIONS on first use (and
+  reused: a vectorized group initialises each of its runs with it)."""
+  jitted, compiled = jax.jit(init, out_shardings=replicated(mesh)), []
+
+  def call(rng):
+    if not compiled:
+      compiled.append(jitted.lower(rng).compile(compiler_options=INIT_OPTIONS))
+    return compiled[0](rng)
+
+  return call
 
 
 def build_pix2pix(config, num_devices=None) -> Pix2Pix:
@@ -151,15 +158,28 @@ def build_pix2pix(config, num_devices=None) -> Pix2Pix:
   return Pix2Pix(config, source, test, *parts)
 
 
-class Pix2PixStep(IterationCalls):
-  """The pure iteration of the module docstring, and its jitted form over calls."""
+def run_optimizers(p, hp):
+  """(g_tx, d_tx) of a run: the built ones for a run alone (hp None), else config.optim's rebuilt
+  with the learning rates of `hp` (a vectorized group's run: traced)."""
+  if hp is None:
+    return p.g_tx, p.d_tx
+  optim = p.config.optim
+  return tuple(build_optimizer(**{**optim[n], 'lr': hp[f'optim.{n}.lr']}) for n in 'gd')
 
-  def __init__(self, p: Pix2Pix):
+
+class Pix2PixStep(IterationCalls):
+  """The pure iteration of the module docstring, and its jitted form over calls. Its weights
+  (pix2pix.lambda_l1, gan_weight, train.ema_decay) and learning rates are the config's, compiled
+  in as constants, or with `hp` (a group's run: {field: traced scalar} of config_lib.hparams)
+  that run's."""
+
+  def __init__(self, p: Pix2Pix, hp=None):
     self.g, self.d, self.loss = p.generator, p.discriminator, p.loss
-    self.g_tx, self.d_tx = p.g_tx, p.d_tx
+    self.g_tx, self.d_tx = run_optimizers(p, hp)
     c = p.config
-    self.lambda_l1, self.gan_weight = float(c.pix2pix.lambda_l1), float(c.pix2pix.gan_weight)
-    self.conditional, self.decay = bool(c.pix2pix.d_conditional), c.train.ema_decay
+    w = config_lib.hparams(c) if hp is None else hp
+    self.lambda_l1, self.gan_weight = w['pix2pix.lambda_l1'], w['pix2pix.gan_weight']
+    self.conditional, self.decay = bool(c.pix2pix.d_conditional), w['train.ema_decay']
     self.mesh = p.mesh
 
   def g_apply(self, params, state, a, rng):
