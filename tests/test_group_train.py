@@ -145,6 +145,7 @@ class Interrupted(Exception):
   pass
 
 
+@pytest.mark.slow  # ~32 s: three group trainings; a group killed between saves resumes in CI
 def test_an_interrupted_group_resumes_bit_identical(tmp_path):
   """Killed between checkpoints (as kill -9 would: nothing saved after step 50), the rerun
   resumes from the group's checkpoint and ends where an uninterrupted group ends."""

@@ -284,6 +284,7 @@ def test_kill_9_anywhere_then_the_same_command_ends_bit_identical(
 # --- 2. SIGINT --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # ~29 s: a real process; SIGTERM's save and exit (test_train.py) stay in CI
 def test_sigint_saves_the_step_reached_and_exits_130(tmp_path, env, tiny_file, abstract):
   workdir = tmp_path / 'run'
   proc = subprocess.Popen(
