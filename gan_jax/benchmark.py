@@ -30,12 +30,11 @@ from absl import logging
 from gan_jax import rng
 from gan_jax.data import DATASETS, get_dataset
 from gan_jax.data.source import ShapeOnlySource
-from gan_jax.data.unpaired import UNPAIRED
 from gan_jax.errors import UserError
 from gan_jax.experiment import build_experiment
-from gan_jax.models.translation import TRANSLATION_MODELS
-from gan_jax.programs.cyclegan_step import CycleGan, CycleGanStep, build_cyclegan
-from gan_jax.programs.pix2pix_step import Pix2Pix, Pix2PixStep, build_pix2pix
+from gan_jax.programs.cyclegan_step import CycleGan, CycleGanStep
+from gan_jax.programs.pix2pix_step import Pix2Pix, Pix2PixStep
+from gan_jax.programs.translation_group import build_translation, translation_program
 from gan_jax.sharding import batch_sharding
 from gan_jax.step import build_train_step
 
@@ -83,10 +82,8 @@ def build_offline(config, num_devices=None):
   be opened, the experiment is built on its shape alone and `note` says so (None otherwise):
   the shape from TFDS's mock data, or the builder's `offline_shape` attribute (or the source
   its `offline_source(**fields)` stands in with)."""
-  if config.data.name in UNPAIRED:  # gan_jax/train.py's choice of program
-    return build_cyclegan(config, num_devices), None
-  if config.model.name in TRANSLATION_MODELS:
-    return build_pix2pix(config, num_devices), None
+  if translation_program(config):  # pix2pix's or CycleGAN's parts, as training builds them
+    return build_translation(config, num_devices), None
   config = copy.deepcopy(config)
   if 'download' in config.data:
     config.data.download = False  # the benchmark reads no data

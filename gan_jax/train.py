@@ -15,12 +15,10 @@ checkpoint on disk is a good state to resume from.
 """
 
 from gan_jax import loop
-from gan_jax.data.unpaired import UNPAIRED
 from gan_jax.errors import RunFailed  # pylint: disable=unused-import (imported from here)
 from gan_jax.loop import call_sizes
-from gan_jax.models.translation import TRANSLATION_MODELS
-from gan_jax.programs import gan, pix2pix, progressive
-from gan_jax.programs import cyclegan
+from gan_jax.programs import gan, progressive
+from gan_jax.programs.translation_group import translation_program
 
 
 def batches(exp, start, stop, depth=2):
@@ -37,10 +35,9 @@ def train_and_evaluate(config, workdir, should_stop=lambda: False, allow_config_
   Raises UserError (bad input; nothing written) or RunFailed (see the module docstring).
   """
   growing = config.model.name == 'progan'  # grown by stage: gan_jax/programs/progressive.py
-  program = (progressive.ProgressiveProgram if growing else gan.GanProgram)
-  if config.model.name in TRANSLATION_MODELS:  # image to image: gan_jax/programs/pix2pix.py
-    program = pix2pix.Pix2PixProgram
-  if config.data.name in UNPAIRED:  # two unpaired domains: gan_jax/programs/cyclegan.py
-    program = cyclegan.CycleGanProgram
+  # pix2pix or CycleGAN (gan_jax/programs/translation_group.py says which), else a G/D GAN
+  program = translation_program(config) or (
+      progressive.ProgressiveProgram if growing else gan.GanProgram
+  )
   program = program(config, workdir, allow_config_change)
   return loop.train(program, should_stop)

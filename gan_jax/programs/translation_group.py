@@ -37,9 +37,9 @@ PARTS = {
 
 
 def translation_program(config):
-  """The one-workdir program of a translation config, as gan_jax/train.py picks it
-  (CycleGanProgram on unpaired data, else Pix2PixProgram for a TRANSLATION_MODELS model); None
-  for any other config."""
+  """The one-workdir program of a translation config (the one choice gan_jax/train.py, the
+  benchmark and the groups make): CycleGanProgram on unpaired data, else Pix2PixProgram for a
+  TRANSLATION_MODELS model; None for any other config."""
   if config.data.name in UNPAIRED:
     return cyclegan.CycleGanProgram
   return pix2pix.Pix2PixProgram if config.model.name in TRANSLATION_MODELS else None
