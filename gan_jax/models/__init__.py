@@ -9,8 +9,6 @@ Image-to-image networks (G takes an image, not z) have a registry of this shape 
 gan_jax/models/translation (TRANSLATION_MODELS).
 """
 
-from typing import Callable
-
 import flax.linen as nn
 
 from gan_jax.models.dcgan import dcgan
@@ -18,9 +16,7 @@ from gan_jax.models.mlp import mlp
 from gan_jax.models.progan import progan
 from gan_jax.models.resnet import resnet
 from gan_jax.models.sngan_cnn import sngan_cnn
-
-MODELS: dict[str, Callable] = {"mlp": mlp, "sngan_cnn": sngan_cnn, "resnet": resnet, "dcgan": dcgan}
-MODELS["progan"] = progan  # grown by stage: gan_jax/programs/progressive.py trains it
+from gan_jax.registries import MODELS  # declared there (nothing imported): configs read it
 
 
 def build_models(name: str, data_shape: tuple[int, ...], **fields) -> tuple[nn.Module, nn.Module]:

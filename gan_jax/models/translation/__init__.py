@@ -26,7 +26,6 @@ prints when it builds them: the parameter counts and D's receptive field.
 """
 
 import functools
-from typing import Callable
 
 import flax.linen as nn
 import jax
@@ -37,8 +36,7 @@ from gan_jax import rng
 from gan_jax.models.translation.patchgan import PatchGAN, patch_grid, receptive_field
 from gan_jax.models.translation.resnet_generator import ResNetGenerator, resnet_generator
 from gan_jax.models.translation.unet import UNetGenerator, unet
-
-TRANSLATION_MODELS: dict[str, Callable] = {'unet': unet, 'resnet_generator': resnet_generator}
+from gan_jax.registries import TRANSLATION_MODELS  # declared there (nothing imported): configs
 
 # The reference's sizes (pix2pix's and CycleGAN's --netG, ngf = ndf = 64, the 70x70 PatchGAN;
 # dropout as their defaults: pix2pix on, CycleGAN off): name -> (TRANSLATION_MODELS entry,
