@@ -74,8 +74,10 @@ class Registry(collections.abc.Mapping):
 def _source_path(module) -> str:
   """The file of `module` ('a.b.c'), found without importing it or its parent packages."""
   top, *rest = module.split('.')
-  folder = importlib.util.find_spec(top).submodule_search_locations[0]
-  path = os.path.join(folder, *rest)
+  spec = importlib.util.find_spec(top)
+  if not rest:
+    return spec.origin
+  path = os.path.join(spec.submodule_search_locations[0], *rest)
   return path + '.py' if os.path.isfile(path + '.py') else os.path.join(path, '__init__.py')
 
 
