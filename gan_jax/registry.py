@@ -3,7 +3,8 @@
 `Registry({name: 'gan_jax.models.mlp:mlp', ...})` is a read-only mapping: `registry[name]`
 imports the builder's module (once) and returns the builder, so `MODELS[name](...)` works as
 with a dict; `name in registry`, iteration, `keys()` and `len` import nothing (`values()` and
-`items()` import every builder). An unknown name is a KeyError, as a dict's.
+`items()` import every builder). An unknown name is a KeyError, as a dict's; an entry is declared
+(gan_jax/registries.py), not assigned (TypeError).
 
 `fields(name)` -> {field: default} and `parameters(name)` -> {field: Field(default, annotation)}
 are the builder's parameters that have a default, in signature order, read from its module's
@@ -45,6 +46,9 @@ class Registry(collections.abc.Mapping):
       module, function = self._paths[name].split(':')
       self._loaded[name] = getattr(importlib.import_module(module), function)
     return self._loaded[name]
+
+  def __setitem__(self, name, builder):
+    raise TypeError(f'{name}: a registry is declared in gan_jax/registries.py (name -> module:f)')
 
   def __contains__(self, name):
     return name in self._paths
@@ -89,16 +93,26 @@ def _module_source(module) -> ast.Module:
 
 
 def _constant(tree, name, where):
-  """The literal value a module-level `name = <literal>` assigns."""
-  for node in tree.body:
-    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, 'target', None)]
-    if any(isinstance(t, ast.Name) and t.id == name for t in targets) and node.value:
-      return ast.literal_eval(node.value)
-  raise ValueError(f'{where}: {name} is not a module-level constant')
+  """The literal value the module-level `name = <literal>` assigns (the last one)."""
+  values = [
+      node.value
+      for node in tree.body
+      if isinstance(node, (ast.Assign, ast.AnnAssign))
+      and node.value is not None
+      and any(isinstance(t, ast.Name) and t.id == name for t in _targets(node))
+  ]
+  if not values:
+    raise ValueError(f'{where}: {name} is not a module-level constant')
+  return ast.literal_eval(values[-1])
+
+
+def _targets(node):
+  return node.targets if isinstance(node, ast.Assign) else [node.target]
 
 
 def _value(tree, node, where):
-  if isinstance(node, ast.Name) and node.id not in ('None', 'True', 'False'):
+  """A default's value: a literal, or a module-level constant's."""
+  if isinstance(node, ast.Name):
     return _constant(tree, node.id, where)
   try:
     return ast.literal_eval(node)
@@ -113,7 +127,7 @@ def _parameters(module, function) -> tuple:
   found = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function]
   if not found:
     raise ValueError(f'{module}:{function}: no module-level function {function}')
-  args = found[0].args
+  args = found[-1].args  # the last definition is the module's
   positional = args.posonlyargs + args.args
   defaults = [None] * (len(positional) - len(args.defaults)) + args.defaults
   pairs = [*zip(positional, defaults), *zip(args.kwonlyargs, args.kw_defaults)]

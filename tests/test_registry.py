@@ -88,6 +88,8 @@ def test_a_registry_reads_constants_and_imports_only_on_lookup(tmp_path, monkeyp
   assert sample['build'](None) == 3 and 'registry_sample' in sys.modules
   with pytest.raises(ModuleNotFoundError):
     both['gone']
+  with pytest.raises(TypeError, match='gan_jax/registries.py'):
+    sample['new'] = len
 
 
 LIGHT_IMPORTS = f"""
