@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 
+# The builders and sources, re-exported as the package's names (DATASETS declares the builders).
 from gan_jax.data.edges2mnist import PairedSource, edges2mnist
 from gan_jax.data.folder import FolderSource, folder
 from gan_jax.data.idx import idx

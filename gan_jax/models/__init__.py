@@ -1,7 +1,8 @@
 """Model registry: name -> builder(data_shape, **fields) -> (generator, discriminator).
 
 Every builder takes the data shape positionally and only keyword-only fields with
-defaults; the config validator reads `inspect.signature(builder)` to learn them.
+defaults; the config validator reads `inspect.signature(builder)` to learn them, the schema
+reads them from its source (MODELS is declared in gan_jax/registries.py: configs import no JAX).
 Every builder takes `num_classes=0, conditioning='none'` (models/conditioning.py); its modules
 are called G(z, y=None, *, train) and D(x, y=None, *, train) (D returns (logits, class_logits)
 with conditioning='acgan').

@@ -3,9 +3,9 @@
 The image-to-image networks of pix2pix and CycleGAN. MODELS (gan_jax/models/__init__.py) makes
 G(z, y=None, *, train) from noise; these make G(x, *, train) from an image, so they have a
 registry of their own with MODELS' shape, for the translation programs: a builder takes the data
-shape positionally and only keyword fields with defaults (`schema.entry` reads them from the
-signature; the builder checks their values, FieldError('<field>=<value>: <rule>') for the first
-that is off) and returns flax modules:
+shape positionally and only keyword fields with defaults (`schema.entry` reads them from its
+source, gan_jax/registry.py; the builder checks their values, FieldError('<field>=<value>:
+<rule>') for the first that is off) and returns flax modules:
 
   data_shape   (H, W, C) of G's output (the target domain); G takes any number of input
                channels, D too (pix2pix's D sees input and output concatenated): flax sizes the
