@@ -98,7 +98,7 @@ sys.path.insert(0, {ROOT!r})
 import gan_jax, gan_jax.schema, launch.sweep
 from launch import study
 for path in sorted(glob.glob('configs/*.py') + glob.glob('configs/*/*.py')):
-  module = importlib.import_module(path[:-3].replace('/', '.'))
+  module = importlib.import_module(path[:-3].replace('/', '.').removesuffix('.__init__'))
   if hasattr(module, 'get_config'):
     module.get_config()
   if hasattr(module, 'sweep'):
