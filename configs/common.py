@@ -20,9 +20,7 @@ import ast
 import ml_collections
 
 from gan_jax import schema
-from gan_jax.data import DATASETS
-from gan_jax.losses import LOSSES
-from gan_jax.models import MODELS
+from gan_jax.registries import DATASETS, LOSSES, MODELS
 
 entry = schema.entry
 

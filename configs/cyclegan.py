@@ -31,10 +31,7 @@ score against), the samples only.
 """
 
 from configs import common
-from gan_jax.data import DATASETS
-from gan_jax.losses import LOSSES
-from gan_jax.models.translation import TRANSLATION_MODELS
-from gan_jax.optimizers import OPTIMIZERS
+from gan_jax.registries import DATASETS, LOSSES, OPTIMIZERS, TRANSLATION_MODELS
 
 # conv 'xla': at these sizes as fast a step as 'fast' (0.2 s), half the compile time
 CPU_MODEL = dict(n_blocks=3, ngf=8, ndf=16, n_layers=2, conv='xla')

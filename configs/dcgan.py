@@ -13,8 +13,7 @@ folder (your images under --config.data.data_dir=DIR at 64x64, the paper's archi
 """
 
 from configs import common
-from gan_jax.data import DATASETS
-from gan_jax.models import MODELS
+from gan_jax.registries import DATASETS, MODELS
 
 
 def _images(name, steps, **model):

@@ -11,7 +11,7 @@ ring8 with the plain 2D setting of configs/plain_2d.py; folder: your images,
 """
 
 from configs import common, plain_2d
-from gan_jax.losses import DIVERGENCES
+from gan_jax.registries import DIVERGENCE_NAMES
 
 
 def _divergence(name):
@@ -30,7 +30,7 @@ def _data_2d(name):
 
 
 # Two groups of presets: one divergence and one dataset at most.
-DIVERGENCE_PRESETS = {name: _divergence(name) for name in DIVERGENCES}
+DIVERGENCE_PRESETS = {name: _divergence(name) for name in DIVERGENCE_NAMES}
 DATA_PRESETS = {
     'mnist5k': lambda c: None,
     'grid25': _data_2d('grid25'),

@@ -12,8 +12,7 @@ for 50k steps, the earlier default, kept 25/25 but only 83-84 % within 3 std.)
 """
 
 from configs import common
-from gan_jax.models import MODELS
-from gan_jax.optimizers import OPTIMIZERS
+from gan_jax.registries import MODELS, OPTIMIZERS
 
 
 

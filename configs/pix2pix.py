@@ -27,10 +27,7 @@ and schedule; L1, PSNR and SSIM on the test pairs.
 """
 
 from configs import common
-from gan_jax.data import DATASETS
-from gan_jax.losses import LOSSES
-from gan_jax.models.translation import TRANSLATION_MODELS
-from gan_jax.optimizers import OPTIMIZERS
+from gan_jax.registries import DATASETS, LOSSES, OPTIMIZERS, TRANSLATION_MODELS
 
 CPU_MODEL = dict(num_downs=5, ngf=16, ndf=16, n_layers=2)
 

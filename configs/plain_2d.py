@@ -12,9 +12,7 @@ over seeds 0-4 (README, the mode-collapse remedies).
 """
 
 from configs import common
-from gan_jax.data import DATASETS
-from gan_jax.models import MODELS
-from gan_jax.optimizers import OPTIMIZERS
+from gan_jax.registries import DATASETS, MODELS, OPTIMIZERS
 
 NUM_STEPS = 20_000
 

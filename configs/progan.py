@@ -16,9 +16,7 @@ widths, every stage and fade in a few dozen steps: for tests); with any of them 
 """
 
 from configs import common
-from gan_jax.data import DATASETS
-from gan_jax.models import MODELS
-from gan_jax.optimizers import OPTIMIZERS
+from gan_jax.registries import DATASETS, MODELS, OPTIMIZERS
 
 
 def _grow(c, data, steps, fade, stable, batch, **model):

@@ -14,9 +14,7 @@ Presets:
 """
 
 from configs import common
-from gan_jax.data import DATASETS
-from gan_jax.models import MODELS
-from gan_jax.optimizers import OPTIMIZERS
+from gan_jax.registries import DATASETS, MODELS, OPTIMIZERS
 
 
 def _cifar10(c):

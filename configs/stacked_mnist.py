@@ -18,9 +18,7 @@ G's size, D 2e-4 / G 1e-4 (0.5, 0.99), batch 128, z_dim 256.
 """
 
 from configs import common
-from gan_jax.data import DATASETS
-from gan_jax.data.stacked_mnist import DIGIT_SOURCES
-from gan_jax.models import MODELS
+from gan_jax.registries import DATASETS, DIGIT_SOURCE_NAMES, MODELS
 
 
 def get_config(arg=None):
@@ -33,7 +31,7 @@ def get_config(arg=None):
   c.eval.metrics = 'stacked_modes'
   c.eval.num_samples = 26_000
   c.checkpoint.every_steps = 5000
-  presets = {digits: _digits(digits) for digits in DIGIT_SOURCES}
+  presets = {digits: _digits(digits) for digits in DIGIT_SOURCE_NAMES}
   return common.with_arg(c, arg, presets, default='mnist5k')
 
 

@@ -17,8 +17,7 @@ mode-collapse remedies, with the commands).
 """
 
 from configs import common, plain_2d
-from gan_jax.models import MODELS
-from gan_jax.optimizers import OPTIMIZERS
+from gan_jax.registries import MODELS, OPTIMIZERS
 
 NUM_STEPS = 25_000
 

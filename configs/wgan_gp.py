@@ -7,7 +7,7 @@ folder (your images: --config.data.data_dir=DIR, 32x32).
 """
 
 from configs import common
-from gan_jax.optimizers import OPTIMIZERS
+from gan_jax.registries import OPTIMIZERS
 
 
 def get_config(arg=None):

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from gan_jax.checks import check_choice
+from gan_jax.registries import LOSSES  # pylint: disable=unused-import (re-exported)
 
 
 class Loss(NamedTuple):
@@ -181,15 +182,7 @@ def f_gan(divergence: str = 'kl', g_loss: str = 'alternative') -> Loss:
   return Loss(d, g)
 
 
-LOSSES: dict[str, Callable[..., Loss]] = {
-    'minimax': minimax,
-    'non_saturating': non_saturating,
-    'maximum_likelihood': maximum_likelihood,
-    'wasserstein': wasserstein,
-    'least_squares': least_squares,
-    'hinge': hinge,
-    'f_gan': f_gan,
-}
+# LOSSES (name -> the builders above) is declared in gan_jax/registries.py: configs read it.
 
 
 def build_loss(section) -> Loss:

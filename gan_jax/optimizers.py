@@ -34,6 +34,7 @@ import jax.numpy as jnp
 import optax
 
 from gan_jax.checks import FieldError, check_choice, check_number
+from gan_jax.registries import OPTIMIZERS  # pylint: disable=unused-import (re-exported)
 
 SCHEDULES = ('none', 'linear', 'cosine')
 
@@ -238,7 +239,7 @@ def sgd_momentum(
   return optax.GradientTransformation(init, update)
 
 
-OPTIMIZERS = {'adam': adam, 'rmsprop': rmsprop, 'sgd': sgd, 'sgd_momentum': sgd_momentum}
+# OPTIMIZERS (name -> the builders above) is declared in gan_jax/registries.py: configs read it.
 # Optimizers whose rate follows a schedule of their own: name -> fn(t, **fields) -> (lr_t, ...).
 OWN_RATES = {'sgd_momentum': sgd_momentum_rates}
 

@@ -9,6 +9,8 @@ projection after each D update) and `add_instance_noise` (on D's inputs).
 import jax
 import jax.numpy as jnp
 
+from gan_jax.registries import PENALTIES  # pylint: disable=unused-import (re-exported)
+
 
 def _input_grad_norm(d_fn, x):
   """Per-example ||d D(x) / d x||_2, shape (B,). D has no cross-example terms."""
@@ -54,12 +56,7 @@ def d_l2(d_fn, d_params, real, fake, rng):
   return sum(jnp.sum(jnp.square(p)) for p in jax.tree_util.tree_leaves(d_params))
 
 
-PENALTIES = {
-    'gp': gradient_penalty,
-    'dragan': dragan,
-    'r1': r1,
-    'd_l2': d_l2,
-}
+# PENALTIES (name -> the penalties above) is declared in gan_jax/registries.py: schema reads it.
 
 
 def clip_weights(params, c):

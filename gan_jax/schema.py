@@ -17,7 +17,8 @@ A config has these sections, each field with its default below:
   pix2pix     pix2pix's loss terms (PIX2PIX; a TRANSLATION_MODELS model.name)
   cyclegan    CycleGAN's loss terms and image pool (CYCLEGAN; an unpaired data.name)
 A registry entry's fields and their defaults are its builder's keyword parameters (`entry`): one
-place, the builder. `defaults()` is the whole default config (configs/common.base starts there).
+place, the builder, read from its source (gan_jax/registries.py: configs import no JAX).
+`defaults()` is the whole default config (configs/common.base starts there).
 
 Saved configs of older versions: `upgrade(config)` moves the fields that changed section
 (model.pack, reg.instance_noise, reg.instance_noise_steps, reg.diffaugment -> d_input.*) and
@@ -30,17 +31,12 @@ import inspect
 
 import ml_collections
 
-from gan_jax.data import DATASETS
-from gan_jax.losses import LOSSES
-from gan_jax.models import MODELS
-from gan_jax.models.translation import TRANSLATION_MODELS
-from gan_jax.optimizers import OPTIMIZERS
-from gan_jax.regularizers import PENALTIES
+from gan_jax.registries import DATASETS, LOSSES, MODELS, OPTIMIZERS, PENALTIES, TRANSLATION_MODELS
 
 # Sections that are one registry entry each: dotted path -> (registry, default name).
 ENTRIES = {
     'data': (DATASETS, 'mnist5k'),
-    'model': ({**MODELS, **TRANSLATION_MODELS}, 'mlp'),  # translation: programs/pix2pix.py
+    'model': (MODELS | TRANSLATION_MODELS, 'mlp'),  # translation: programs/pix2pix.py
     'loss': (LOSSES, 'non_saturating'),
     'optim.g': (OPTIMIZERS, 'adam'),
     'optim.d': (OPTIMIZERS, 'adam'),
@@ -211,9 +207,9 @@ def _default(param):
 
 
 def entry_defaults(registry, name) -> dict:
-  """{field: default} of the registry entry `name`: its builder's keyword parameters."""
-  params = inspect.signature(registry[name]).parameters
-  return {n: _default(params[n]) for n in registry_fields(registry[name])}
+  """{field: default} of the registry entry `name`: its builder's keyword parameters, read from
+  its source (gan_jax/registry.py: the builder is not imported)."""
+  return {n: _default(p) for n, p in registry.parameters(name).items()}
 
 
 def entry(registry, name, **overrides) -> ml_collections.ConfigDict:

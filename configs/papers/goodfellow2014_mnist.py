@@ -46,8 +46,7 @@ first 1,000 validation digits (its --limit_size), our metric on all 10,000.
 """
 
 from configs import common
-from gan_jax.models import MODELS
-from gan_jax.optimizers import OPTIMIZERS
+from gan_jax.registries import MODELS, OPTIMIZERS
 
 BATCH = 100  # yaml batch_size
 EPOCH_STEPS = 50_000 // BATCH

@@ -41,8 +41,7 @@ the bias correction.
 """
 
 from configs import common
-from gan_jax.models import MODELS
-from gan_jax.optimizers import OPTIMIZERS
+from gan_jax.registries import MODELS, OPTIMIZERS
 
 NUM_STEPS = 100_000  # ITERS: generator iterations
 EVAL_EVERY = 20_000

@@ -31,9 +31,7 @@ a fresh data batch from TF's mixture sampler, ours is numpy's (same distribution
 """
 
 from configs import common, plain_2d
-from gan_jax.data import DATASETS
-from gan_jax.models import MODELS
-from gan_jax.optimizers import OPTIMIZERS
+from gan_jax.registries import DATASETS, MODELS, OPTIMIZERS
 
 NUM_STEPS = 12_500  # iterations of (D, G): the paper's 25k single-player steps
 EVAL_EVERY = 2_500  # the paper's Figure 2 columns: every 5k steps

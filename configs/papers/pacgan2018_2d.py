@@ -40,8 +40,7 @@ the samples drawn for evaluation (train=False uses them).
 """
 
 from configs import common
-from gan_jax.models import MODELS
-from gan_jax.optimizers import OPTIMIZERS
+from gan_jax.registries import MODELS, OPTIMIZERS
 
 PACKS_PER_BATCH = 100  # cfg batch_size: a batch holds 100 packs
 NUM_STEPS = 400_000  # cfg num_epoch 400 x (100,000 packs / 100)

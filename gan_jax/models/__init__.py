@@ -1,15 +1,14 @@
 """Model registry: name -> builder(data_shape, **fields) -> (generator, discriminator).
 
 Every builder takes the data shape positionally and only keyword-only fields with
-defaults; the config validator reads `inspect.signature(builder)` to learn them.
+defaults; the config validator reads `inspect.signature(builder)` to learn them, the schema
+reads them from its source (MODELS is declared in gan_jax/registries.py: configs import no JAX).
 Every builder takes `num_classes=0, conditioning='none'` (models/conditioning.py); its modules
 are called G(z, y=None, *, train) and D(x, y=None, *, train) (D returns (logits, class_logits)
 with conditioning='acgan').
 Image-to-image networks (G takes an image, not z) have a registry of this shape of their own:
 gan_jax/models/translation (TRANSLATION_MODELS).
 """
-
-from typing import Callable
 
 import flax.linen as nn
 
@@ -18,9 +17,7 @@ from gan_jax.models.mlp import mlp
 from gan_jax.models.progan import progan
 from gan_jax.models.resnet import resnet
 from gan_jax.models.sngan_cnn import sngan_cnn
-
-MODELS: dict[str, Callable] = {"mlp": mlp, "sngan_cnn": sngan_cnn, "resnet": resnet, "dcgan": dcgan}
-MODELS["progan"] = progan  # grown by stage: gan_jax/programs/progressive.py trains it
+from gan_jax.registries import MODELS  # declared there (nothing imported): configs read it
 
 
 def build_models(name: str, data_shape: tuple[int, ...], **fields) -> tuple[nn.Module, nn.Module]:

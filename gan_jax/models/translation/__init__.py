@@ -3,9 +3,9 @@
 The image-to-image networks of pix2pix and CycleGAN. MODELS (gan_jax/models/__init__.py) makes
 G(z, y=None, *, train) from noise; these make G(x, *, train) from an image, so they have a
 registry of their own with MODELS' shape, for the translation programs: a builder takes the data
-shape positionally and only keyword fields with defaults (`schema.entry` reads them from the
-signature; the builder checks their values, FieldError('<field>=<value>: <rule>') for the first
-that is off) and returns flax modules:
+shape positionally and only keyword fields with defaults (`schema.entry` reads them from its
+source, gan_jax/registry.py; the builder checks their values, FieldError('<field>=<value>:
+<rule>') for the first that is off) and returns flax modules:
 
   data_shape   (H, W, C) of G's output (the target domain); G takes any number of input
                channels, D too (pix2pix's D sees input and output concatenated): flax sizes the
@@ -26,7 +26,6 @@ prints when it builds them: the parameter counts and D's receptive field.
 """
 
 import functools
-from typing import Callable
 
 import flax.linen as nn
 import jax
@@ -37,8 +36,7 @@ from gan_jax import rng
 from gan_jax.models.translation.patchgan import PatchGAN, patch_grid, receptive_field
 from gan_jax.models.translation.resnet_generator import ResNetGenerator, resnet_generator
 from gan_jax.models.translation.unet import UNetGenerator, unet
-
-TRANSLATION_MODELS: dict[str, Callable] = {'unet': unet, 'resnet_generator': resnet_generator}
+from gan_jax.registries import TRANSLATION_MODELS  # declared there (nothing imported): configs
 
 # The reference's sizes (pix2pix's and CycleGAN's --netG, ngf = ndf = 64, the 70x70 PatchGAN;
 # dropout as their defaults: pix2pix on, CycleGAN off): name -> (TRANSLATION_MODELS entry,
