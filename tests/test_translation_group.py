@@ -1,7 +1,7 @@
 """Vectorized groups of translation runs (gan_jax/programs/translation_group.py): each run's loss
 weights are traced per run in the grouped step, a group of two CycleGAN runs with different
-lambda_cycle equals the two runs alone, and launch.sweep --vectorize groups translation runs by
-what shapes their program."""
+lambda_cycle and one of two pix2pix runs with different lambda_L1 equal the runs alone, and
+launch.sweep --vectorize groups translation runs by what shapes their program."""
 
 import json
 import os
@@ -169,6 +169,29 @@ def test_a_group_of_two_cycle_weights_equals_the_runs_alone(tmp_path):
   assert a.keys() == b.keys() and 'pool.a' in a
   for name in a:
     np.testing.assert_array_equal(b[name], a[name], err_msg=name)
+
+
+@pytest.mark.slow  # ~1 min of CPU: the grouped pix2pix step and two runs alone
+def test_a_group_of_two_l1_weights_equals_the_pix2pix_runs_alone(tmp_path):
+  """Two pix2pix runs (lambda_L1 100 and 10, seeds 0 and 1: batch norm, dropout drawn from each
+  run's key) trained as one group: each run's state equals the run trained alone."""
+  runs = [(100.0, 0), (10.0, 1)]
+  make = lambda lam, seed: comparable(
+      pix2pix_config.get_config(f'smoke,pix2pix.lambda_l1={lam},seed={seed}')
+  )
+  dirs = [str(tmp_path / f'run{i}') for i in range(2)]
+  states, stopped = train_group([make(*r) for r in runs], dirs, str(tmp_path / 'g'))
+  assert not stopped
+  for i, r in enumerate(runs):
+    alone, _ = train_and_evaluate(make(*r), str(tmp_path / f'alone{i}'))
+    a, b = checkpoint.host_arrays(alone), checkpoint.host_arrays(row(states, i))
+    assert a.keys() == b.keys() and len(a) > 30
+    for name in a:
+      np.testing.assert_allclose(b[name], a[name], rtol=1e-3, atol=1e-4, err_msg=name)
+    assert workdir.read_config(dirs[i]).pix2pix.lambda_l1 == r[0]
+  kernel = next(k for k in checkpoint.host_arrays(alone) if k.startswith('g_params.'))
+  first, second = (checkpoint.host_arrays(row(states, i))[kernel] for i in (0, 1))
+  assert not np.allclose(first, second)  # the two runs did train apart
 
 
 def test_the_translation_group_has_every_method_of_the_program_interface():
