@@ -26,6 +26,7 @@ import pytest
 from jax.experimental.compilation_cache import compilation_cache
 
 from gan_jax import checkpoint, train
+from gan_jax import step as step_module
 from gan_jax.programs import gan as programs_gan
 from gan_jax.experiment import UserError, build_experiment
 from gan_jax.losses import LOSSES, Loss
@@ -470,8 +471,10 @@ def test_nonfinite_stops_at_its_step_then_skip_mode_resumes_past_it(tmp_path, na
 
 def test_a_nonfinite_generator_is_named(tmp_path, monkeypatch):
   loss = LOSSES['non_saturating']()
-  monkeypatch.setitem(
-      LOSSES, 'non_saturating', lambda: Loss(d=loss.d, g=lambda x: loss.g(x) * jnp.nan)
+  # The step builds its loss through gan_jax.step.build_loss (registries are declared, not
+  # assigned: gan_jax/registries.py); G's loss made NaN there.
+  monkeypatch.setattr(
+      step_module, 'build_loss', lambda section: Loss(d=loss.d, g=lambda x: loss.g(x) * jnp.nan)
   )
   with pytest.raises(
       RunFailed,

@@ -29,6 +29,7 @@ def _nearest_mode_distance(samples, modes):
   return float(np.mean(np.min(np.linalg.norm(samples[:, None] - modes[None], axis=-1), axis=1)))
 
 
+@pytest.mark.slow  # ~37 s: 5,000 steps of mixture_2d (CI keeps the warm-up's unit test)
 def test_after_a_short_run_the_ema_samples_are_as_close_to_the_data_as_the_live_ones(tmp_path):
   from configs import mixture_2d  # pylint: disable=g-import-not-at-top
 
