@@ -13,7 +13,10 @@ with the penalty and 194 with clipping (8gaussians; measured on 2026-12-06 on th
 load average of ~13, 20 iterations): one iteration of all 20 runs is ~4.6 CPU-seconds. STEPS =
 3,000 is then ~3.8 CPU-hours, ~2 hours with --parallel=2 (vectorizing the seeds was not timed);
 the code's 100,000 (`full`) would be ~128 CPU-hours: a GPU's work. A shortened run is a different
-setting, to be said beside its row.
+setting, to be said beside its row. Measured in the study itself (2026-12-07, --vectorize
+--parallel=2 on this VM's CPU of that day, float32 matmul peak ~100 GFLOP/s): 2.7-2.9 s a step for
+a group of 5 seeds with both groups sharing the 2 cores, so each pair of groups takes ~2.3 hours
+and the 20 runs ~4.7; XLA counts 16.2 GFLOP an iteration of one run (experiments.benchmark).
 """
 
 from configs.papers import gulrajani2017_toy
