@@ -112,16 +112,16 @@ def time_step(conv, iters, warmup):
       np.stack([exp.source.batch(0, i * d_steps + j, batch) for j in range(d_steps)])[None]
       for i in range(warmup + iters + 1)
   ]
-  rng = rng.key(1)
+  key = rng.key(1)
   start = time.perf_counter()
-  compiled = step.lower(state, batches[0], rng).compile()
+  compiled = step.lower(state, batches[0], key).compile()
   compile_s = time.perf_counter() - start
   for b in batches[:warmup]:
-    state, metrics = compiled(state, b, rng)
+    state, metrics = compiled(state, b, key)
   jax.block_until_ready(state)
   start = time.perf_counter()
   for b in batches[warmup : warmup + iters]:
-    state, metrics = compiled(state, b, rng)
+    state, metrics = compiled(state, b, key)
   jax.block_until_ready((state, metrics))
   seconds = time.perf_counter() - start
   print(
