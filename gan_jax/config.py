@@ -32,7 +32,6 @@ from gan_jax.schema import (  # pylint: disable=unused-import (re-exported)
     format_config,
     hparams,
     program_key,
-    registry_fields,
     upgrade,
     with_defaults,
 )
@@ -95,7 +94,7 @@ def _check_entry(prefix, section, registry):
   name = section.name if 'name' in section else None
   if name not in registry:
     _fail(f'{prefix}.name', name, f'allowed: {", ".join(sorted(registry))}')
-  _check_keys(prefix, section, ('name', *registry_fields(registry[name])))
+  _check_keys(prefix, section, ('name', *registry.fields(name)))  # gan_jax/registry.py
 
 
 def _check_model(section):

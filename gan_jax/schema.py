@@ -27,8 +27,6 @@ that an old run's config compares equal (`config_diff`) to the same config today
 `with_defaults` marks its result; a marked config is not defaulted again.
 """
 
-import inspect
-
 import ml_collections
 
 from gan_jax.registries import DATASETS, LOSSES, MODELS, OPTIMIZERS, PENALTIES, TRANSLATION_MODELS
@@ -184,15 +182,6 @@ RESUMABLE_FIELDS = (
     'data.strict',  # the folder dataset: unreadable files refused (the data read are the same)
     *(f'eval.{name}' for name in EVAL),
 )
-
-
-def registry_fields(builder):
-  """The keyword fields a registry entry accepts (its parameters with defaults)."""
-  return tuple(
-      n
-      for n, p in inspect.signature(builder).parameters.items()
-      if p.default is not inspect.Parameter.empty
-  )
 
 
 def _default(param):

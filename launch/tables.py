@@ -107,8 +107,8 @@ def _best_seed(runs, primary):
 def variant_table(variants, metrics):
   """(header, rows, note) of one dataset's table, every cell a string: one row per variant (its
   label, n = seeds with results, mean ± std of each metric shown, the best seed by the primary
-  metric, the flagged runs; runs still in progress are flagged only); the note says which metric picks the best seed ('' if none).
-  results.md and report.html both show it."""
+  metric, the flagged runs; runs still in progress are flagged only); the note says which metric
+  picks the best seed ('' if none). results.md and report.html both show it."""
   shown = [m for m in metrics if any(m in r.metrics for rs in variants.values() for r in rs)]
   primary = primary_metric(shown)
   note = ''
