@@ -95,6 +95,8 @@ def build_experiment(config, num_devices=None, source=None) -> Experiment:
   model_fields = config_lib.entry_fields(config.model)
   if num_classes:
     model_fields['num_classes'] = num_classes
+  if 'data_means' in model_fields and model_fields['g_output_bias'] == 'marginals':  # mlp's G
+    model_fields['data_means'] = _built('data', config.data.name, source.pixel_means)
   generator, discriminator = _built(
       'model',
       config.model.name,

@@ -21,6 +21,7 @@ from gan_jax.models import build_models
 from gan_jax.objectives import Game, d_objective, g_objective
 from gan_jax.optimizers import OPTIMIZERS, learning_rates, sgd_momentum_rates
 from gan_jax.regularizers import PENALTIES
+from gan_jax.sampling import generate
 from gan_jax.step import build_group_step
 from gan_jax.train import batches
 
@@ -30,6 +31,40 @@ KEY = jax.random.key(0)
 def _kernels(module, x):
   params = module.init({'params': KEY, 'dropout': KEY}, x, train=False)['params']
   return [np.asarray(p['kernel']) for _, p in sorted(params.items())]
+
+
+def test_output_bias_from_marginals_gives_gs_first_images_the_datas_pixel_means():
+  """The 2014 config's G (init_sigmoid_bias_from_marginals): its output bias is
+  logit(clip(m, 1e-7, 1 - 1e-7)) of the training pixels' means m, so with its output kernel at 0
+  each pixel of G's image is m in [0, 1] units; pixel_means reads the data in chunks exactly as
+  ArraySource's uint8 sums do."""
+  from gan_jax.data.source import Source  # pylint: disable=g-import-not-at-top
+  from gan_jax.models.mlp import marginal_logits  # pylint: disable=g-import-not-at-top
+
+  config = importlib.import_module('configs.papers.goodfellow2014_mnist').get_config('mnist5k')
+  config.model.update(g_hidden=(8,), d_hidden=(8,))
+  exp = build_experiment(config)
+  means = exp.source.pixel_means()
+  np.testing.assert_allclose(Source.pixel_means(exp.source, chunk=1_234), means, atol=1e-9)
+  assert means.min() == 0 and 0.4 < means.max() < 0.6  # MNIST: black corners, no pixel mostly on
+  state = jax.device_get(exp.init_state(KEY))
+  bias = state.g_params['Dense_1']['bias']
+  clipped = np.clip(means.reshape(-1), 1e-7, 1 - 1e-7)
+  np.testing.assert_allclose(bias, np.log(clipped / (1 - clipped)), rtol=1e-6, atol=1e-5)
+  assert bias.min() == pytest.approx(math.log(1e-7), rel=1e-6)
+  np.testing.assert_allclose(marginal_logits(means, 'tanh'), bias / 2, rtol=1e-6, atol=1e-5)
+  params = {**state.g_params, 'Dense_1': {**state.g_params['Dense_1']}}
+  params['Dense_1']['kernel'] = np.zeros_like(params['Dense_1']['kernel'])
+  images = generate(exp.generator, params, state.g_state, jax.random.normal(KEY, (2, 100)))
+  expected = np.broadcast_to(clipped.reshape(means.shape), images.shape)
+  np.testing.assert_allclose((np.asarray(images) + 1) / 2, expected, atol=1e-6)
+  for fields, message in [
+      (dict(g_output='linear'), "needs g_output 'sigmoid' or 'tanh'"),
+      (dict(data_means=(0.5,) * 3), r'3 pixel means for data of shape \(28, 28, 1\)'),
+      (dict(g_output_bias='data'), 'g_output_bias'),
+  ]:
+    with pytest.raises(ValueError, match=message):
+      build_models('mlp', (28, 28, 1), **{'g_output_bias': 'marginals', **fields})
 
 
 @pytest.mark.parametrize('scale', [0.8, 1.4])

@@ -18,7 +18,10 @@ numbers; "init": __init__.py):
 - G: noise 'uniform' of 100 dimensions (yaml lines 9, 30) = U(-sqrt(3), sqrt(3)) (init
   Generator.get_noise) = model.g_noise 'uniform'; ReLU 1200, ReLU 1200 (lines 12-21), a sigmoid
   output of 784 pixels in [0, 1] (lines 23-28) = g_output 'sigmoid' (2 sigmoid(a) - 1 in our
-  [-1, 1] pixels); weights U(-0.05, 0.05) (irange .05) = g_init 'uniform' at 0.05;
+  [-1, 1] pixels); weights U(-0.05, 0.05) (irange .05) = g_init 'uniform' at 0.05; the output
+  bias starts at the logit of the training pixels' means, clipped to [1e-7, 1 - 1e-7]
+  (init_sigmoid_bias_from_marginals, line 24; pylearn2 models/dbm/__init__.py) =
+  g_output_bias 'marginals' (the other biases start at 0);
 - D: maxout 240 units x 5 pieces, twice (lines 35-46), a sigmoid unit (lines 47-51); weights
   U(-0.005, 0.005) (irange .005) = d_init 'uniform' at 0.005; it reads pixels in [0, 1] =
   d_input.scale 0.5, shift 0.5 of our [-1, 1] pixels;
@@ -40,9 +43,8 @@ numbers; "init": __init__.py):
   what 3 seeds cost in under 2 hours on this 2-core CPU (configs/sweeps/papers_goodfellow2014.py);
   the momentum ramp (250 epochs) keeps its own length, so it ends at 0.58 here.
 - no EMA (G's own samples are scored); Parzen on 10,000 samples at the end.
-Differences left: G's output bias starts at 0, not at the logit of the training pixels' means
-(init_sigmoid_bias_from_marginals, yaml line 24); the released parzen_ll.py chooses sigma on the
-first 1,000 validation digits (its --limit_size), our metric on all 10,000.
+Differences left: the released parzen_ll.py chooses sigma on the first 1,000 validation digits
+(its --limit_size), our metric on all 10,000.
 """
 
 from configs import common
@@ -86,6 +88,7 @@ def get_config(arg=None):
       d_dropout=0.5,
       d_init='uniform',
       d_init_scale=0.005,
+      g_output_bias='marginals',
   )
   c.d_input.scale = 0.5
   c.d_input.shift = 0.5

@@ -9,6 +9,9 @@
   labeled data), b = batch_size // process_count: this process's rows of global
   batch ``step``; a pure function of (seed, step, batch_size).  Images are in
   [-1, 1] (x / 127.5 - 1).  Finite sources follow ``order.example_indices``.
+- ``pixel_means()``: float64 array of ``shape``, each pixel's mean over every example in [0, 1]
+  units ((x + 1) / 2 of images; the 2014 GAN code's ``init_sigmoid_bias_from_marginals`` reads
+  it).
 """
 
 from __future__ import annotations
@@ -44,6 +47,17 @@ class Source:
     """What was read, for the run's data.json (the folder dataset: count, classes, content
     hash); {} for data that are the same wherever they are read."""
     return {}
+
+  def pixel_means(self, chunk: int = 10_000) -> np.ndarray:
+    """Each pixel's mean over all examples, in [0, 1] units: mean((x + 1) / 2), read ``chunk``
+    examples at a time. ValueError for points or an infinite source."""
+    if not self.is_image or self.num_examples is None:
+      raise ValueError(f"pixel means need a finite image dataset, not {self!r}")
+    total = np.zeros(self.shape, np.float64)
+    for start in range(0, self.num_examples, chunk):
+      x = self.get(np.arange(start, min(start + chunk, self.num_examples)))
+      total += np.sum(x, axis=0, dtype=np.float64)
+    return (total / self.num_examples + 1) / 2
 
   def get_batch(self, indices: np.ndarray) -> dict:
     """``{'x': examples, 'y': int32 labels}`` at ``indices`` (``'y'`` only for labeled data)."""
@@ -85,6 +99,10 @@ class ArraySource(Source):
   def get(self, indices: np.ndarray) -> np.ndarray:
     return to_unit_range(self.images[indices])
 
+  def pixel_means(self, chunk: int = 10_000) -> np.ndarray:
+    """Exact: the uint8 sums over all images / (255 N)."""
+    return np.sum(self.images, axis=0, dtype=np.int64) / (255.0 * self.num_examples)
+
 
 class ShapeOnlySource(Source):
   """Stands in for a dataset that is not available, where only its shape is needed
@@ -100,3 +118,7 @@ class ShapeOnlySource(Source):
 
   def get(self, indices):
     raise RuntimeError("the dataset is not available here; only its shape is known")
+
+  def pixel_means(self, chunk: int = 10_000) -> np.ndarray:
+    """0.5 everywhere (an output bias of 0): a restored run's parameters replace its init."""
+    return np.full(self.shape, 0.5)

@@ -17,7 +17,12 @@ Flax's (kernels lecun_normal, biases 0; s must be 1); 'orthogonal': orthogonal k
 s (Metz et al. 2017, appendix A: s = 0.8); 'normal': N(0, s^2) (PacGAN's code: s = 0.02);
 'uniform': U(-s, s) (pylearn2's irange: the 2014 code's G 0.05, D 0.005); 'he_uniform':
 tflib's (WGAN-GP's released code) He-uniform hidden layers (variance 2 / fan_in) and its default
-Glorot-uniform output layer (variance 2 / (fan_in + fan_out)), times s. Biases start at 0 in all.
+Glorot-uniform output layer (variance 2 / (fan_in + fan_out)), times s. Biases start at 0 in all,
+but for G's output bias with `g_output_bias='marginals'`: b = logit(clip(m, 1e-7, 1 - 1e-7)) for
+the training pixels' means m in [0, 1] (half that with 'tanh', as tanh(a) = 2 sigmoid(2a) - 1), so
+that G's first images have the data's pixel marginals: pylearn2's
+init_sigmoid_bias_from_marginals, the 2014 code's G output layer (goodfeli/adversarial mnist.yaml
+line 24). The experiment fills `data_means` from the data, as it fills `num_classes`.
 'default' builds the very modules of before (bit-identical runs); the other initialisations
 apply to unconditional models (the conditional heads keep Flax's).
 
@@ -34,6 +39,7 @@ import math
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from gan_jax.checks import check_choice, check_number, check_widths
 from gan_jax.models import conditioning as cond
@@ -43,6 +49,17 @@ G_NOISES = ("normal", "uniform")
 CONDITIONINGS = ("concat", "embed", "projection", "acgan")
 D_ACTIVATIONS = ("maxout", "relu", "leaky_relu")
 INITS = ("default", "orthogonal", "normal", "uniform", "he_uniform")
+OUTPUT_BIASES = ("zeros", "marginals")
+MARGINAL_CLIP = 1e-7  # pylearn2's init_sigmoid_bias_from_array
+
+
+def marginal_logits(means, output: str) -> tuple[float, ...]:
+  """G's output bias that makes its output's pixel marginals `means` (in [0, 1]) when its
+  pre-activations are the bias alone: logit(clip(m)) for 'sigmoid', logit(clip(m)) / 2 for
+  'tanh' (module docstring)."""
+  m = np.clip(np.asarray(means, np.float64).reshape(-1), MARGINAL_CLIP, 1 - MARGINAL_CLIP)
+  logits = np.log(m) - np.log1p(-m)
+  return tuple(float(b) for b in (logits / 2 if output == "tanh" else logits))
 
 
 def _symmetric_uniform(scale):
@@ -100,6 +117,7 @@ class MLPGenerator(nn.Module):
   noise: str = "normal"  # G_NOISES
   weight_init: str = "default"  # INITS
   weight_scale: float = 1.0
+  output_bias: tuple[float, ...] = ()  # the output layer's initial bias; () for zeros
 
   @nn.compact
   def __call__(self, z, y=None, *, train: bool):
@@ -116,6 +134,9 @@ class MLPGenerator(nn.Module):
       if self.batchnorm:
         x = nn.BatchNorm(use_running_average=not train, momentum=0.9)(x)
       x = nn.relu(x)
+    if self.output_bias:
+      bias = np.asarray(self.output_bias, np.float32)
+      output_init = {**output_init, "bias_init": lambda *_: jnp.asarray(bias)}
     x = apply_layer(nn.Dense(math.prod(self.data_shape), **output_init), x, self.sn, train)
     if self.output == "tanh":
       x = jnp.tanh(x)
@@ -180,6 +201,22 @@ def _check_paper_fields(num_classes, g_noise, g_init, g_init_scale, d_init, d_in
       raise ValueError(f"{net}_init={init!r}: only for unconditional models (num_classes=0)")
 
 
+def _output_bias(g_output_bias, data_means, g_output, data_shape) -> tuple[float, ...]:
+  """G's initial output bias ((): zeros); ValueError for an unknown choice, 'marginals' with a
+  linear output, or means of another shape than the data's."""
+  check_choice("g_output_bias", g_output_bias, OUTPUT_BIASES)
+  if g_output_bias == "zeros":
+    return ()
+  if g_output == "linear":
+    raise ValueError("g_output_bias='marginals': needs g_output 'sigmoid' or 'tanh', not 'linear'")
+  if np.size(data_means) != math.prod(data_shape):
+    raise ValueError(
+        f"g_output_bias='marginals': {np.size(data_means)} pixel means for data of shape "
+        f"{tuple(data_shape)} (the experiment fills data_means from the training data)"
+    )
+  return marginal_logits(data_means, g_output)
+
+
 def _check_d(d_activation, maxout_pieces, d_dropout, d_dropout_input):
   check_number("maxout_pieces", maxout_pieces, integer=True, low=1)
   check_number("d_dropout", d_dropout, low=0, high_open=1)
@@ -210,11 +247,15 @@ def mlp(
     d_init="default",
     d_init_scale=1.0,
     d_dropout_input=0.0,
+    g_output_bias="zeros",
+    data_means=(),
 ):
   """Build (MLPGenerator, MLPDiscriminator) for data of shape `data_shape`.
 
-  `g_output` 'tanh' / 'sigmoid' (images), 'linear' (2D mixtures); the other fields: module
-  docstring (`num_classes`, `conditioning`, `embed_dim`: class conditioning).
+  `g_output` 'tanh' / 'sigmoid' (images), 'linear' (2D mixtures); `g_output_bias` 'zeros' or
+  'marginals' (G's output bias from `data_means`, the training pixels' means in [0, 1], which the
+  experiment fills in; a config leaves it empty); the other fields: module docstring
+  (`num_classes`, `conditioning`, `embed_dim`: class conditioning).
   """
   cond.check_conditioning("mlp", num_classes, conditioning, CONDITIONINGS)
   check_number("embed_dim", embed_dim, integer=True, low=1)
@@ -223,6 +264,7 @@ def mlp(
   _check_d(d_activation, maxout_pieces, d_dropout, d_dropout_input)
   check_choice("g_output", g_output, G_OUTPUTS)
   g_hidden, d_hidden = check_widths("g_hidden", g_hidden), check_widths("d_hidden", d_hidden)
+  output_bias = _output_bias(g_output_bias, data_means, g_output, data_shape)
   common = dict(num_classes=num_classes, conditioning=conditioning, embed_dim=embed_dim)
   g = MLPGenerator(
       tuple(data_shape),
@@ -234,6 +276,7 @@ def mlp(
       noise=g_noise,
       weight_init=g_init,
       weight_scale=float(g_init_scale),
+      output_bias=output_bias,
       **common,
   )
   d = MLPDiscriminator(
