@@ -13,6 +13,8 @@ def test_a_perfect_sampler_captures_every_mode():
     assert result['modes'] == k
     assert result['high_quality'] > 0.99
     assert result['reverse_kl'] < 0.02
+    # |N(0, std^2 I_2)| is Rayleigh: its median is std sqrt(2 ln 2) = 1.177 std
+    assert abs(result['median_distance'] - np.sqrt(2 * np.log(2))) < 0.05
 
 
 def test_a_sampler_stuck_on_one_mode_captures_one():
@@ -28,6 +30,7 @@ def test_samples_between_modes_are_not_high_quality():
   far = np.zeros((100, 2))  # the centre of the ring: 2 away from every mode
   result = mode_coverage(far, src.modes, src.std)
   assert result['high_quality'] == 0.0 and result['modes'] == 0
+  np.testing.assert_allclose(result['median_distance'], 2 / src.std, rtol=1e-6)
 
 
 def test_modes_any_counts_modes_with_one_hq_sample_where_modes_needs_twenty():

@@ -5,14 +5,17 @@ mode is captured when at least `min_count` HQ samples fall on it (PacGAN: 20 of
 2,500 samples, as the paper's text says); `modes_any` counts the modes with at least one HQ
 sample, the rule of PacGAN's released code (synthetic_data_experiments extensions.py,
 MetricLogger), which made the paper's tables; reverse KL is KL(q || uniform) of the HQ samples'
-mode histogram q.
+mode histogram q. `median_distance` is the samples' median distance to their nearest mode in units
+of std (3 or less: at least half the samples are high quality): a continuous measure of how
+concentrated G's samples are, where HQ near 0 says only that most lie beyond 3 std.
 """
 
 import numpy as np
 
 
 def mode_coverage(samples, modes, std, min_count=20):
-  """-> dict(modes, high_quality, reverse_kl, modes_any, counts) for (N, 2) samples."""
+  """-> dict(modes, high_quality, reverse_kl, modes_any, median_distance, counts) for (N, 2)
+  samples."""
   samples, modes = np.asarray(samples, np.float64), np.asarray(modes, np.float64)
   dist = np.linalg.norm(samples[:, None, :] - modes[None, :, :], axis=-1)
   nearest, hq = dist.argmin(axis=1), dist.min(axis=1) <= 3 * std
@@ -25,5 +28,6 @@ def mode_coverage(samples, modes, std, min_count=20):
       'high_quality': float(hq.mean()),
       'reverse_kl': reverse_kl,
       'modes_any': int(np.sum(counts >= 1)),
+      'median_distance': float(np.median(dist.min(axis=1)) / std),
       'counts': counts,
   }
