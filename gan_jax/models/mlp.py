@@ -267,27 +267,13 @@ def mlp(
   output_bias = _output_bias(g_output_bias, data_means, g_output, data_shape)
   common = dict(num_classes=num_classes, conditioning=conditioning, embed_dim=embed_dim)
   g = MLPGenerator(
-      tuple(data_shape),
-      z_dim=z_dim,
-      hidden=tuple(g_hidden),
-      batchnorm=g_batchnorm,
-      sn=g_sn,
-      output=g_output,
-      noise=g_noise,
-      weight_init=g_init,
-      weight_scale=float(g_init_scale),
-      output_bias=output_bias,
-      **common,
-  )
+      tuple(data_shape), z_dim=z_dim, hidden=tuple(g_hidden), batchnorm=g_batchnorm, sn=g_sn,
+      output=g_output, noise=g_noise, weight_init=g_init, weight_scale=float(g_init_scale),
+      output_bias=output_bias, **common,
+  )  # fmt: skip
   d = MLPDiscriminator(
-      hidden=tuple(d_hidden),
-      activation=d_activation,
-      maxout_pieces=maxout_pieces,
-      dropout=d_dropout,
-      sn=d_sn,
-      input_dropout=d_dropout_input,
-      weight_init=d_init,
-      weight_scale=float(d_init_scale),
-      **common,
-  )
+      hidden=tuple(d_hidden), activation=d_activation, maxout_pieces=maxout_pieces,
+      dropout=d_dropout, sn=d_sn, input_dropout=d_dropout_input, weight_init=d_init,
+      weight_scale=float(d_init_scale), **common,
+  )  # fmt: skip
   return g, d
