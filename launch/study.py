@@ -76,7 +76,7 @@ class Run:
     return run_folder.is_finished(os.path.join(root, self.name))
 
 
-def _short(key, keys):
+def short_key(key, keys):
   """'loss.name' -> 'loss', 'reg.r1' -> 'r1': the shortest suffix no other key shares."""
   parts = key.split('.')
   if parts[-1] == 'name' and len(parts) > 1:
@@ -99,7 +99,7 @@ def run_name(config_arg, overrides, all_keys) -> str:
   parts = [_name_part(config_arg)] if config_arg else []
   for key, value in overrides.items():
     text = format_value(value).strip('\'"')
-    parts.append(_name_part(f'{_short(key, all_keys)}={text}'))
+    parts.append(_name_part(f'{short_key(key, all_keys)}={text}'))
   return ','.join(parts) or 'default'
 
 

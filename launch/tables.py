@@ -13,6 +13,7 @@ import os
 from gan_jax import metrics as metrics_lib
 from gan_jax import workdir as run_folder
 from launch.run_data import SEED_KEY
+from launch.study import short_key
 
 
 def mean_std(values):
@@ -52,23 +53,27 @@ def primary_metric(metrics):
   return metrics[0] if metrics else None
 
 
-def _field_label(key, value):
-  """'loss.name' -> 'loss=...', other dotted keys by their last part: 'd_input.pack' -> 'pack=...'."""
-  return f'{key.split(".")[-2] if key.endswith(".name") else key.split(".")[-1]}={value}'
-
-
 def by_dataset_and_variant(runs):
-  """{dataset: {variant label: [runs]}}; a variant is its presets (those not shared by the whole
-  table) and its fields but the seed, '(base)' if none."""
+  """{dataset: {variant label: [runs]}}; a variant is its presets and its fields but the seed,
+  each left out where the whole table shares it (the preset that picks the dataset, a sweep's
+  num_steps), '(base)' if none. A field shows by the shortest end of its key no other field of
+  the table shares ('loss.name' -> 'loss', 'd_input.pack' -> 'pack'; 'checkpoint.every_steps'
+  and 'eval.every_steps' in full)."""
   tables = {}
   for run in runs:
     tables.setdefault(run.dataset, []).append(run)
   groups = {}
   for dataset, table in tables.items():
     shared = set.intersection(*(set(r.presets) for r in table))
+    common = set.intersection(*({(k, repr(v)) for k, v in r.fields.items()} for r in table))
+    keys = sorted({k for r in table for k in r.fields if k != SEED_KEY})
     for run in table:
       parts = [p for p in run.presets if p not in shared]
-      parts += [_field_label(k, v) for k, v in run.fields.items() if k != SEED_KEY]
+      parts += [
+          f'{short_key(k, keys)}={v}'
+          for k, v in run.fields.items()
+          if k != SEED_KEY and (k, repr(v)) not in common
+      ]
       groups.setdefault(dataset, {}).setdefault(','.join(parts) or '(base)', []).append(run)
   return groups
 

@@ -449,6 +449,29 @@ def test_fields_set_in_the_config_argument_make_variants_of_their_own(tmp_path):
   assert runs[2].fields == {'loss.name': 'f_gan', 'loss.divergence': 'kl', 'seed': 0}
 
 
+def test_variant_labels_leave_out_what_the_table_shares_and_keep_keys_apart(tmp_path):
+  """The WGAN-GP toy study's runs all set num_steps and both every_steps: its labels were
+  'gp,every_steps=600,every_steps=600,...' (two fields under one name). A field every run of
+  the table sets alike is left out; one whose last part another field shares keeps its
+  section."""
+  specs = [
+      ('ring8,gp', {'checkpoint.every_steps': 600, 'seed': 0}),
+      ('ring8,gp', {'checkpoint.every_steps': 300, 'seed': 0}),
+      ('ring8,clip', {'checkpoint.every_steps': 600, 'seed': 1}),
+  ]
+  runs = []
+  for i, (arg, fields) in enumerate(specs):
+    overrides = {'train.num_steps': 3000, 'eval.every_steps': 600, **fields}
+    runs.append(report.RunData(str(tmp_path), f'r{i}', overrides, arg))
+  groups = report.by_dataset_and_variant(runs)
+  names = {v: [r.name for r in rs] for v, rs in groups['ring8'].items()}
+  assert names == {
+      'gp,checkpoint.every_steps=600': ['r0'],
+      'gp,checkpoint.every_steps=300': ['r1'],
+      'clip,checkpoint.every_steps=600': ['r2'],
+  }
+
+
 IGNORES_ITS_ARG = """
 from configs import mixture_2d
 
