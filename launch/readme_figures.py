@@ -112,6 +112,17 @@ FIGURES = {
             'papers_metz2017_samples.png': 'papers_metz2017/samples_ring8.png',
         },
     ),
+    'papers_wgan_toy': (
+        [
+            'launch.sweep --config=configs/sweeps/papers_gulrajani2017.py '
+            '--workdir={w}/papers_wgan_toy --vectorize --parallel=2',
+            'launch.report --workdir={w}/papers_wgan_toy',
+        ],
+        {
+            'papers_wgan_toy_modes_8gaussians.png': 'papers_wgan_toy/metrics_ring8.png',
+            'papers_wgan_toy_samples_8gaussians.png': 'papers_wgan_toy/samples_ring8.png',
+        },
+    ),
     'pix2pix_mnist': (
         [
             'launch.sweep --config=configs/sweeps/pix2pix_mnist.py --workdir={w}/pix2pix_mnist '
