@@ -18,7 +18,8 @@ def mode_coverage(samples, modes, std, min_count=20):
   samples."""
   samples, modes = np.asarray(samples, np.float64), np.asarray(modes, np.float64)
   dist = np.linalg.norm(samples[:, None, :] - modes[None, :, :], axis=-1)
-  nearest, hq = dist.argmin(axis=1), dist.min(axis=1) <= 3 * std
+  nearest, to_nearest = dist.argmin(axis=1), dist.min(axis=1)
+  hq = to_nearest <= 3 * std
   counts = np.bincount(nearest[hq], minlength=len(modes))
   q = counts / max(counts.sum(), 1)
   nz = q > 0
@@ -28,6 +29,6 @@ def mode_coverage(samples, modes, std, min_count=20):
       'high_quality': float(hq.mean()),
       'reverse_kl': reverse_kl,
       'modes_any': int(np.sum(counts >= 1)),
-      'median_distance': float(np.median(dist.min(axis=1)) / std),
+      'median_distance': float(np.median(to_nearest) / std),
       'counts': counts,
   }
