@@ -139,3 +139,22 @@ def test_parzen_selects_the_best_sigma_on_validation():
   ll = log_likelihoods(test, samples, best)
   assert result['parzen_ll'] == pytest.approx(np.mean(ll))
   assert result['parzen_se'] == pytest.approx(np.std(ll) / np.sqrt(200))
+
+
+def test_parzen_valid_size_picks_sigma_on_the_first_n_validation_points_only():
+  from benchmarks.parzen_valid_size import compare
+
+  rng = np.random.default_rng(10)
+  samples = rng.normal(0.5, 0.1, size=(500, 3))
+  # The first 100 validation points are samples themselves (the smallest sigma fits them best),
+  # the other 200 lie far wider (a large sigma fits all 300 best).
+  valid = np.concatenate([samples[:100], rng.normal(0.5, 0.6, size=(200, 3))])
+  test = rng.normal(0.5, 0.1, size=(150, 3))
+  out = compare(samples, valid, test, limit=100)
+  first, every = out['valid_100'], out['valid_300']
+  assert first['sigma'] == select_sigma(samples, valid[:100])[0] == min(first['valid_means'])
+  assert every['sigma'] == parzen(samples, valid, test)['parzen_sigma'] > first['sigma']
+  assert every['parzen_ll'] == pytest.approx(parzen(samples, valid, test)['parzen_ll'], rel=1e-6)
+  assert first['parzen_ll'] == pytest.approx(
+      np.mean(log_likelihoods(test, samples, first['sigma'])), rel=1e-6
+  )
