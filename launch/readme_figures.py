@@ -123,6 +123,17 @@ FIGURES = {
             'papers_wgan_toy_samples_8gaussians.png': 'papers_wgan_toy/samples_ring8.png',
         },
     ),
+    'papers_wgan_toy_25gp': (
+        [
+            'launch.sweep --config=configs/sweeps/papers_gulrajani2017.py:25gaussians '
+            '--workdir={w}/papers_wgan_toy_25gp --vectorize --only=25gaussians,gp',
+            'launch.report --workdir={w}/papers_wgan_toy_25gp',
+        ],
+        {
+            'papers_wgan_toy_modes_25gaussians.png': 'papers_wgan_toy_25gp/metrics_grid25.png',
+            'papers_wgan_toy_samples_25gaussians.png': 'papers_wgan_toy_25gp/samples_grid25.png',
+        },
+    ),
     'pix2pix_mnist': (
         [
             'launch.sweep --config=configs/sweeps/pix2pix_mnist.py --workdir={w}/pix2pix_mnist '
